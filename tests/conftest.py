@@ -1,0 +1,5 @@
+"""Shared test fixtures: each lives in tests/fixtures/ and is registered here."""
+
+from __future__ import annotations
+
+pytest_plugins = ["tests.fixtures.broker"]
