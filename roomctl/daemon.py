@@ -1,0 +1,216 @@
+"""Serve rooms: wire each room's bus, devices, speakers and runtime, and run until stopped."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from paho.mqtt.client import topic_matches_sub
+
+from roomctl.audio.engine import AudioEngine
+from roomctl.broker_url import BrokerUrl, is_embedded, parse_broker_url
+from roomctl.bus import Bus
+from roomctl.config import ProfileLibrary, load_room
+from roomctl.devices.base import LightAdapter
+from roomctl.devices.registry import adapter_for
+from roomctl.embedded_broker import EmbeddedBroker
+from roomctl.levels import db_to_gain
+from roomctl.messages import Inbound, Message
+from roomctl.models import RoomPreset
+from roomctl.runtime.inputs import BrokerConnected, CommandArrived, SpeakerHealth
+from roomctl.runtime.lights import LightOutput
+from roomctl.runtime.room import RoomRuntime
+from roomctl.runtime.sound import SoundOutput, SoundSink
+from roomctl.runtime.worker import RoomWorker
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
+BROKER_ENV = "ROOMCTL_BROKER"
+ONLINE = "online"
+OFFLINE = "offline"
+
+
+def default_state_dir() -> Path:
+    """Return $XDG_STATE_HOME/roomctl, or ~/.local/state/roomctl."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "roomctl"
+
+
+def default_profiles_dir(room_file: Path) -> Path:
+    """Return the sessions/ folder beside the room file's folder."""
+    return room_file.resolve().parent.parent / "sessions"
+
+
+@dataclass(frozen=True)
+class DaemonOptions:
+    """What `roomctl run` was asked to serve."""
+
+    room_files: Sequence[Path]
+    broker: str | None = None
+    profiles_dir: Path | None = None
+    state_dir: Path | None = None
+    speed: float = 1.0
+    audio: bool = True
+
+
+class RoomService:
+    """One room's parts wired together: bus, lights, speakers, runtime and worker."""
+
+    def __init__(
+        self,
+        room: RoomPreset,
+        library: ProfileLibrary,
+        url: BrokerUrl,
+        scheduler: BackgroundScheduler,
+        options: DaemonOptions,
+        sounds_dir: Path,
+    ) -> None:
+        self.room = room
+        availability = f"roomctl/{room.id}/availability"
+        self._online = Message(availability, ONLINE, retain=True)
+        self._offline = Message(availability, OFFLINE, retain=True)
+        self.bus = Bus(
+            url,
+            client_id=f"roomctl-{room.id}-{uuid.uuid4().hex[:8]}",
+            on_message=self._on_message,
+            will=self._offline,
+            on_connection=self._on_connection,
+        )
+        self._adapters: dict[str, LightAdapter] = {
+            name: adapter_for(name, spec) for name, spec in room.lights().items()
+        }
+        self._speakers: dict[str, AudioEngine] = {}
+        if options.audio:
+            for name, spec in room.speakers().items():
+                self._speakers[name] = AudioEngine(
+                    output=spec.output,
+                    sounds_dir=sounds_dir,
+                    max_gain=db_to_gain(room.limits.max_volume),
+                    on_health=self._speaker_health(name),
+                )
+        sinks: dict[str, SoundSink] = dict(self._speakers)
+        self.runtime = RoomRuntime(
+            room,
+            library,
+            LightOutput(self._adapters, room.rates, self.bus.publish),
+            SoundOutput(sinks),
+            self.bus,
+            speed=options.speed,
+        )
+        self.worker = RoomWorker(self.runtime, scheduler)
+        self._cmd_topic = self.runtime.topics.cmd
+
+    def start(self) -> None:
+        """Start the room: its worker, speakers and connection, then say it is online."""
+        self.worker.start()
+        for name, engine in self._speakers.items():
+            try:
+                engine.start()
+            except Exception as error:  # the lights go on without sound
+                _LOGGER.error("room %s: speaker %s unavailable: %s", self.room.id, name, error)
+                self.worker.put(SpeakerHealth(name, online=False, reason=str(error)))
+        self.bus.subscribe(self._cmd_topic)
+        for adapter in self._adapters.values():
+            for topic in adapter.subscriptions():
+                self.bus.subscribe(topic)
+        self.bus.start()
+        self.bus.publish(self._online)
+
+    def stop(self) -> None:
+        """Say the room is offline, stop its worker and speakers; devices stay as they are."""
+        self.bus.stop(final=[self._offline])
+        self.worker.stop()
+        for engine in self._speakers.values():
+            engine.stop()
+
+    def _on_message(self, inbound: Inbound) -> None:
+        if inbound.topic == self._cmd_topic:
+            self.worker.put(CommandArrived(inbound))
+            return
+        for adapter in self._adapters.values():
+            if any(topic_matches_sub(sub, inbound.topic) for sub in adapter.subscriptions()):
+                news = adapter.parse(inbound.topic, inbound.payload)
+                if news is not None:
+                    self.worker.put(news)
+
+    def _on_connection(self, connected: bool) -> None:
+        if connected:
+            self.worker.put(BrokerConnected())
+            for adapter in self._adapters.values():
+                for message in adapter.refresh():
+                    self.bus.publish(message)
+
+    def _speaker_health(self, name: str) -> Callable[[bool, str], None]:
+        def report(online: bool, reason: str) -> None:
+            self.worker.put(SpeakerHealth(name, online=online, reason=reason))
+
+        return report
+
+
+class Daemon:
+    """Every room of one `roomctl run`, and the broker and scheduler they share."""
+
+    def __init__(self, options: DaemonOptions) -> None:
+        self.options = options
+        self.rooms: list[RoomService] = []
+        self._scheduler = BackgroundScheduler()
+        self._embedded: tuple[EmbeddedBroker, BrokerUrl] | None = None
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        """Load every room (all errors before anything starts), then start them."""
+        presets = [(path, load_room(path)) for path in self.options.room_files]
+        ids = [room.id for _, room in presets]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"two room files have the same id: {', '.join(sorted(ids))}")
+        self._scheduler.start()
+        for path, room in presets:
+            profiles = self.options.profiles_dir or default_profiles_dir(path)
+            service = RoomService(
+                room,
+                ProfileLibrary(profiles),
+                self._broker_for(room),
+                self._scheduler,
+                self.options,
+                sounds_dir=profiles.parent / "sounds",
+            )
+            self.rooms.append(service)
+            service.start()
+            _LOGGER.info("room %s served", room.id)
+
+    def _broker_for(self, room: RoomPreset) -> BrokerUrl:
+        text = self.options.broker or room.broker or os.environ.get(BROKER_ENV) or DEFAULT_BROKER
+        if not is_embedded(text):
+            return parse_broker_url(text)
+        if self._embedded is None:
+            broker = EmbeddedBroker()
+            self._embedded = (broker, broker.start())
+        return self._embedded[1]
+
+    def request_stop(self) -> None:
+        """Ask serve() to return (safe from a signal handler)."""
+        self._stop.set()
+
+    def serve(self) -> None:
+        """Run until SIGTERM or SIGINT, then stop cleanly."""
+        signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
+        signal.signal(signal.SIGINT, lambda *_: self.request_stop())
+        self._stop.wait()
+        self.stop()
+
+    def stop(self) -> None:
+        """Publish offline for every room, stop workers, scheduler and embedded broker."""
+        for service in self.rooms:
+            service.stop()
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        if self._embedded is not None:
+            self._embedded[0].stop()

@@ -1,0 +1,140 @@
+"""Drive a room's lights: plan each fade into device steps and send them on time."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from roomctl.devices.base import LightAdapter
+from roomctl.devices.fade_plan import LightStep, plan_fade
+from roomctl.devices.rate_limit import RateLimiter
+from roomctl.levels import LightFade, LightLevel
+from roomctl.messages import Message
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass
+class _Track:
+    """One light: the wall-time fade it plays and the steps not yet sent."""
+
+    adapter: LightAdapter
+    min_interval_s: float
+    fade: LightFade | None = None
+    steps: deque[LightStep] = field(default_factory=deque)
+    transition_ends: float = 0.0
+
+    def moving(self, now: float) -> bool:
+        """Tell whether the light is mid-fade: steps pending or a native transition running."""
+        return bool(self.steps) or self.transition_ends > now
+
+
+class LightOutput:
+    """The room's lights, each playing a wall-time fade through its adapter."""
+
+    def __init__(
+        self,
+        adapters: Mapping[str, LightAdapter],
+        rates: Mapping[str, float],
+        send: Callable[[Message], None],
+    ) -> None:
+        on_network = Counter(a.capabilities.network for a in adapters.values())
+        self._limiters: dict[str, RateLimiter] = {}
+        self._tracks: dict[str, _Track] = {}
+        for name, adapter in adapters.items():
+            caps = adapter.capabilities
+            rate = rates.get(caps.network, caps.default_rate_hz)
+            self._limiters.setdefault(caps.network, RateLimiter(rate))
+            # Lights sharing a network share its rate, so each plans at its fair share.
+            self._tracks[name] = _Track(adapter, on_network[caps.network] / rate)
+        self._send = send
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Return the names of the lights."""
+        return tuple(self._tracks)
+
+    def play(self, fades: Mapping[str, LightFade], now: float) -> None:
+        """Play each light's fade from now on; a fade already playing is left alone."""
+        for name, fade in fades.items():
+            track = self._tracks.get(name)
+            if track is None or track.fade == fade:
+                continue
+            track.fade = fade
+            self._plan(name, track, now)
+
+    def freeze(self, now: float) -> None:
+        """Stop every light that is mid-fade at its current level, and send nothing more."""
+        for name, track in self._tracks.items():
+            if track.fade is None or not track.moving(now):
+                continue
+            level = track.fade.at(now)
+            track.fade = LightFade(now, now, level, level)
+            track.steps.clear()
+            self._limiter(track).drop(name)
+            self._offer(name, track, LightStep(now, level, 0.0), now)
+
+    def jump(self, levels: Mapping[str, LightLevel], now: float) -> None:
+        """Send every light to a level at once, ahead of anything queued (emergency)."""
+        for name, level in levels.items():
+            track = self._tracks.get(name)
+            if track is None:
+                continue
+            track.fade = LightFade(now, now, level, level)
+            track.steps.clear()
+            track.transition_ends = now
+            for message in self._limiter(track).urgent(name, track.adapter.command(level, 0.0)):
+                self._send(message)
+
+    def reapply(self, name: str, now: float) -> None:
+        """Give one light the level (and remaining fade) it should have now."""
+        track = self._tracks.get(name)
+        if track is not None and track.fade is not None:
+            self._plan(name, track, now)
+
+    def reapply_all(self, now: float) -> None:
+        """Give every light the level it should have now (after a reconnect)."""
+        for name in self._tracks:
+            self.reapply(name, now)
+
+    def current(self, now: float) -> dict[str, LightLevel | None]:
+        """Return where each light is now, or None where roomctl has not set it yet."""
+        return {
+            name: (track.fade.at(now) if track.fade is not None else None)
+            for name, track in self._tracks.items()
+        }
+
+    def flush(self, now: float) -> None:
+        """Queue the steps that are due and send what each network's rate allows."""
+        for name, track in self._tracks.items():
+            due: LightStep | None = None
+            while track.steps and track.steps[0].at <= now:
+                due = track.steps.popleft()
+            if due is not None:
+                self._offer(name, track, due, now)
+        for limiter in self._limiters.values():
+            for message in limiter.take(now):
+                self._send(message)
+
+    def next_due(self) -> float | None:
+        """Return the wall time of the next step or rate-limited send, or None."""
+        times = [track.steps[0].at for track in self._tracks.values() if track.steps]
+        times += [
+            t for limiter in self._limiters.values() if (t := limiter.next_time()) is not None
+        ]
+        return min(times) if times else None
+
+    def _plan(self, name: str, track: _Track, now: float) -> None:
+        assert track.fade is not None
+        caps = track.adapter.capabilities
+        track.steps = deque(plan_fade(track.fade, now, caps, track.min_interval_s))
+
+    def _offer(self, name: str, track: _Track, step: LightStep, now: float) -> None:
+        track.transition_ends = step.at + step.transition_s
+        messages = track.adapter.command(step.level, step.transition_s)
+        self._limiter(track).offer(name, messages, now)
+
+    def _limiter(self, track: _Track) -> RateLimiter:
+        return self._limiters[track.adapter.capabilities.network]

@@ -1,0 +1,415 @@
+"""The room runtime: the one owner of a room's state, handling its inputs in order."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Protocol
+
+from roomctl.api.commands import Command, CommandError, parse_command
+from roomctl.api.payloads import EventType, RoomState, Status, event_payload, reply_payload
+from roomctl.api.topics import RoomTopics
+from roomctl.config import ProfileLibrary
+from roomctl.devices.base import DeviceEcho, DeviceHealth
+from roomctl.levels import LightFade, LightLevel, SoundFade
+from roomctl.messages import Inbound, Message
+from roomctl.models import RoomPreset, Scene
+from roomctl.runtime.inputs import (
+    BrokerConnected,
+    CommandArrived,
+    Heartbeat,
+    RoomInput,
+    SceneDue,
+    Shutdown,
+    SpeakerHealth,
+    Wake,
+)
+from roomctl.runtime.lights import LightOutput
+from roomctl.runtime.session import Session, new_session_id
+from roomctl.runtime.sound import SoundOutput
+from roomctl.timeline import SessionClock, SessionPlan, scene_lights, scene_sound
+
+_LOGGER = logging.getLogger(__name__)
+
+# The contract's stop: the room fades to standby over 10 s.
+STOP_FADE_S = 10.0
+# The contract's release: back to the paused session's levels over 3 s.
+RELEASE_FADE_S = 3.0
+# A calendar scene changes an empty room as gently as a stop does.
+SCENE_FADE_S = 10.0
+
+ACTIVE: tuple[Status, ...] = ("running", "paused", "emergency")
+
+
+class Outbox(Protocol):
+    """Where the room's publications go: the bus, or a recorder in unit tests."""
+
+    def publish(self, msg: Message) -> None:
+        """Publish one message."""
+
+    def reply(self, inbound: Inbound, msg: Message) -> None:
+        """Publish a reply, also to the command's MQTT v5 response topic if it has one."""
+
+
+class RoomRuntime:
+    """Hold one room's state; turn commands, timers and device news into effects."""
+
+    def __init__(
+        self,
+        room: RoomPreset,
+        library: ProfileLibrary,
+        lights: LightOutput,
+        sound: SoundOutput,
+        outbox: Outbox,
+        speed: float = 1.0,
+    ) -> None:
+        self.room = room
+        self.topics = RoomTopics(room.id)
+        self.status: Status = "idle"
+        self.session: Session | None = None
+        self.health: dict[str, bool | None] = dict.fromkeys(room.devices)
+        self._library = library
+        self._lights = lights
+        self._sound = sound
+        self._outbox = outbox
+        self._speed = speed
+        self._announced_phase: int | None = None
+        self._cues_until = 0.0
+        self._before_emergency: dict[str, LightLevel] = {}
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def handle(self, item: RoomInput, now: float) -> None:
+        """Handle one input at wall time `now`."""
+        if isinstance(item, CommandArrived):
+            self._on_command(item.inbound, now)
+        elif isinstance(item, Wake):
+            self._advance(now)
+        elif isinstance(item, Heartbeat):
+            if self.status in ACTIVE:
+                self.publish_state(now)
+        elif isinstance(item, SceneDue):
+            self._on_scene(item.scene, now)
+        elif isinstance(item, DeviceHealth):
+            self._on_health(item.device, item.online, now)
+        elif isinstance(item, SpeakerHealth):
+            self._on_health(item.device, item.online, now, item.reason)
+        elif isinstance(item, BrokerConnected):
+            self._lights.reapply_all(now)
+            self.publish_state(now)
+        elif isinstance(item, DeviceEcho | Shutdown):
+            pass
+        self._lights.flush(now)
+
+    def next_wake(self, now: float) -> float | None:
+        """Return the wall time the room must next be woken, or None."""
+        candidates = [self._lights.next_due()]
+        if self.status == "running" and self.session is not None:
+            tau = self.session.clock.session_time(now)
+            change = self.session.timeline(self.room).next_change(tau)
+            if change is not None:
+                candidates.append(self._to_wall(change, tau, now))
+        times = [t for t in candidates if t is not None]
+        return min(times) if times else None
+
+    # -- commands ----------------------------------------------------------------------
+
+    def _on_command(self, inbound: Inbound, now: float) -> None:
+        try:
+            command = parse_command(inbound.payload)
+            _HANDLERS[command.action](self, command, now)
+        except CommandError as error:
+            self._reply(inbound, error.request_id, ok=False, error=error.reason)
+            self._event("command_rejected", now, reason=error.reason)
+            return
+        self._reply(inbound, command.request_id, ok=True, error=None)
+        self.publish_state(now)
+
+    def _start(self, command: Command, now: float) -> None:
+        if self.status in ACTIVE:
+            raise CommandError(
+                f"room {self.room.id} is {self.status}: stop the session first",
+                command.request_id,
+            )
+        assert command.profile is not None
+        try:
+            profile = self._library.load(command.profile, self.room)
+        except (LookupError, ValueError) as error:
+            raise CommandError(str(error), command.request_id) from None
+        plan = SessionPlan.from_profile(profile)
+        offset = command.at or 0.0
+        if offset >= plan.end:
+            raise CommandError(
+                f"'at' is beyond the session's end ({plan.end:.0f} s)", command.request_id
+            )
+        current = self._lights.current(now)
+        standby = scene_lights(self.room, self.room.standby.lights, {})
+        initial = {name: current.get(name) or level for name, level in standby.items()}
+        self.session = Session(
+            session_id=new_session_id(),
+            profile_id=command.profile,
+            profile=profile,
+            clock=SessionClock.start(now, offset=offset, speed=self._speed),
+            plan=plan,
+            initial_lights=initial,
+            initial_sound=self._sound.current(now),
+            started_wall=now,
+            operator=command.operator,
+        )
+        self.status = "running"
+        self._announced_phase = None
+        self._cues_until = offset
+        self._event("session_started", now, profile=command.profile, at_s=offset)
+        self._advance(now)
+
+    def _pause(self, command: Command, now: float) -> None:
+        session = self._require(command, "running")
+        self._lights.freeze(now)
+        self._sound.hold(now)
+        self.session = session.with_changes(
+            clock=session.clock.pause(now), paused_by=command.operator
+        )
+        self.status = "paused"
+        self._event("paused", now, by=command.operator, elapsed_s=self._elapsed(now))
+
+    def _resume(self, command: Command, now: float) -> None:
+        session = self._require(command, "paused")
+        paused_since = session.clock.pauses[-1][0]
+        self.session = session.with_changes(clock=session.clock.resume(now), paused_by=None)
+        self.status = "running"
+        self._event("resumed", now, by=command.operator, paused_s=round(now - paused_since, 3))
+        self._advance(now)
+
+    def _stop(self, command: Command, now: float) -> None:
+        self._require(command, *ACTIVE)
+        self._event("stopped", now, by=command.operator, elapsed_s=self._elapsed(now))
+        self._end_session(now, reason="stopped")
+
+    def _next(self, command: Command, now: float) -> None:
+        session = self._require(command, *ACTIVE)
+        tau = session.clock.session_time(now)
+        plan = session.plan.skip(tau)
+        self.session = session.with_changes(plan=plan)
+        self._event("skipped", now, by=command.operator, elapsed_s=round(tau, 1))
+        if self.status == "running":
+            self._advance(now)
+
+    def _extend(self, command: Command, now: float) -> None:
+        session = self._require(command, *ACTIVE)
+        assert command.by is not None
+        tau = session.clock.session_time(now)
+        index = session.plan.phase_index_at(tau)
+        if index is None:
+            raise CommandError("the session has no phase left to extend", command.request_id)
+        self.session = session.with_changes(plan=session.plan.extend(index, command.by))
+        self._event("extended", now, by=command.operator, added_s=command.by)
+        if self.status == "running":
+            self._advance(now)
+
+    def _emergency(self, command: Command, now: float) -> None:
+        if self.status == "emergency":
+            self._lights.jump(self._scene_levels(self.room.emergency), now)
+            return
+        session = self.session if self.status in ACTIVE else None
+        if session is not None and not session.clock.paused:
+            session = session.with_changes(
+                clock=session.clock.pause(now), paused_by=command.operator
+            )
+        if session is not None:
+            self.session = session.with_changes(emergency=True)
+        else:
+            self._before_emergency = {
+                name: level for name, level in self._lights.current(now).items() if level
+            }
+        self._lights.jump(self._scene_levels(self.room.emergency), now)
+        self._sound.silence(now)
+        self.status = "emergency"
+        self._event("emergency", now, by=command.operator)
+
+    def _release(self, command: Command, now: float) -> None:
+        self._require(command, "emergency")
+        session = self.session
+        current = self._lights.current(now)
+        if session is not None:
+            self.session = session.with_changes(emergency=False)
+            tau = session.clock.session_time(now)
+            timeline = session.timeline(self.room)
+            targets = timeline.lights_at(tau)
+            mix = timeline.sound_at(tau)
+            self.status = "paused"
+        else:
+            targets = self._before_emergency or scene_lights(
+                self.room, self.room.standby.lights, {}
+            )
+            mix = self._sound.current(now)
+            self.status = "ended" if self.session is not None else "idle"
+        duration = RELEASE_FADE_S / self._speed
+        self._lights.play(self._fades_to(current, targets, now, duration, "linear"), now)
+        self._sound.play(SoundFade(now, now + duration, self._sound.current(now), mix), now)
+        self._event("released", now, by=command.operator)
+
+    def _require(self, command: Command, *statuses: Status) -> Session:
+        if self.status not in statuses or self.session is None:
+            wanted = " or ".join(statuses)
+            raise CommandError(
+                f"cannot {command.action}: room {self.room.id} is {self.status}, not {wanted}",
+                command.request_id,
+            )
+        return self.session
+
+    # -- the session's course ----------------------------------------------------------
+
+    def _advance(self, now: float) -> None:
+        """Bring lights, sound, cues and phase events up to session time now."""
+        session = self.session
+        if self.status != "running" or session is None:
+            return
+        tau = session.clock.session_time(now)
+        timeline = session.timeline(self.room)
+        for cue in timeline.cues_between(self._cues_until, tau):
+            self._event("cue", now, phase=cue.phase_name, notify=cue.text, at_s=cue.at)
+        self._cues_until = max(self._cues_until, tau)
+        if timeline.ended(tau):
+            self._end_session(now, reason="completed")
+            return
+        phase = timeline.phase_at(tau)
+        if phase is not None and phase.index != self._announced_phase:
+            self._announced_phase = phase.index
+            self._event("phase_started", now, phase=phase.name, phase_index=phase.index)
+            self.publish_state(now)
+        lights = {
+            name: self._fade_to_wall(fade, tau, now)
+            for name, fade in timeline.light_fades_at(tau).items()
+        }
+        self._lights.play(lights, now)
+        sound = timeline.sound_fade_at(tau)
+        self._sound.play(
+            replace(
+                sound,
+                start=self._to_wall(sound.start, tau, now),
+                end=self._to_wall(sound.end, tau, now),
+            ),
+            now,
+        )
+
+    def _end_session(self, now: float, reason: str) -> None:
+        session = self.session
+        assert session is not None
+        if reason != "completed" or session.profile.end == "standby":
+            self._go_to_scene(self.room.standby, now, STOP_FADE_S / self._speed)
+        self.status = "ended"
+        self.session = session.with_changes(emergency=False, paused_by=None)
+        self._event("session_ended", now, reason=reason, elapsed_s=self._elapsed(now))
+
+    def _on_scene(self, name: str, now: float) -> None:
+        scene = self.room.scene(name)
+        if scene is None or self.status in ACTIVE:
+            _LOGGER.info(
+                "room %s: scheduled scene %s skipped (%s)", self.room.id, name, self.status
+            )
+            return
+        self._go_to_scene(scene, now, SCENE_FADE_S / self._speed)
+        self._event("scene_applied", now, scene=name)
+
+    def _go_to_scene(self, scene: Scene, now: float, duration: float) -> None:
+        current = self._lights.current(now)
+        targets = scene_lights(self.room, scene.lights, {k: v for k, v in current.items() if v})
+        self._lights.play(self._fades_to(current, targets, now, duration, "s-curve"), now)
+        mix_now = self._sound.current(now)
+        mix = scene_sound(scene.sound, mix_now, self.room.limits.max_volume)
+        self._sound.play(SoundFade(now, now + duration, mix_now, mix), now)
+
+    def _scene_levels(self, scene: Scene) -> dict[str, LightLevel]:
+        return scene_lights(self.room, scene.lights, {})
+
+    @staticmethod
+    def _fades_to(
+        current: dict[str, LightLevel | None],
+        targets: dict[str, LightLevel],
+        now: float,
+        duration: float,
+        easing: str,
+    ) -> dict[str, LightFade]:
+        fades: dict[str, LightFade] = {}
+        for name, target in targets.items():
+            source = current.get(name) or target
+            fades[name] = LightFade(now, now + duration, source, target, easing)  # type: ignore[arg-type]
+        return fades
+
+    def _to_wall(self, tau_at: float, tau_now: float, now: float) -> float:
+        return now + (tau_at - tau_now) / self._speed
+
+    def _fade_to_wall(self, fade: LightFade, tau: float, now: float) -> LightFade:
+        return replace(
+            fade, start=self._to_wall(fade.start, tau, now), end=self._to_wall(fade.end, tau, now)
+        )
+
+    def _on_health(self, device: str, online: bool, now: float, reason: str = "") -> None:
+        if device not in self.health or self.health[device] == online:
+            return
+        self.health[device] = online
+        kind: EventType = "device_online" if online else "device_offline"
+        self._event(kind, now, device=device, **({"reason": reason} if reason else {}))
+        if online:
+            self._lights.reapply(device, now)
+            self._sound.reapply(device, now)
+        self.publish_state(now)
+
+    # -- output --------------------------------------------------------------------------
+
+    def _elapsed(self, now: float) -> float | None:
+        if self.session is None:
+            return None
+        return round(self.session.clock.session_time(now), 1)
+
+    def state(self, now: float) -> RoomState:
+        """Return the room's state as the state topic shows it."""
+        session = self.session
+        if session is None:
+            return RoomState(self.room.id, self.status, devices=dict(self.health))
+        tau = session.clock.session_time(now)
+        timeline = session.timeline(self.room)
+        phase = timeline.phase_at(tau) if self.status != "ended" else None
+        return RoomState(
+            room=self.room.id,
+            status=self.status,
+            profile=session.profile_id,
+            session_id=session.session_id,
+            phase=phase.name if phase else None,
+            phase_index=phase.index if phase else None,
+            phase_count=len(session.profile.phases),
+            elapsed_s=tau,
+            phase_remaining_s=phase.remaining if phase else None,
+            remaining_s=timeline.remaining(tau) if self.status != "ended" else 0.0,
+            paused_by=session.paused_by,
+            devices=dict(self.health),
+        )
+
+    def publish_state(self, now: float) -> None:
+        """Publish the retained state."""
+        self._outbox.publish(Message(self.topics.state, self.state(now).payload(now), retain=True))
+
+    def _event(self, kind: EventType, now: float, **fields: object) -> None:
+        context: dict[str, object] = {"room": self.room.id}
+        if self.session is not None:
+            context["session_id"] = self.session.session_id
+        self._outbox.publish(
+            Message(self.topics.events, event_payload(kind, now, {**context, **fields}))
+        )
+
+    def _reply(self, inbound: Inbound, request_id: str | None, ok: bool, error: str | None) -> None:
+        payload = reply_payload(request_id, ok, self.status, error)
+        self._outbox.reply(inbound, Message(self.topics.reply, payload))
+
+
+_HANDLERS: dict[str, Callable[[RoomRuntime, Command, float], None]] = {
+    "start": RoomRuntime._start,
+    "pause": RoomRuntime._pause,
+    "resume": RoomRuntime._resume,
+    "stop": RoomRuntime._stop,
+    "next": RoomRuntime._next,
+    "extend": RoomRuntime._extend,
+    "emergency": RoomRuntime._emergency,
+    "release": RoomRuntime._release,
+}

@@ -1,0 +1,110 @@
+"""Run one room's runtime on its own thread, fed by one queue, woken by the scheduler."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from roomctl.runtime.inputs import Heartbeat, RoomInput, SceneDue, Shutdown, Wake
+from roomctl.runtime.room import RoomRuntime
+
+_LOGGER = logging.getLogger(__name__)
+
+# The contract asks for state at least every 30 s while a session runs; every 15 s keeps a
+# watcher's view fresh and stays well inside that even if one publication is lost.
+HEARTBEAT_S = 15.0
+# A worker that is asked to stop finishes its current input within this long.
+STOP_TIMEOUT_S = 5.0
+
+
+class RoomWorker:
+    """The one thread that owns a room: every input crosses into it through `put`."""
+
+    def __init__(
+        self,
+        runtime: RoomRuntime,
+        scheduler: BaseScheduler,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.runtime = runtime
+        self._scheduler = scheduler
+        self._clock = clock
+        self._queue: queue.SimpleQueue[RoomInput] = queue.SimpleQueue()
+        self._thread = threading.Thread(
+            target=self._run, name=f"room-{runtime.room.id}", daemon=True
+        )
+        self._job_prefix = f"room-{runtime.room.id}"
+        self._wake_at: float | None = None
+
+    def put(self, item: RoomInput) -> None:
+        """Hand an input to the room (safe from any thread)."""
+        self._queue.put(item)
+
+    def start(self) -> None:
+        """Start the thread and the room's heartbeat and calendar jobs."""
+        self._thread.start()
+        self._scheduler.add_job(
+            self.put,
+            "interval",
+            seconds=HEARTBEAT_S,
+            args=[Heartbeat()],
+            id=f"{self._job_prefix}-heartbeat",
+            replace_existing=True,
+        )
+        for index, entry in enumerate(self.runtime.room.schedule):
+            self._scheduler.add_job(
+                self.put,
+                CronTrigger.from_crontab(entry.cron),
+                args=[SceneDue(entry.scene)],
+                id=f"{self._job_prefix}-schedule-{index}",
+                replace_existing=True,
+            )
+
+    def stop(self) -> None:
+        """Stop the room's jobs and its thread."""
+        for job in self._scheduler.get_jobs():
+            if job.id.startswith(self._job_prefix):
+                job.remove()
+        self.put(Shutdown())
+        self._thread.join(timeout=STOP_TIMEOUT_S)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if isinstance(item, Shutdown):
+                return
+            try:
+                self.runtime.handle(item, self._clock())
+                self._replan_wake()
+            except Exception:
+                _LOGGER.exception("room %s failed on %r", self.runtime.room.id, item)
+
+    def _replan_wake(self) -> None:
+        wake = self.runtime.next_wake(self._clock())
+        if wake == self._wake_at:
+            return
+        self._wake_at = wake
+        job_id = f"{self._job_prefix}-wake"
+        if wake is None:
+            if self._scheduler.get_job(job_id) is not None:
+                self._scheduler.remove_job(job_id)
+            return
+        self._scheduler.add_job(
+            self._fire_wake,
+            "date",
+            run_date=datetime.fromtimestamp(wake, tz=UTC),
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def _fire_wake(self) -> None:
+        self._wake_at = None
+        self.put(Wake())
