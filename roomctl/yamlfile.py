@@ -1,0 +1,184 @@
+"""Clinic YAML files read with line numbers, so every problem can name its line."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from roomctl.problems import Problem, Severity
+
+_LOGGER = logging.getLogger(__name__)
+
+Loc = Sequence[str | int]
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """A YAML file's content as plain Python values, with the tree that knows every line."""
+
+    path: Path
+    data: dict[str, Any]
+    tree: CommentedMap
+
+    def line_of(self, loc: Loc) -> int:
+        """Return the 1-based line of the deepest node `loc` reaches in this document.
+
+        Segments the document lacks are skipped (pydantic adds union tags such as `setting`
+        or `tasmota` that are no keys); for a missing key this is its parent mapping's line.
+        """
+        return _walk(self.tree, loc)[0]
+
+    def field_path(self, loc: Loc) -> str:
+        """Return `loc` as a field path like `phases[1].lights.lamp`, without union tags."""
+        return format_path(_walk(self.tree, loc)[1])
+
+    def problem(self, loc: Loc, message: str, severity: Severity = "error") -> Problem:
+        """Return a problem at the line and field path `loc` reaches."""
+        line, keys = _walk(self.tree, loc)
+        return Problem(self.path, line, format_path(keys), message, severity)
+
+
+def format_path(keys: Loc) -> str:
+    """Return keys as `a.b[2].c`."""
+    text = ""
+    for key in keys:
+        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
+    return text
+
+
+def _walk(tree: CommentedMap, loc: Loc) -> tuple[int, list[str | int]]:
+    """Follow loc through the tree; return the line reached and the keys that exist."""
+    node: object = tree
+    line = tree.lc.line + 1
+    keys: list[str | int] = []
+    for index, segment in enumerate(loc):
+        last = index == len(loc) - 1
+        if isinstance(node, CommentedMap):
+            if segment in node:
+                line = _key_line(node, segment, line)
+                keys.append(segment)
+                node = node[segment]
+            elif last:
+                keys.append(segment)
+        elif isinstance(node, CommentedSeq):
+            if isinstance(segment, int) and 0 <= segment < len(node):
+                line = node.lc.item(segment)[0] + 1
+                keys.append(segment)
+                node = node[segment]
+        else:
+            break
+    return line, keys
+
+
+def _key_line(mapping: CommentedMap, key: object, fallback: int) -> int:
+    """Return the 1-based line of a key; keys that came from a merge (`<<`) have none."""
+    position = mapping.lc.data.get(key)
+    return int(position[0]) + 1 if position else fallback
+
+
+def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Problem]]:
+    """Read a YAML 1.2 mapping; return it (None if unusable) and every problem found.
+
+    Syntax errors, duplicate keys and a top level that is no mapping become problems with
+    their line. YAML 1.2 keeps `off`, `yes` and `01:30:00` as the strings a clinic wrote.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        return None, [Problem(path, 0, "", f"cannot read the file: {error}")]
+    try:
+        tree = _round_trip().load(text)
+    except MarkedYAMLError as error:
+        return None, [_syntax_problem(path, error)]
+    except YAMLError as error:
+        return None, [Problem(path, 1, "", f"YAML error: {error}")]
+    problems = _duplicate_keys(path, text)
+    if not isinstance(tree, CommentedMap):
+        found = "the file is empty" if tree is None else f"found {type(tree).__name__}"
+        return None, [*problems, Problem(path, 1, "", f"expected a mapping of fields: {found}")]
+    data = to_plain(tree)
+    assert isinstance(data, dict)
+    return YamlDocument(path, data, tree), problems
+
+
+def _round_trip() -> YAML:
+    yaml = YAML(typ="rt")
+    # Duplicates are found on the composed nodes instead, all of them with their lines.
+    yaml.allow_duplicate_keys = True
+    return yaml
+
+
+def _syntax_problem(path: Path, error: MarkedYAMLError) -> Problem:
+    mark = error.problem_mark or error.context_mark
+    line = mark.line + 1 if mark is not None else 1
+    message = f"YAML syntax error: {error.problem or error.context}"
+    if error.context and error.problem and error.context_mark is not None:
+        started = error.context_mark.line + 1
+        if started != line:
+            message += f" ({error.context} that starts on line {started})"
+    return Problem(path, line, "", message)
+
+
+def _duplicate_keys(path: Path, text: str) -> list[Problem]:
+    """Return a problem at every repeated key of a mapping, at the repeat's line."""
+    root = YAML(typ="rt").compose(text)
+    problems: list[Problem] = []
+    seen: set[int] = set()
+    stack: list[tuple[Node, list[str | int]]] = [(root, [])] if root is not None else []
+    while stack:
+        node, keys = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            first: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                identity = (_tag_name(key), str(key.value))
+                if isinstance(key, ScalarNode) and identity[0] != _MERGE_TAG:
+                    line = key.start_mark.line + 1
+                    if identity in first:
+                        message = _duplicate(identity[1], first[identity])
+                        where = format_path([*keys, identity[1]])
+                        problems.append(Problem(path, line, where, message))
+                    else:
+                        first[identity] = line
+                stack.append((value, [*keys, str(key.value)]))
+        elif isinstance(node, SequenceNode):
+            stack.extend((item, [*keys, i]) for i, item in enumerate(node.value))
+    return problems
+
+
+def _tag_name(node: Node) -> str:
+    """Return a node's tag as text (ruamel 0.18 wraps it in a Tag, 0.19 gives a str)."""
+    return str(getattr(node.tag, "value", node.tag))
+
+
+def _duplicate(key: str, original: int) -> str:
+    return (
+        f"duplicate key '{key}': it is already given on line {original}; "
+        "keep one (only the first counts)"
+    )
+
+
+def to_plain(value: object) -> object:
+    """Return ruamel's round-trip values as plain dicts, lists, str, int, float and bool."""
+    if isinstance(value, dict):
+        return {to_plain(k): to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(item) for item in value]
+    if isinstance(value, TaggedScalar):
+        return str(value.value)
+    # ruamel's ScalarBoolean, ScalarInt, ScalarFloat and string kinds subclass these.
+    for plain in (bool, int, float, str):
+        if isinstance(value, plain):
+            return plain(value)
+    return value
