@@ -384,6 +384,17 @@ class RoomRuntime:
             remaining_s=timeline.remaining(tau) if self.status != "ended" else 0.0,
             paused_by=session.paused_by,
             devices=dict(self.health),
+            extra={
+                "phases": [
+                    {
+                        "name": p.name,
+                        "start_s": round(session.plan.start_of(i), 1),
+                        "end_s": round(session.plan.end_of(i), 1),
+                    }
+                    for i, p in enumerate(session.profile.phases)
+                ],
+                "speed": self._speed,
+            },
         )
 
     def publish_state(self, now: float) -> None:
