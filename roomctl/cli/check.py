@@ -1,0 +1,29 @@
+"""`roomctl check PATH...`: validate clinic files and print every problem with its line."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from roomctl.check import check_paths
+from roomctl.cli.group import cli
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@cli.command("check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def check(paths: tuple[Path, ...]) -> None:
+    """Validate room presets and session profiles (files or folders), and each profile
+    against the rooms given or, when none is, the rooms beside it.
+
+    Print every problem as FILE:LINE: field.path: message, then a summary. Exit 1 when
+    any is an error; warnings alone exit 0.
+    """
+    report = check_paths(paths)
+    for problem in report.problems:
+        click.echo(problem.format())
+    click.echo(report.summary(), err=True)
+    raise SystemExit(1 if report.failed else 0)
