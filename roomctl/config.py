@@ -1,0 +1,157 @@
+"""Load room presets and session profiles, validated in two passes with every problem's line."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from roomctl.models import RoomPreset, SessionProfile
+from roomctl.problems import ConfigError, Problem, errors
+from roomctl.references import (
+    did_you_mean,
+    fit_problems,
+    profile_own_problems,
+    room_problems,
+)
+from roomctl.schema_errors import schema_problems
+from roomctl.yamlfile import YamlDocument, read_yaml
+
+_LOGGER = logging.getLogger(__name__)
+
+PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+PROFILE_SUFFIXES = (".yaml", ".yml")
+SOUNDS_FOLDER = "sounds"
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Loaded(Generic[M]):
+    """A validated model together with the YAML document it came from (for lines)."""
+
+    model: M
+    document: YamlDocument
+
+
+LoadedRoom = Loaded[RoomPreset]
+LoadedProfile = Loaded[SessionProfile]
+
+
+def sounds_dir_for(path: Path) -> Path:
+    """Return the sounds folder for a clinic file: `sounds/` beside the file's folder."""
+    return path.parent.parent / SOUNDS_FOLDER
+
+
+def _read(path: Path, model: type[M]) -> tuple[Loaded[M] | None, list[Problem]]:
+    """Run the schema pass: YAML, then the model; return the model if it validated."""
+    document, problems = read_yaml(path)
+    if document is None:
+        return None, problems
+    try:
+        validated = model.model_validate(document.data)
+    except ValidationError as error:
+        return None, problems + schema_problems(document, model, error)
+    return Loaded(validated, document), problems
+
+
+def read_room(path: Path) -> tuple[LoadedRoom | None, list[Problem]]:
+    """Return a room preset (None when its schema fails) and every problem, warnings too."""
+    loaded, problems = _read(path, RoomPreset)
+    if loaded is not None:
+        problems += room_problems(loaded.document, loaded.model, sounds_dir_for(path))
+    return loaded, problems
+
+
+def read_profile(path: Path) -> tuple[LoadedProfile | None, list[Problem]]:
+    """Return a session profile (None when its schema fails) and every problem, warnings too."""
+    loaded, problems = _read(path, SessionProfile)
+    if loaded is not None:
+        problems += profile_own_problems(loaded.document, loaded.model, sounds_dir_for(path))
+    return loaded, problems
+
+
+def profile_problems(profile_doc: LoadedProfile, room: RoomPreset) -> list[Problem]:
+    """Return where a profile does not fit a room: targets it lacks, limits, capabilities."""
+    return fit_problems(profile_doc.document, profile_doc.model, room)
+
+
+def _checked(loaded: Loaded[M] | None, problems: list[Problem]) -> M:
+    """Return the model, or raise ConfigError with every error; log the warnings."""
+    if errors(problems) or loaded is None:
+        raise ConfigError(problems)
+    for problem in problems:
+        _LOGGER.warning("%s", problem.format())
+    return loaded.model
+
+
+def load_room(path: Path) -> RoomPreset:
+    """Return the room preset in `path`; raise ConfigError listing every error."""
+    return _checked(*read_room(path))
+
+
+def load_profile(path: Path, room: RoomPreset | None = None) -> SessionProfile:
+    """Return the session profile in `path`, checked against `room` when one is given.
+
+    Raise ConfigError listing every error: schema, cross references, a sound source that
+    does not exist and, with a room, targets it lacks and limits the profile breaks.
+    """
+    loaded, problems = read_profile(path)
+    if loaded is not None and room is not None:
+        problems += profile_problems(loaded, room)
+    return _checked(loaded, problems)
+
+
+class ProfileNameError(ConfigError):
+    """A profile name that is path-like or names no profile in the library."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__([], message)
+
+
+class ProfileLibrary:
+    """The session profiles in one folder, by name (the file name without .yaml)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def names(self) -> list[str]:
+        """Return the names of the profiles in the folder, sorted."""
+        if not self.directory.is_dir():
+            return []
+        found = {
+            path.stem
+            for path in self.directory.iterdir()
+            if path.suffix in PROFILE_SUFFIXES
+            and path.is_file()
+            and PROFILE_NAME.fullmatch(path.stem)
+        }
+        return sorted(found)
+
+    def path_of(self, name: str) -> Path:
+        """Return the file of the profile `name`; raise ProfileNameError for a bad name."""
+        if not PROFILE_NAME.fullmatch(name):
+            raise ProfileNameError(
+                f"{name!r} is not a profile name: use letters, digits, '-' and '_' only"
+            )
+        for suffix in PROFILE_SUFFIXES:
+            path = self.directory / f"{name}{suffix}"
+            if path.is_file():
+                return path
+        names = self.names()
+        hint = did_you_mean(name, names) or (
+            f": the profiles are {', '.join(names)}" if names else ": there are none"
+        )
+        raise ProfileNameError(f"no session profile '{name}' in {self.directory}{hint}")
+
+    def load(self, name: str, room: RoomPreset | None = None) -> SessionProfile:
+        """Return the profile `name`, checked against `room` when one is given.
+
+        Raise ProfileNameError for a path-like or unknown name and ConfigError (its base)
+        for a profile with errors or one that does not fit the room.
+        """
+        return load_profile(self.path_of(name), room)

@@ -1,0 +1,257 @@
+"""Cross-reference checks: names that must exist, limits that must hold, sounds that must play."""
+
+from __future__ import annotations
+
+import difflib
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from roomctl.broker_url import is_embedded, parse_broker_url
+from roomctl.models import ALL_TARGET, LightSetting, RoomPreset, Scene, SessionProfile, SoundSetting
+from roomctl.models.capabilities import capabilities_of
+from roomctl.models.units import format_duration
+from roomctl.problems import Problem
+from roomctl.yamlfile import YamlDocument
+
+_LOGGER = logging.getLogger(__name__)
+
+BUILTIN_SCENES = ("standby", "emergency")
+SOUND_FILE_SUFFIXES = (".wav", ".flac", ".ogg")
+GENERATORS: dict[str, tuple[str, ...]] = {
+    "noise": ("white", "pink", "brown"),
+    "scape": ("surf", "rain"),
+}
+TONE = "tone"
+# Tones outside what people hear (20 Hz-20 kHz) are a typo, not a sound for a session.
+MIN_TONE_HZ = 20.0
+MAX_TONE_HZ = 20_000.0
+_GENERATOR_NAMES = [f"{k}:{v}" for k, values in GENERATORS.items() for v in values]
+_GENERATOR_HELP = (
+    "write " + ", ".join([*_GENERATOR_NAMES, "tone:<Hz>"]) + " or a file under sounds/"
+)
+
+Loc = tuple[str | int, ...]
+
+
+def did_you_mean(word: str, choices: Sequence[str]) -> str:
+    """Return `: did you mean 'x'?` for the closest choice, or nothing when none is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f": did you mean '{close[0]}'?" if close else ""
+
+
+def validate_source(name: str, sounds_dir: Path) -> str | None:
+    """Return why a sound source cannot play, or None when it can.
+
+    A source is a generator (noise:white|pink|brown, tone:<Hz>, scape:surf|rain) or a
+    wav, flac or ogg file under `sounds_dir`.
+    """
+    family, colon, kind = name.partition(":")
+    if not colon:
+        return _file_problem(name, sounds_dir)
+    if family == TONE:
+        return _tone_problem(kind)
+    if kind in GENERATORS.get(family, ()):
+        return None
+    hint = did_you_mean(name, _GENERATOR_NAMES)
+    return f"unknown generator '{name}'{hint} ({_GENERATOR_HELP})"
+
+
+def _file_problem(name: str, sounds_dir: Path) -> str | None:
+    relative = Path(name)
+    if relative.is_absolute() or ".." in relative.parts:
+        return f"sound file '{name}' must be a path inside {sounds_dir}/, without '..'"
+    if relative.suffix.lower() not in SOUND_FILE_SUFFIXES:
+        return f"'{name}' is no sound source: {_GENERATOR_HELP} (wav, flac or ogg)"
+    if not (sounds_dir / relative).is_file():
+        return f"sound file '{name}' is not in {sounds_dir}/"
+    return None
+
+
+def _tone_problem(hz: str) -> str | None:
+    try:
+        value = float(hz)
+    except ValueError:
+        return f"'tone:{hz}' needs a frequency in Hz, like tone:440"
+    if not MIN_TONE_HZ <= value <= MAX_TONE_HZ:
+        return f"tone:{hz} is outside {MIN_TONE_HZ:g}-{MAX_TONE_HZ:g} Hz"
+    return None
+
+
+def room_problems(document: YamlDocument, room: RoomPreset, sounds_dir: Path) -> list[Problem]:
+    """Return what is wrong in a room preset beyond its schema."""
+    problems = _broker_problems(document, room)
+    problems += _name_problems(document, room)
+    problems += _group_problems(document, room)
+    scenes: list[tuple[Loc, Scene]] = [
+        (("standby",), room.standby),
+        (("emergency",), room.emergency),
+        *((("scenes", name), scene) for name, scene in room.scenes.items()),
+    ]
+    for loc, scene in scenes:
+        problems += scene_problems(document, loc, scene, room, "this room")
+        problems += _sound_source_problems(document, loc, scene, sounds_dir)
+    for name in room.scenes:
+        if name in BUILTIN_SCENES:
+            message = f"'{name}' is built in: write it as the room's top-level {name}:"
+            problems.append(document.problem(("scenes", name), message))
+    known = [*BUILTIN_SCENES, *room.scenes]
+    for index, entry in enumerate(room.schedule):
+        if entry.scene not in known:
+            hint = did_you_mean(entry.scene, known) or f": the scenes are {', '.join(known)}"
+            message = f"no scene '{entry.scene}' in this room{hint}"
+            problems.append(document.problem(("schedule", index, "scene"), message))
+    return problems
+
+
+def _broker_problems(document: YamlDocument, room: RoomPreset) -> list[Problem]:
+    if room.broker is None or is_embedded(room.broker):
+        return []
+    try:
+        parse_broker_url(room.broker)
+    except ValueError as error:
+        return [document.problem(("broker",), f"{error} (or write embedded)")]
+    return []
+
+
+def _name_problems(document: YamlDocument, room: RoomPreset) -> list[Problem]:
+    problems: list[Problem] = []
+    for section, names in (("devices", room.devices), ("groups", room.groups)):
+        if ALL_TARGET in names:
+            message = f"'{ALL_TARGET}' means every light: give this one another name"
+            problems.append(document.problem((section, ALL_TARGET), message))
+    for name in room.groups:
+        if name in room.devices:
+            message = f"'{name}' is both a device and a group: rename one of them"
+            problems.append(document.problem(("groups", name), message))
+    return problems
+
+
+def _group_problems(document: YamlDocument, room: RoomPreset) -> list[Problem]:
+    problems: list[Problem] = []
+    for group, members in room.groups.items():
+        for index, member in enumerate(members):
+            loc: Loc = ("groups", group, index)
+            if member in room.speakers():
+                message = f"'{member}' is audio, not a light: groups hold lights only"
+                problems.append(document.problem(loc, message))
+            elif member in room.groups:
+                message = f"'{member}' is a group: list its lights here instead"
+                problems.append(document.problem(loc, message))
+            elif member not in room.devices:
+                hint = did_you_mean(member, list(room.lights()))
+                problems.append(document.problem(loc, f"no device '{member}' in this room{hint}"))
+    return problems
+
+
+def scene_problems(
+    document: YamlDocument, loc: Loc, scene: Scene, room: RoomPreset, label: str
+) -> list[Problem]:
+    """Return the scene's targets the room lacks, limits it breaks and fields lights ignore."""
+    problems: list[Problem] = []
+    for target, value in scene.lights.items():
+        target_loc = (*loc, "lights", target)
+        if not room.resolve(target) and target != ALL_TARGET:
+            problems.append(document.problem(target_loc, _missing_target(target, room, label)))
+        elif isinstance(value, LightSetting):
+            problems += _light_problems(document, target_loc, target, value, room, label)
+    if isinstance(scene.sound, SoundSetting):
+        if not room.speakers():
+            message = f"{label} has no audio device: this sound will not play"
+            problems.append(document.problem((*loc, "sound"), message, "warning"))
+        if scene.sound.volume > room.limits.max_volume:
+            message = (
+                f"{scene.sound.volume:g} dB is above {label}'s limits.max_volume "
+                f"{room.limits.max_volume:g} dB: write {room.limits.max_volume:g} dB or less"
+            )
+            problems.append(document.problem((*loc, "sound", "volume"), message))
+    return problems
+
+
+def _missing_target(target: str, room: RoomPreset, label: str) -> str:
+    if target in room.speakers():
+        return f"'{target}' is audio, not a light: set the sound under sound:"
+    if target in room.groups:
+        return f"group '{target}' of {label} holds no light"
+    names = [ALL_TARGET, *room.groups, *room.lights()]
+    hint = did_you_mean(target, names) or f": its lights and groups are {', '.join(names)}"
+    return f"{label} has no light or group '{target}'{hint}"
+
+
+def _light_problems(
+    document: YamlDocument, loc: Loc, target: str, value: LightSetting, room: RoomPreset, label: str
+) -> list[Problem]:
+    problems: list[Problem] = []
+    floor = room.limits.min_brightness
+    if value.brightness is not None and value.brightness < floor:
+        message = (
+            f"{value.brightness:.0%} is under {label}'s limits.min_brightness {floor:.0%}: "
+            f"write {floor:.0%} or more, or off"
+        )
+        problems.append(document.problem((*loc, "brightness"), message))
+    lights = room.resolve(target)
+    for field in ("brightness", "color_temp", "color"):
+        if getattr(value, field) is None:
+            continue
+        lacking = [n for n in lights if field not in capabilities_of(room.lights()[n])]
+        # A named light that lacks a field is worth a warning; a group or `all` mixes
+        # lights on purpose, so only a field that none of them can show is.
+        if lacking and (target in room.devices or len(lacking) == len(lights)):
+            names = ", ".join(f"'{n}' ({room.lights()[n].type})" for n in lacking)
+            message = f"{names} cannot show {field} and will ignore it"
+            problems.append(document.problem((*loc, field), message, "warning"))
+    return problems
+
+
+def _sound_source_problems(
+    document: YamlDocument, loc: Loc, scene: Scene, sounds_dir: Path
+) -> list[Problem]:
+    if not isinstance(scene.sound, SoundSetting):
+        return []
+    reason = validate_source(scene.sound.source, sounds_dir)
+    return [document.problem((*loc, "sound", "source"), reason)] if reason else []
+
+
+def profile_own_problems(
+    document: YamlDocument, profile: SessionProfile, sounds_dir: Path
+) -> list[Problem]:
+    """Return what is wrong in a profile beyond its schema, whatever room plays it."""
+    problems: list[Problem] = []
+    first_seen: dict[str, int] = {}
+    for index, phase in enumerate(profile.phases):
+        loc: Loc = ("phases", index)
+        if phase.name in first_seen:
+            message = (
+                f"phase name '{phase.name}' is already used by phases[{first_seen[phase.name]}]: "
+                "give each phase its own name"
+            )
+            problems.append(document.problem((*loc, "name"), message))
+        first_seen.setdefault(phase.name, index)
+        length = format_duration(phase.duration)
+        if phase.fade > phase.duration:
+            message = (
+                f"fade {format_duration(phase.fade)} is longer than phase '{phase.name}' "
+                f"({length}): write {length} or less"
+            )
+            problems.append(document.problem((*loc, "fade"), message))
+        for number, cue in enumerate(phase.cues):
+            if cue.at > phase.duration:
+                message = (
+                    f"cue at {format_duration(cue.at)} is after the end of phase '{phase.name}' "
+                    f"({length} long): times count from the phase's start; "
+                    "move the cue to a later phase"
+                )
+                problems.append(document.problem((*loc, "cues", number, "at"), message))
+        problems += _sound_source_problems(document, loc, phase, sounds_dir)
+    return problems
+
+
+def fit_problems(
+    document: YamlDocument, profile: SessionProfile, room: RoomPreset
+) -> list[Problem]:
+    """Return where a profile does not fit a room: names it lacks and limits it breaks."""
+    problems: list[Problem] = []
+    label = f"room '{room.id}'"
+    for index, phase in enumerate(profile.phases):
+        problems += scene_problems(document, ("phases", index), phase, room, label)
+    return problems
