@@ -16,11 +16,12 @@ _LOGGER = logging.getLogger(__name__)
 @cli.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def check(paths: tuple[Path, ...]) -> None:
-    """Validate room presets and session profiles (files or folders), and each profile
-    against the rooms given or, when none is, the rooms beside it.
+    """Validate room presets and session profiles: files, or folders of *.yaml.
 
-    Print every problem as FILE:LINE: field.path: message, then a summary. Exit 1 when
-    any is an error; warnings alone exit 0.
+    Each profile is also checked against the rooms given or, when none is, against the
+    rooms in the rooms/ folder beside its own. Every problem is printed as
+    FILE:LINE: field.path: message, then a summary. Exit 1 when any is an error;
+    warnings alone exit 0.
     """
     report = check_paths(paths)
     for problem in report.problems:
