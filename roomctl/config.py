@@ -109,8 +109,8 @@ def load_profile(path: Path, room: RoomPreset | None = None) -> SessionProfile:
 class ProfileNameError(ConfigError):
     """A profile name that is path-like or names no profile in the library."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__([], message)
+    def __init__(self, directory: Path, message: str) -> None:
+        super().__init__([Problem(directory, 0, "", message)], message)
 
 
 class ProfileLibrary:
@@ -135,9 +135,8 @@ class ProfileLibrary:
     def path_of(self, name: str) -> Path:
         """Return the file of the profile `name`; raise ProfileNameError for a bad name."""
         if not PROFILE_NAME.fullmatch(name):
-            raise ProfileNameError(
-                f"{name!r} is not a profile name: use letters, digits, '-' and '_' only"
-            )
+            message = f"{name!r} is not a profile name: use letters, digits, '-' and '_' only"
+            raise ProfileNameError(self.directory, message)
         for suffix in PROFILE_SUFFIXES:
             path = self.directory / f"{name}{suffix}"
             if path.is_file():
@@ -146,7 +145,8 @@ class ProfileLibrary:
         hint = did_you_mean(name, names) or (
             f": the profiles are {', '.join(names)}" if names else ": there are none"
         )
-        raise ProfileNameError(f"no session profile '{name}' in {self.directory}{hint}")
+        message = f"no session profile '{name}' in {self.directory}{hint}"
+        raise ProfileNameError(self.directory, message)
 
     def load(self, name: str, room: RoomPreset | None = None) -> SessionProfile:
         """Return the profile `name`, checked against `room` when one is given.

@@ -50,8 +50,11 @@ def errors(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.is_error]
 
 
-class ConfigError(Exception):
-    """A clinic file cannot be used; `problems` says every reason, each with its line."""
+class ConfigError(ValueError):
+    """A clinic file cannot be used; `problems` says every reason, each with its line.
+
+    A ValueError, so code that refuses bad input in general refuses this too.
+    """
 
     def __init__(self, problems: list[Problem], message: str | None = None) -> None:
         self.problems = sorted(problems, key=sort_key)
