@@ -161,8 +161,8 @@ def scene_problems(
             problems.append(document.problem((*loc, "sound"), message, "warning"))
         if scene.sound.volume > room.limits.max_volume:
             message = (
-                f"{scene.sound.volume:g} dB is above {label}'s limits.max_volume "
-                f"{room.limits.max_volume:g} dB: write {room.limits.max_volume:g} dB or less"
+                f"{scene.sound.volume:g} dB is above the limits.max_volume of {label} "
+                f"({room.limits.max_volume:g} dB): write {room.limits.max_volume:g} dB or less"
             )
             problems.append(document.problem((*loc, "sound", "volume"), message))
     return problems
@@ -185,8 +185,8 @@ def _light_problems(
     floor = room.limits.min_brightness
     if value.brightness is not None and value.brightness < floor:
         message = (
-            f"{value.brightness:.0%} is under {label}'s limits.min_brightness {floor:.0%}: "
-            f"write {floor:.0%} or more, or off"
+            f"{_percent(value.brightness)} is under the limits.min_brightness of {label} "
+            f"({_percent(floor)}): write {_percent(floor)} or more, or off"
         )
         problems.append(document.problem((*loc, "brightness"), message))
     lights = room.resolve(target)
@@ -201,6 +201,10 @@ def _light_problems(
             message = f"{names} cannot show {field} and will ignore it"
             problems.append(document.problem((*loc, field), message, "warning"))
     return problems
+
+
+def _percent(fraction: float) -> str:
+    return f"{fraction * 100:g}%"
 
 
 def _sound_source_problems(
