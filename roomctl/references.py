@@ -88,7 +88,9 @@ def room_problems(document: YamlDocument, room: RoomPreset, sounds_dir: Path) ->
         (("emergency",), room.emergency),
         *((("scenes", name), scene) for name, scene in room.scenes.items()),
     ]
-    for loc, scene in scenes:
+    # Only the scenes the clinic wrote: the built-in defaults are roomctl's to get right.
+    written = [(loc, scene) for loc, scene in scenes if loc[0] in document.data]
+    for loc, scene in written:
         problems += scene_problems(document, loc, scene, room, "this room")
         problems += _sound_source_problems(document, loc, scene, sounds_dir)
     for name in room.scenes:
@@ -135,10 +137,12 @@ def _group_problems(document: YamlDocument, room: RoomPreset) -> list[Problem]:
             if member in room.speakers():
                 message = f"'{member}' is audio, not a light: groups hold lights only"
                 problems.append(document.problem(loc, message))
+            elif member in room.devices:
+                continue
             elif member in room.groups:
                 message = f"'{member}' is a group: list its lights here instead"
                 problems.append(document.problem(loc, message))
-            elif member not in room.devices:
+            else:
                 hint = did_you_mean(member, list(room.lights()))
                 problems.append(document.problem(loc, f"no device '{member}' in this room{hint}"))
     return problems
@@ -173,7 +177,7 @@ def _missing_target(target: str, room: RoomPreset, label: str) -> str:
         return f"'{target}' is audio, not a light: set the sound under sound:"
     if target in room.groups:
         return f"group '{target}' of {label} holds no light"
-    names = [ALL_TARGET, *room.groups, *room.lights()]
+    names = list(dict.fromkeys([ALL_TARGET, *room.groups, *room.lights()]))
     hint = did_you_mean(target, names) or f": its lights and groups are {', '.join(names)}"
     return f"{label} has no light or group '{target}'{hint}"
 

@@ -32,8 +32,9 @@ class YamlDocument:
     def line_of(self, loc: Loc) -> int:
         """Return the 1-based line of the deepest node `loc` reaches in this document.
 
-        Segments the document lacks are skipped (pydantic adds union tags such as `setting`
-        or `tasmota` that are no keys); for a missing key this is its parent mapping's line.
+        A segment the document lacks is skipped when the next one is there (pydantic adds
+        union tags such as `setting` or `tasmota` that are no keys); otherwise the path has
+        left the document and the line is that of the last mapping it reached.
         """
         return _walk(self.tree, loc)[0]
 
@@ -61,14 +62,16 @@ def _walk(tree: CommentedMap, loc: Loc) -> tuple[int, list[str | int]]:
     line = tree.lc.line + 1
     keys: list[str | int] = []
     for index, segment in enumerate(loc):
-        last = index == len(loc) - 1
+        rest = loc[index + 1 :]
         if isinstance(node, CommentedMap):
             if segment in node:
                 line = _key_line(node, segment, line)
                 keys.append(segment)
                 node = node[segment]
-            elif last:
-                keys.append(segment)
+            elif not rest or rest[0] not in node:
+                # Missing from the document: the line stays its parent's.
+                keys.extend(loc[index:])
+                break
         elif isinstance(node, CommentedSeq):
             if isinstance(segment, int) and 0 <= segment < len(node):
                 line = node.lc.item(segment)[0] + 1
