@@ -24,6 +24,11 @@ from roomctl.broker_url import BrokerUrl, is_embedded, parse_broker_url
             "mqtts://u:p@h:8884?ca=/etc/roomctl/ca.pem",
             BrokerUrl("mqtts", "h", 8884, "u", "p", "/etc/roomctl/ca.pem"),
         ),
+        ("mqtt://h?protocol=3.1.1", BrokerUrl("mqtt", "h", 1883, protocol="3.1.1")),
+        (
+            "mqtts://h?protocol=5&ca=/ca.pem",
+            BrokerUrl("mqtts", "h", 8883, ca_file="/ca.pem", protocol="5"),
+        ),
     ],
 )
 def test_parse_valid_urls(text: str, expected: BrokerUrl) -> None:
@@ -43,9 +48,10 @@ def test_parse_valid_urls(text: str, expected: BrokerUrl) -> None:
         ("mqtt://h#x", "must not have a #fragment"),
         ("mqtt://:pw@h", "password but no user name"),
         ("mqtt://h?ca=/ca.pem", "ca= needs mqtts://"),
-        ("mqtts://h?ca=", "exactly one file path"),
-        ("mqtts://h?ca=/a&ca=/b", "exactly one file path"),
-        ("mqtts://h?cert=/c", "unknown option(s) cert"),
+        ("mqtts://h?ca=", "ca= takes exactly one value"),
+        ("mqtts://h?ca=/a&ca=/b", "ca= takes exactly one value"),
+        ("mqtts://h?cert=/c", "unknown option(s) cert; known: ca=, protocol="),
+        ("mqtt://h?protocol=4", "protocol= must be 5 or 3.1.1, not '4'"),
         ("mqtts://h?ca", "not key=value"),
         ("embedded", "must start with mqtt://"),
     ],
@@ -69,7 +75,12 @@ def test_password_is_never_shown() -> None:
 
 
 def test_str_round_trips() -> None:
-    for text in ("mqtt://h:1883", "mqtt://[::1]:1999", "mqtt://u@h:1883"):
+    for text in (
+        "mqtt://h:1883",
+        "mqtt://[::1]:1999",
+        "mqtt://u%40clinic@h:1883",
+        "mqtts://h:8883?ca=/ca.pem&protocol=3.1.1",
+    ):
         assert str(parse_broker_url(text)) == text
         assert parse_broker_url(str(parse_broker_url(text))) == parse_broker_url(text)
 
