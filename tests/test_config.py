@@ -1,0 +1,279 @@
+"""Loading room presets and session profiles: models, problems with lines, the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from roomctl.config import (
+    ProfileLibrary,
+    ProfileNameError,
+    load_profile,
+    load_room,
+    profile_problems,
+    read_profile,
+)
+from roomctl.models import LightSetting, ShellySpec, SoundSetting
+from roomctl.models.capabilities import capabilities_of
+from roomctl.problems import ConfigError, Problem
+from roomctl.references import validate_source
+from roomctl.yamlfile import read_yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE_ROOM = ROOT / "profiles" / "rooms" / "room-1.yaml"
+SESSIONS = ROOT / "profiles" / "sessions"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_example_room_loads_with_every_device_type() -> None:
+    room = load_room(EXAMPLE_ROOM)
+    assert room.id == "room-1"
+    assert room.broker == "embedded"
+    types = {spec.type for spec in room.devices.values()}
+    assert types == {"zigbee2mqtt", "tasmota", "wled", "shelly", "mqtt_json", "audio"}
+    assert room.limits.min_brightness == pytest.approx(0.05)
+    assert room.limits.max_volume == -12.0
+    assert [entry.scene for entry in room.schedule] == ["standby", "cleaning", "night"]
+    assert room.standby.lights["all"] == LightSetting(brightness="40%", color_temp="3500K")
+
+
+def test_capabilities_default_per_type_and_spec_overrides() -> None:
+    room = load_room(EXAMPLE_ROOM)
+    lights = room.lights()
+    assert capabilities_of(lights["ceiling"]) == {"brightness", "color_temp", "color"}
+    assert capabilities_of(lights["strip"]) == {"brightness", "color_temp", "color"}
+    assert capabilities_of(lights["cove"]) == {"brightness", "color_temp", "color"}
+    assert capabilities_of(lights["panel"]) == {"brightness", "color"}
+    assert capabilities_of(lights["reading_lamp"]) == {"brightness", "color_temp"}
+    white = ShellySpec(type="shelly", topic="s", mode="light")
+    assert capabilities_of(white) == {"brightness"}
+
+
+@pytest.mark.parametrize(
+    ("name", "phases", "minutes"),
+    [
+        ("im-ketamine-60", 5, 60),
+        ("iv-ketamine-40", 4, 90),
+        ("esketamine-observation", 5, 150),
+        ("integration-30", 3, 30),
+        ("demo", 4, 7.5),
+    ],
+)
+def test_example_profiles_load_against_the_example_room(
+    name: str, phases: int, minutes: float
+) -> None:
+    room = load_room(EXAMPLE_ROOM)
+    profile = load_profile(SESSIONS / f"{name}.yaml", room)
+    assert len(profile.phases) == phases
+    assert profile.duration == minutes * 60
+    assert profile.description.strip()
+
+
+def test_esketamine_cues_fall_at_40_minutes_and_2_hours_after_dosing() -> None:
+    profile = load_profile(SESSIONS / "esketamine-observation.yaml")
+    starts: dict[str, float] = {}
+    elapsed = 0.0
+    for phase in profile.phases:
+        starts[phase.name] = elapsed
+        elapsed += phase.duration
+    dosing = starts["dosing"]
+    cues = {
+        cue.notify: starts[phase.name] + cue.at - dosing
+        for phase in profile.phases
+        for cue in phase.cues
+    }
+    assert [t for text, t in cues.items() if "40 minutes after dosing" in text] == [40 * 60]
+    assert [t for text, t in cues.items() if "discharge assessment" in text] == [120 * 60]
+
+
+def test_yaml_12_keeps_off_and_clock_durations() -> None:
+    profile = load_profile(SESSIONS / "im-ketamine-60.yaml")
+    onset = profile.phases[2]
+    assert onset.lights["reading_lamp"] == "off"
+    path = DATA / "sessions" / "warn-only.yaml"
+    document, problems = read_yaml(path)
+    assert problems == []
+    assert document is not None
+    assert document.data["phases"][0]["lights"]["lamp"]["color"] == "#ff8800"
+
+
+def test_clock_duration_is_not_read_as_a_sexagesimal_number(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "sessions" / "p.yaml",
+        "title: p\nphases:\n  - name: a\n    duration: 01:30:00\n    sound: off\n",
+    )
+    profile = load_profile(path)
+    assert profile.phases[0].duration == 5400.0
+    assert profile.phases[0].sound == "off"
+
+
+def test_load_profile_raises_every_problem_with_its_line() -> None:
+    path = DATA / "broken" / "typos.yaml"
+    with pytest.raises(ConfigError) as caught:
+        load_profile(path)
+    assert [(p.line, p.path) for p in caught.value.problems] == [
+        (4, "phases[0].duration"),
+        (5, "phases[0].easing"),
+        (7, "phases[0].lights.all.brigthness"),
+        (10, "phases[1].sound.lop"),
+        (11, "end"),
+    ]
+    assert str(caught.value).splitlines()[0] == caught.value.problems[0].format()
+    assert caught.value.summary.endswith("(and 4 more)")
+    assert isinstance(caught.value, ValueError)
+
+
+def test_load_room_raises_on_cross_reference_errors() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_room(DATA / "broken" / "room-references.yaml")
+    assert [p.line for p in caught.value.problems] == [4, 7, 8, 8, 11, 12, 16]
+
+
+def test_profile_problems_against_a_room() -> None:
+    room = load_room(DATA / "rooms" / "small.yaml")
+    loaded, own = read_profile(DATA / "sessions" / "misfit.yaml")
+    assert loaded is not None
+    assert [p.line for p in own] == [13, 15]
+    fit = profile_problems(loaded, room)
+    assert [(p.line, p.path, p.severity) for p in fit] == [
+        (7, "phases[0].lights.lamb", "error"),
+        (8, "phases[0].lights.soft.brightness", "error"),
+        (9, "phases[0].sound.volume", "error"),
+    ]
+
+
+def test_capability_problems_are_warnings_that_load_anyway() -> None:
+    room = load_room(DATA / "rooms" / "small.yaml")
+    loaded, own = read_profile(DATA / "sessions" / "warn-only.yaml")
+    assert loaded is not None and own == []
+    fit = profile_problems(loaded, room)
+    assert [(p.line, p.severity) for p in fit] == [(6, "warning"), (7, "warning")]
+    assert "'lamp' (tasmota) cannot show color" in fit[0].message
+    profile = load_profile(DATA / "sessions" / "warn-only.yaml", room)
+    assert profile.phases[0].name == "arrival"
+
+
+def test_off_is_exempt_from_min_brightness_but_zero_percent_is_not(tmp_path: Path) -> None:
+    room = load_room(DATA / "rooms" / "small.yaml")
+    path = write(
+        tmp_path / "sessions" / "p.yaml",
+        "title: p\nphases:\n  - name: a\n    duration: 1m\n    lights:\n"
+        "      lamp: off\n      panel: {brightness: 0%}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_profile(path, room)
+    assert [(p.line, p.path) for p in caught.value.problems] == [
+        (7, "phases[0].lights.panel.brightness")
+    ]
+
+
+def test_fade_longer_than_its_phase(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "sessions" / "p.yaml",
+        "title: p\nphases:\n  - name: a\n    duration: 2m\n    fade: 2m\n"
+        "  - name: b\n    duration: 2m\n    fade: 2m30s\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_profile(path)
+    assert [p.format() for p in caught.value.problems] == [
+        f"{path}:8: phases[1].fade: fade 2m30s is longer than phase 'b' (2m): write 2m or less"
+    ]
+
+
+def test_sound_sources_are_generators_or_files_under_sounds(tmp_path: Path) -> None:
+    sounds = tmp_path / "sounds"
+    write(sounds / "rain.wav", "not really audio, but present")
+    assert validate_source("noise:pink", sounds) is None
+    assert validate_source("tone:440", sounds) is None
+    assert validate_source("scape:rain", sounds) is None
+    assert validate_source("rain.wav", sounds) is None
+    assert validate_source("noise:brwn", sounds) == (
+        "unknown generator 'noise:brwn': did you mean 'noise:brown'? (write noise:white, "
+        "noise:pink, noise:brown, scape:surf, scape:rain, tone:<Hz> or a file under sounds/)"
+    )
+    assert (
+        validate_source("tone:abc", sounds) == "'tone:abc' needs a frequency in Hz, like tone:440"
+    )
+    assert validate_source("tone:5", sounds) == "tone:5 is outside 20-20000 Hz"
+    assert validate_source("surf.ogg", sounds) == f"sound file 'surf.ogg' is not in {sounds}/"
+    assert "without '..'" in str(validate_source("../secret.wav", sounds))
+    assert "is no sound source" in str(validate_source("rain.mp3", sounds))
+
+
+def test_a_profile_finds_its_sound_files_beside_its_folder(tmp_path: Path) -> None:
+    write(tmp_path / "sounds" / "bowl.flac", "present")
+    text = "title: p\nphases:\n  - name: a\n    duration: 1m\n    sound: {source: %s}\n"
+    good = write(tmp_path / "sessions" / "good.yaml", text % "bowl.flac")
+    sound = load_profile(good).phases[0].sound
+    assert isinstance(sound, SoundSetting) and sound.source == "bowl.flac"
+    bad = write(tmp_path / "sessions" / "bad.yaml", text % "gong.flac")
+    with pytest.raises(ConfigError) as caught:
+        load_profile(bad)
+    assert caught.value.problems == [
+        Problem(
+            bad,
+            5,
+            "phases[0].sound.source",
+            f"sound file 'gong.flac' is not in {tmp_path / 'sounds'}/",
+        )
+    ]
+
+
+def test_library_lists_and_loads_profiles_by_name() -> None:
+    library = ProfileLibrary(SESSIONS)
+    assert library.names() == [
+        "demo",
+        "esketamine-observation",
+        "im-ketamine-60",
+        "integration-30",
+        "iv-ketamine-40",
+    ]
+    assert library.load("demo").title == "Demo, 7 minutes"
+    assert library.path_of("demo") == SESSIONS / "demo.yaml"
+
+
+@pytest.mark.parametrize(
+    "name", ["../rooms/room-1", "/etc/passwd", "demo.yaml", "a b", "", "demo\n", "sessions/demo"]
+)
+def test_library_refuses_path_like_names(name: str) -> None:
+    with pytest.raises(ProfileNameError, match="is not a profile name: use letters, digits"):
+        ProfileLibrary(SESSIONS).load(name)
+
+
+def test_library_refuses_unknown_names_with_a_suggestion(tmp_path: Path) -> None:
+    with pytest.raises(ProfileNameError) as caught:
+        ProfileLibrary(SESSIONS).load("dmeo")
+    assert str(caught.value) == f"no session profile 'dmeo' in {SESSIONS}: did you mean 'demo'?"
+    assert caught.value.problems[0].format() == f"{SESSIONS}: {caught.value}"
+    empty = ProfileLibrary(tmp_path / "missing")
+    assert empty.names() == []
+    with pytest.raises(ProfileNameError, match="there are none"):
+        empty.load("demo")
+
+
+def test_library_refuses_a_profile_that_does_not_fit_the_room() -> None:
+    library = ProfileLibrary(DATA / "sessions")
+    room = load_room(DATA / "rooms" / "small.yaml")
+    with pytest.raises(ConfigError) as caught:
+        library.load("misfit", room)
+    assert len(caught.value.problems) == 5
+    assert library.load("warn-only", room).title == "Only warnings"
+
+
+def test_line_of_skips_union_tags_and_points_missing_keys_at_their_parent() -> None:
+    document, _ = read_yaml(DATA / "sessions" / "misfit.yaml")
+    assert document is not None
+    assert document.line_of(("phases", 0, "lights", "lamb", "setting", "brightness")) == 7
+    assert document.line_of(("phases", 1, "fade")) == 10
+    assert document.line_of(("phases", 1, "cues", 0, "at")) == 13
+    assert document.line_of(("end",)) == 1
+    assert document.field_path(("phases", 0, "lights", "all", "setting", "brightness")) == (
+        "phases[0].lights.all.brightness"
+    )
