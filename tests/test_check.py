@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from roomctl.cli.check import cli
+from roomctl.cli.check import check
+from roomctl.cli.group import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -21,6 +22,10 @@ def run_check(*paths: Path) -> tuple[int, list[str], str]:
     """Run `roomctl check` in-process; return exit code, stdout lines and stderr."""
     result = CliRunner().invoke(cli, ["check", *map(str, paths)])
     return result.exit_code, result.stdout.splitlines(), result.stderr
+
+
+def test_check_is_a_roomctl_command() -> None:
+    assert cli.commands["check"] is check
 
 
 def where(lines: list[str]) -> list[str]:
