@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -43,11 +42,6 @@ STOP_PUBLISH_TIMEOUT_S = 2.0
 Received = tuple[float, str, str]
 
 
-def compact_json(value: object) -> str:
-    """Return JSON without spaces, the way the devices' firmware writes it."""
-    return json.dumps(value, separators=(",", ":"))
-
-
 class SimDevice(ABC):
     """A simulated light on MQTT with its own client, transitions, echoes and availability.
 
@@ -79,8 +73,8 @@ class SimDevice(ABC):
         """Return the topics (filters allowed) the device listens on."""
 
     @abstractmethod
-    def _will(self) -> tuple[str, str]:
-        """Return the topic and payload that mark the device offline (also its last will)."""
+    def _will(self) -> tuple[str, str] | None:
+        """Return the topic and payload that mark the device offline (its last will), if any."""
 
     @abstractmethod
     def _announce(self) -> None:
@@ -123,9 +117,9 @@ class SimDevice(ABC):
         with self._lock:
             was_running, self._running = self._running, False
             self._cancel_timers()
-        if was_running and self._client.is_connected():
-            topic, payload = self._will()
-            info = self._client.publish(topic, payload, qos=QOS, retain=True)
+        will = self._will()
+        if was_running and will is not None and self._client.is_connected():
+            info = self._client.publish(*will, qos=QOS, retain=True)
             try:
                 info.wait_for_publish(STOP_PUBLISH_TIMEOUT_S)
             except (RuntimeError, ValueError):
@@ -137,8 +131,7 @@ class SimDevice(ABC):
         """Publish the offline marker and stop answering, as a device that lost its network."""
         with self._lock:
             self._online = False
-            topic, payload = self._will()
-            self._publish(topic, payload, retain=True)
+            self._say_offline()
 
     def go_online(self) -> None:
         """Answer again and republish availability and state (reconnecting after crash())."""
@@ -165,6 +158,11 @@ class SimDevice(ABC):
     def _publish(self, topic: str, payload: str, retain: bool = False) -> None:
         """Publish one message from the device."""
         self._client.publish(topic, payload, qos=QOS, retain=retain)
+
+    def _say_offline(self) -> None:
+        will = self._will()
+        if will is not None:
+            self._publish(*will, retain=True)
 
     def _call_later(self, delay: float, action: Callable[[], None]) -> None:
         """Run `action` under the device lock after `delay` seconds, unless stopped first."""
@@ -198,8 +196,9 @@ class SimDevice(ABC):
             client.username_pw_set(self._broker.username, self._broker.password)
         if self._broker.tls:
             client.tls_set(ca_certs=self._broker.ca_file)
-        topic, payload = self._will()
-        client.will_set(topic, payload, qos=QOS, retain=True)
+        will = self._will()
+        if will is not None:
+            client.will_set(*will, qos=QOS, retain=True)
         client.reconnect_delay_set(RECONNECT_MIN_DELAY_S, RECONNECT_MAX_DELAY_S)
         client.on_connect = self._on_connect
         client.on_subscribe = self._on_subscribe
@@ -216,8 +215,7 @@ class SimDevice(ABC):
             if self._online:
                 self._announce()
             else:
-                topic, payload = self._will()
-                self._publish(topic, payload, retain=True)
+                self._say_offline()
             _result, mid = client.subscribe([(topic, QOS) for topic in self._subscriptions()])
             self._pending_subscribe = mid
 

@@ -9,7 +9,8 @@ from typing import Any, Literal
 
 from roomctl.levels import LightLevel, Rgb
 from roomctl.sim._color import normalized
-from roomctl.sim._device import SimDevice, compact_json
+from roomctl.sim._device import SimDevice
+from roomctl.sim._json import compact_json, is_int, is_number
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -114,13 +115,13 @@ class ShellyLight(SimDevice):
         duration = params.get("transition_duration", CONFIG_TRANSITION_S)
         if not isinstance(on, bool):
             raise RpcError(ERROR_INVALID_ARGUMENT, "Argument 'on', expected bool")
-        if not _number(brightness) or not 0 <= brightness <= 100:
+        if not is_number(brightness) or not 0 <= brightness <= 100:
             raise RpcError(ERROR_INVALID_ARGUMENT, "Argument 'brightness', expected 0..100")
         if "rgb" in params and self.mode != "rgb":
             raise RpcError(ERROR_INVALID_ARGUMENT, "Argument 'rgb' is not supported")
         if not isinstance(rgb, list) or len(rgb) != 3 or not all(_byte(c) for c in rgb):
             raise RpcError(ERROR_INVALID_ARGUMENT, "Argument 'rgb', expected [r, g, b] 0..255")
-        if not _number(duration) or not MIN_TRANSITION_S <= duration <= MAX_TRANSITION_S:
+        if not is_number(duration) or not MIN_TRANSITION_S <= duration <= MAX_TRANSITION_S:
             raise RpcError(
                 ERROR_INVALID_ARGUMENT,
                 f"Argument 'transition_duration', expected {MIN_TRANSITION_S}..{MAX_TRANSITION_S}",
@@ -180,9 +181,5 @@ class ShellyLight(SimDevice):
         self._publish(f"{self.topic}/events/rpc", compact_json(event))
 
 
-def _number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _byte(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 255
+    return is_int(value) and 0 <= value <= 255

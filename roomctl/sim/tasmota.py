@@ -11,7 +11,8 @@ from typing import Any
 
 from roomctl.levels import LightLevel, Rgb
 from roomctl.sim._color import hs_to_rgb, normalized, parse_hex, rgb_to_hs
-from roomctl.sim._device import SimDevice, compact_json
+from roomctl.sim._device import SimDevice
+from roomctl.sim._json import compact_json
 
 _LOGGER = logging.getLogger(__name__)
 

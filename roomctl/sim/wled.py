@@ -11,6 +11,7 @@ from typing import Any
 from roomctl.levels import LightLevel, Rgb
 from roomctl.sim._color import normalized, to_hex
 from roomctl.sim._device import SimDevice
+from roomctl.sim._json import is_int
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -83,12 +84,12 @@ class WledLight(SimDevice):
     def _apply_json(self, command: dict[str, Any]) -> int:
         """Apply a JSON API state object; return the transition (100 ms units) for this call."""
         transition = self._transition
-        if _is_int(command.get("transition")):
+        if is_int(command.get("transition")):
             self._transition = transition = max(0, int(command["transition"]))
-        if _is_int(command.get("tt")):
+        if is_int(command.get("tt")):
             transition = max(0, int(command["tt"]))
         on = command.get("on")
-        if _is_int(command.get("bri")):
+        if is_int(command.get("bri")):
             bri = max(0, min(BRI_MAX, int(command["bri"])))
             if bri > 0:
                 self._bri = bri
@@ -110,7 +111,7 @@ class WledLight(SimDevice):
             rgb = _parse_json_color(colors[0])
             if rgb is not None:
                 self._rgb = rgb
-        if _is_int(segment.get("cct")):
+        if is_int(segment.get("cct")):
             self._cct = int(segment["cct"])
 
     def _apply_brightness_word(self, text: str) -> None:
@@ -161,13 +162,9 @@ class WledLight(SimDevice):
         )
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _parse_json_color(value: object) -> Rgb | None:
     """Parse a JSON API colour: `[r, g, b(, w)]` or a hex string `RRGGBB(WW)`."""
-    if isinstance(value, list) and len(value) >= 3 and all(_is_int(c) for c in value[:3]):
+    if isinstance(value, list) and len(value) >= 3 and all(is_int(c) for c in value[:3]):
         return (float(value[0]), float(value[1]), float(value[2]))
     if isinstance(value, str) and len(value) >= 6:
         return _parse_col("#" + value[:6])

@@ -8,7 +8,8 @@ from typing import Any
 
 from roomctl.levels import LightLevel, Rgb
 from roomctl.sim._color import normalized, parse_hex, rgb_to_xy, xy_to_rgb
-from roomctl.sim._device import SimDevice, compact_json
+from roomctl.sim._device import SimDevice
+from roomctl.sim._json import compact_json, is_number
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -77,9 +78,9 @@ class Zigbee2MqttLight(SimDevice):
                 self._on = word == "ON"
         brightness = command.get("brightness")
         step = command.get("brightness_step")
-        if isinstance(step, int | float) and not isinstance(step, bool):
+        if is_number(step):
             brightness = (self._brightness if self._on else 0) + step
-        if isinstance(brightness, int | float) and not isinstance(brightness, bool):
+        if is_number(brightness):
             level = max(0, min(BRIGHTNESS_MAX, round(brightness)))
             if level == 0:
                 self._on = False
@@ -91,7 +92,7 @@ class Zigbee2MqttLight(SimDevice):
     def _apply_color_temp(self, value: object) -> None:
         if isinstance(value, str):
             value = COLOR_TEMP_PRESETS.get(value.lower())
-        if isinstance(value, int | float) and not isinstance(value, bool):
+        if is_number(value):
             self._mireds = max(MIREDS_MIN, min(MIREDS_MAX, round(value)))
             self._color_mode = "color_temp"
 
@@ -101,9 +102,9 @@ class Zigbee2MqttLight(SimDevice):
         rgb: Rgb | None = None
         if isinstance(value.get("hex"), str):
             rgb = parse_hex(value["hex"])
-        elif all(isinstance(value.get(k), int | float) for k in ("r", "g", "b")):
+        elif all(is_number(value.get(k)) for k in ("r", "g", "b")):
             rgb = (float(value["r"]), float(value["g"]), float(value["b"]))
-        elif all(isinstance(value.get(k), int | float) for k in ("x", "y")):
+        elif all(is_number(value.get(k)) for k in ("x", "y")):
             rgb = xy_to_rgb(float(value["x"]), float(value["y"]))
         if rgb is None:
             _LOGGER.warning("zigbee2mqtt '%s': unsupported color %r", self.name, value)
@@ -138,7 +139,7 @@ class Zigbee2MqttLight(SimDevice):
 
 def _transition(value: object) -> float:
     """Return the transition zigbee2mqtt would send: whole tenths, 0..6553.5 s."""
-    if not isinstance(value, int | float) or isinstance(value, bool):
+    if not is_number(value):
         return 0.0
     tenths = round(max(0.0, min(MAX_TRANSITION_S, float(value))) / TRANSITION_STEP_S)
     return tenths * TRANSITION_STEP_S
