@@ -1,0 +1,180 @@
+"""A Tasmota light.
+
+Source: the Tasmota command reference (tasmota.github.io/docs/Commands, "Light" and
+"Control") and its MQTT page. Commands go to `cmnd/<topic>/<Command>`; one `Backlog`
+runs several in order (200 ms apart by default, SetOption34). Used here: `Power ON|OFF`,
+`Dimmer 0..100` (0 would switch off, so an on level is at least 1), `CT 153..500`
+(mireds), `Color r,g,b`, `Fade 0|1` and `Speed2 1..40` (like `Speed`, not stored: the
+time in 0.5 s units for a fade from 0 to 100 %). Health is the retained LWT
+`tele/<topic>/LWT` (`Online`/`Offline`); state arrives as JSON on `stat/<topic>/RESULT`
+and `tele/<topic>/STATE`, and an empty `cmnd/<topic>/State` asks for it.
+
+Maximum native transition: 20 s (`Speed2 40`). By default (SetOption117 0) Speed is a
+slew rate over the full range, so a small change finishes sooner. Too short and too
+loose for session fades: the planner steps Tasmota lights in just-noticeable steps and
+uses Speed2 only to soften each step.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Self
+
+from roomctl.devices._color import hs_to_rgb, normalized, parse_hex
+from roomctl.devices._convert import (
+    as_float,
+    brightness_units,
+    json_object,
+    mireds_units,
+    quantize,
+    rgb_bytes,
+    text,
+)
+from roomctl.devices.base import (
+    DeviceEcho,
+    DeviceHealth,
+    LightAdapter,
+    expect_spec,
+    light_capabilities,
+)
+from roomctl.levels import LightLevel, Rgb
+from roomctl.messages import Message
+from roomctl.models.devices import LightSpec, TasmotaSpec
+
+_LOGGER = logging.getLogger(__name__)
+
+DIMMER_FULL = 100
+# Speed2 counts half seconds, up to 40.
+SPEED_UNIT_S = 0.5
+MAX_TRANSITION_S = 20.0
+# CT takes 153 (cold) to 500 (warm) mireds.
+MIREDS_RANGE = (153.0, 500.0)
+# A Backlog of five commands takes 0.8 s to run (200 ms between commands), so one
+# command a second per light keeps its queue empty.
+DEFAULT_RATE_HZ = 1.0
+_HSB_PARTS = 3
+_RGB_PARTS = 3
+
+
+class TasmotaLight(LightAdapter):
+    """A Tasmota light: Backlog commands on `cmnd/<topic>/Backlog`."""
+
+    def __init__(self, name: str, spec: TasmotaSpec) -> None:
+        super().__init__(
+            name,
+            light_capabilities(
+                spec,
+                native_transition=True,
+                max_transition_s=MAX_TRANSITION_S,
+                transition_step_s=SPEED_UNIT_S,
+                mireds_range=MIREDS_RANGE,
+                network=f"tasmota:{spec.topic}",
+                default_rate_hz=DEFAULT_RATE_HZ,
+                brightness_step=1.0 / DIMMER_FULL,
+            ),
+        )
+        self.topic = spec.topic
+        self._echo = LightLevel(on=False)
+
+    @classmethod
+    def from_spec(cls, name: str, spec: LightSpec) -> Self:
+        """Return the adapter for a Tasmota spec."""
+        return cls(name, expect_spec(spec, TasmotaSpec))
+
+    def command(self, level: LightLevel, transition_s: float) -> list[Message]:
+        """Return one Backlog: fade setting, power, colour or CT, then dimmer."""
+        caps = self.capabilities
+        topic = f"cmnd/{self.topic}/Backlog"
+        if not level.on:
+            # Fade stays on from the last faded step; switch it off so Power OFF is instant.
+            return [Message(topic, "Fade 0; Power OFF")]
+        speed = round(quantize(transition_s, SPEED_UNIT_S, MAX_TRANSITION_S) / SPEED_UNIT_S)
+        parts = ["Fade 1", f"Speed2 {speed}"] if speed > 0 else ["Fade 0"]
+        parts.append("Power ON")
+        if level.color is not None and caps.color:
+            r, g, b = rgb_bytes(level.color)
+            parts.append(f"Color {r},{g},{b}")
+        elif level.mireds is not None and caps.color_temp:
+            parts.append(f"CT {mireds_units(level.mireds, caps.mireds_range)}")
+        if caps.brightness:
+            # After Color, which sets the dimmer from the strongest channel.
+            parts.append(f"Dimmer {brightness_units(level.brightness, DIMMER_FULL)}")
+        return [Message(topic, "; ".join(parts))]
+
+    def subscriptions(self) -> list[str]:
+        """Return the LWT, command result and telemetry state topics."""
+        return [f"tele/{self.topic}/LWT", f"stat/{self.topic}/RESULT", f"tele/{self.topic}/STATE"]
+
+    def parse(self, topic: str, payload: bytes) -> DeviceHealth | DeviceEcho | None:
+        """Return the health in the LWT, or the level in a RESULT or STATE message."""
+        if topic == f"tele/{self.topic}/LWT":
+            word = text(payload).lower()
+            if word in ("online", "offline"):
+                return DeviceHealth(self.name, word == "online")
+            return None
+        if topic not in (f"stat/{self.topic}/RESULT", f"tele/{self.topic}/STATE"):
+            return None
+        state = json_object(payload)
+        if state is None:
+            _LOGGER.debug("%s: result is not a JSON object: %r", self.name, payload[:80])
+            return None
+        level = self._level(state)
+        if level is None:
+            return None
+        self._echo = level
+        return DeviceEcho(self.name, level)
+
+    def refresh(self) -> list[Message]:
+        """Return an empty `State` command: Tasmota answers with its state on RESULT."""
+        return [Message(f"cmnd/{self.topic}/State", "")]
+
+    def _level(self, state: dict[str, Any]) -> LightLevel | None:
+        power = state.get("POWER", state.get("POWER1"))
+        keys = ("Dimmer", "CT", "Color", "HSBColor")
+        if not isinstance(power, str) and not any(key in state for key in keys):
+            return None
+        last = self._echo
+        on = power.upper() == "ON" if isinstance(power, str) else last.on
+        dimmer = as_float(state.get("Dimmer"))
+        brightness = dimmer / DIMMER_FULL if dimmer is not None else last.brightness
+        mireds, color = last.mireds, last.color
+        shown = _color_of(state)
+        ct = as_float(state.get("CT"))
+        if shown is not None:
+            mireds, color = None, shown
+        elif ct is not None:
+            mireds, color = ct, None
+        return LightLevel(on=on, brightness=min(1.0, brightness), mireds=mireds, color=color)
+
+
+def _color_of(state: dict[str, Any]) -> Rgb | None:
+    """Return the colour a Tasmota state shows, or None in white (CT) mode."""
+    channels = _channels(state.get("Color"))
+    if channels is None or max(channels) <= 0.0:
+        return None
+    hsb = state.get("HSBColor")
+    if isinstance(hsb, str):
+        parts = hsb.split(",")
+        if len(parts) == _HSB_PARTS:
+            try:
+                return hs_to_rgb(float(parts[0]), float(parts[1]))
+            except ValueError:
+                pass
+    return normalized(channels)
+
+
+def _channels(value: object) -> Rgb | None:
+    """Return the RGB channels of a Tasmota `Color` (hex, or decimal with SetOption17)."""
+    if not isinstance(value, str):
+        return None
+    if "," in value:
+        parts = value.split(",")
+        if len(parts) < _RGB_PARTS:
+            return None
+        try:
+            r, g, b = (float(p) for p in parts[:_RGB_PARTS])
+        except ValueError:
+            return None
+        return (r, g, b)
+    digits = value.strip().lstrip("#")
+    return parse_hex(digits[:6]) if len(digits) >= 6 else None
