@@ -63,9 +63,8 @@ class _Voice:
     def gain_at(self, frame: int) -> float:
         """Return the gain at an absolute frame."""
         if self.ramp_frames <= 0 or frame >= self.ramp_start + self.ramp_frames:
-            fraction = 1.0
-        else:
-            fraction = ease(self.easing, (frame - self.ramp_start) / self.ramp_frames)
+            return self.final_gain()
+        fraction = ease(self.easing, (frame - self.ramp_start) / self.ramp_frames)
         if self.shape is Shape.FADE_OUT:
             return self.start_gain * math.cos(fraction * math.pi / 2.0)
         if self.shape is Shape.FADE_IN:
