@@ -17,6 +17,8 @@ from roomctl.yamlfile import YamlDocument
 
 _LOGGER = logging.getLogger(__name__)
 
+# The last loc segment pydantic gives when a mapping key (not its value) is wrong.
+_KEY = "[key]"
 _QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
 _TOPIC_FIELDS = frozenset({"topic", "command_topic", "state_topic", "availability_topic"})
 _TYPE_WORDS = {
@@ -47,6 +49,12 @@ def schema_problems(
     problems: dict[tuple[str | int, ...], Problem] = {}
     wanted: dict[tuple[str | int, ...], list[str]] = {}
     for detail in error.errors():
+        if detail["loc"][-1:] == (_KEY,):
+            name = detail["loc"][-2]
+            message = f'the name {name!r} must be text: write it in quotes, like "{name}"'
+            keys = tuple(_locate(model, detail["loc"][:-1]).keys)
+            problems[keys] = document.problem(keys, message)
+            continue
         place = _locate(model, detail["loc"])
         keys = tuple(place.keys)
         if detail["type"] == "union_tag_invalid" and isinstance(detail["input"], dict):

@@ -106,11 +106,15 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Problem]]:
         return None, [Problem(path, 1, "", f"YAML error: {error}")]
     problems = _duplicate_keys(path, text)
     if not isinstance(tree, CommentedMap):
-        found = "the file is empty" if tree is None else f"found {type(tree).__name__}"
+        found = "the file is empty" if tree is None else f"found {_kind(tree)}"
         return None, [*problems, Problem(path, 1, "", f"expected a mapping of fields: {found}")]
     data = to_plain(tree)
     assert isinstance(data, dict)
     return YamlDocument(path, data, tree), problems
+
+
+def _kind(value: object) -> str:
+    return "a list" if isinstance(value, list) else f"the single value {to_plain(value)!r}"
 
 
 def _round_trip() -> YAML:

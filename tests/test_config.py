@@ -277,3 +277,41 @@ def test_line_of_skips_union_tags_and_points_missing_keys_at_their_parent() -> N
     assert document.field_path(("phases", 0, "lights", "all", "setting", "brightness")) == (
         "phases[0].lights.all.brightness"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ":1: expected a mapping of fields: the file is empty"),
+        ("- a\n- b\n", ":1: expected a mapping of fields: found a list"),
+        ("title: p\nphases:\n  a: 1\n", ":2: phases: expected a list, got {'a': 1}"),
+        (
+            "title: p\nphases:\n  - name: a\n    duration: 1m\n    lights: [lamp]\n",
+            ":5: phases[0].lights: expected a mapping of fields, got ['lamp']",
+        ),
+        (
+            'title: "p\nphases: []\n',
+            ":3: YAML syntax error: found unexpected end of stream "
+            "(while scanning a quoted scalar that starts on line 1)",
+        ),
+        (
+            "title: p\nphases:\n  - &first {name: a, duration: 1m}\n"
+            "  - <<: *first\n    name: b\n    duraton: 2m\n",
+            ":6: phases[1].duraton: unknown field 'duraton': did you mean 'duration'?",
+        ),
+    ],
+)
+def test_shapes_a_clinic_gets_wrong(tmp_path: Path, text: str, expected: str) -> None:
+    path = write(tmp_path / "sessions" / "p.yaml", text)
+    with pytest.raises(ConfigError) as caught:
+        load_profile(path)
+    assert [p.format() for p in caught.value.problems] == [f"{path}{expected}"]
+
+
+def test_a_device_name_that_is_not_text(tmp_path: Path) -> None:
+    path = write(tmp_path / "rooms" / "r.yaml", "id: r\ndevices:\n  1: {type: wled, topic: w}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_room(path)
+    assert [p.format() for p in caught.value.problems] == [
+        f'{path}:3: devices[1]: the name 1 must be text: write it in quotes, like "1"'
+    ]
