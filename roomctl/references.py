@@ -7,6 +7,8 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
+from roomctl.audio.generators import NOISE_COLOURS, SCAPES
+from roomctl.audio.sources import validate_source
 from roomctl.broker_url import is_embedded, parse_broker_url
 from roomctl.models import ALL_TARGET, LightSetting, RoomPreset, Scene, SessionProfile, SoundSetting
 from roomctl.models.capabilities import capabilities_of
@@ -17,19 +19,10 @@ from roomctl.yamlfile import YamlDocument
 _LOGGER = logging.getLogger(__name__)
 
 BUILTIN_SCENES = ("standby", "emergency")
-SOUND_FILE_SUFFIXES = (".wav", ".flac", ".ogg")
-GENERATORS: dict[str, tuple[str, ...]] = {
-    "noise": ("white", "pink", "brown"),
-    "scape": ("surf", "rain"),
-}
-TONE = "tone"
-# Tones outside what people hear (20 Hz-20 kHz) are a typo, not a sound for a session.
-MIN_TONE_HZ = 20.0
-MAX_TONE_HZ = 20_000.0
-_GENERATOR_NAMES = [f"{k}:{v}" for k, values in GENERATORS.items() for v in values]
-_GENERATOR_HELP = (
-    "write " + ", ".join([*_GENERATOR_NAMES, "tone:<Hz>"]) + " or a file under sounds/"
-)
+GENERATOR_NAMES = [
+    *(f"noise:{colour}" for colour in NOISE_COLOURS),
+    *(f"scape:{scape}" for scape in SCAPES),
+]
 
 Loc = tuple[str | int, ...]
 
@@ -40,42 +33,12 @@ def did_you_mean(word: str, choices: Sequence[str]) -> str:
     return f": did you mean '{close[0]}'?" if close else ""
 
 
-def validate_source(name: str, sounds_dir: Path) -> str | None:
-    """Return why a sound source cannot play, or None when it can.
-
-    A source is a generator (noise:white|pink|brown, tone:<Hz>, scape:surf|rain) or a
-    wav, flac or ogg file under `sounds_dir`.
-    """
-    family, colon, kind = name.partition(":")
-    if not colon:
-        return _file_problem(name, sounds_dir)
-    if family == TONE:
-        return _tone_problem(kind)
-    if kind in GENERATORS.get(family, ()):
-        return None
-    hint = did_you_mean(name, _GENERATOR_NAMES)
-    return f"unknown generator '{name}'{hint} ({_GENERATOR_HELP})"
-
-
-def _file_problem(name: str, sounds_dir: Path) -> str | None:
-    relative = Path(name)
-    if relative.is_absolute() or ".." in relative.parts:
-        return f"sound file '{name}' must be a path inside {sounds_dir}/, without '..'"
-    if relative.suffix.lower() not in SOUND_FILE_SUFFIXES:
-        return f"'{name}' is no sound source: {_GENERATOR_HELP} (wav, flac or ogg)"
-    if not (sounds_dir / relative).is_file():
-        return f"sound file '{name}' is not in {sounds_dir}/"
-    return None
-
-
-def _tone_problem(hz: str) -> str | None:
-    try:
-        value = float(hz)
-    except ValueError:
-        return f"'tone:{hz}' needs a frequency in Hz, like tone:440"
-    if not MIN_TONE_HZ <= value <= MAX_TONE_HZ:
-        return f"tone:{hz} is outside {MIN_TONE_HZ:g}-{MAX_TONE_HZ:g} Hz"
-    return None
+def source_problem(name: str, sounds_dir: Path) -> str | None:
+    """Return why a sound source cannot play (a generator or a file under sounds_dir)."""
+    reason = validate_source(name, sounds_dir)
+    if reason is not None and ":" in name:
+        reason += did_you_mean(name, GENERATOR_NAMES)
+    return reason
 
 
 def room_problems(document: YamlDocument, room: RoomPreset, sounds_dir: Path) -> list[Problem]:
@@ -216,7 +179,7 @@ def _sound_source_problems(
 ) -> list[Problem]:
     if not isinstance(scene.sound, SoundSetting):
         return []
-    reason = validate_source(scene.sound.source, sounds_dir)
+    reason = source_problem(scene.sound.source, sounds_dir)
     return [document.problem((*loc, "sound", "source"), reason)] if reason else []
 
 

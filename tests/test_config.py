@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile
 
 from roomctl.config import (
     ProfileLibrary,
@@ -17,7 +19,7 @@ from roomctl.config import (
 from roomctl.models import LightSetting, ShellySpec, SoundSetting
 from roomctl.models.capabilities import capabilities_of
 from roomctl.problems import ConfigError, Problem
-from roomctl.references import validate_source
+from roomctl.references import source_problem
 from roomctl.yamlfile import read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -187,28 +189,37 @@ def test_fade_longer_than_its_phase(tmp_path: Path) -> None:
     ]
 
 
+def write_sound(path: Path) -> Path:
+    """Write a real, short FLAC or WAV file (0.1 s of a quiet sine)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rate = 48_000
+    samples = 0.1 * np.sin(2 * np.pi * 440 * np.arange(rate // 10) / rate)
+    soundfile.write(str(path), samples.astype(np.float32), rate)
+    return path
+
+
 def test_sound_sources_are_generators_or_files_under_sounds(tmp_path: Path) -> None:
     sounds = tmp_path / "sounds"
-    write(sounds / "rain.wav", "not really audio, but present")
-    assert validate_source("noise:pink", sounds) is None
-    assert validate_source("tone:440", sounds) is None
-    assert validate_source("scape:rain", sounds) is None
-    assert validate_source("rain.wav", sounds) is None
-    assert validate_source("noise:brwn", sounds) == (
-        "unknown generator 'noise:brwn': did you mean 'noise:brown'? (write noise:white, "
-        "noise:pink, noise:brown, scape:surf, scape:rain, tone:<Hz> or a file under sounds/)"
+    write_sound(sounds / "rain.wav")
+    assert source_problem("noise:pink", sounds) is None
+    assert source_problem("tone:440", sounds) is None
+    assert source_problem("scape:rain", sounds) is None
+    assert source_problem("rain.wav", sounds) is None
+    assert source_problem("noise:brwn", sounds) == (
+        "'noise:brwn': unknown noise colour (use white, pink, brown): did you mean 'noise:brown'?"
     )
-    assert (
-        validate_source("tone:abc", sounds) == "'tone:abc' needs a frequency in Hz, like tone:440"
+    assert source_problem("scape:sruf", sounds) == (
+        "'scape:sruf': unknown soundscape (use surf, rain): did you mean 'scape:surf'?"
     )
-    assert validate_source("tone:5", sounds) == "tone:5 is outside 20-20000 Hz"
-    assert validate_source("surf.ogg", sounds) == f"sound file 'surf.ogg' is not in {sounds}/"
-    assert "without '..'" in str(validate_source("../secret.wav", sounds))
-    assert "is no sound source" in str(validate_source("rain.mp3", sounds))
+    assert "tone frequency must be a number of Hz" in str(source_problem("tone:abc", sounds))
+    assert "between 20 and 20000 Hz" in str(source_problem("tone:5", sounds))
+    assert source_problem("surf.ogg", sounds) == f"'surf.ogg': no such file in {sounds}"
+    assert "inside the sounds folder" in str(source_problem("../secret.wav", sounds))
+    assert "must be .wav, .flac, .ogg" in str(source_problem("rain.mp3", sounds))
 
 
 def test_a_profile_finds_its_sound_files_beside_its_folder(tmp_path: Path) -> None:
-    write(tmp_path / "sounds" / "bowl.flac", "present")
+    write_sound(tmp_path / "sounds" / "bowl.flac")
     text = "title: p\nphases:\n  - name: a\n    duration: 1m\n    sound: {source: %s}\n"
     good = write(tmp_path / "sessions" / "good.yaml", text % "bowl.flac")
     sound = load_profile(good).phases[0].sound
@@ -221,7 +232,7 @@ def test_a_profile_finds_its_sound_files_beside_its_folder(tmp_path: Path) -> No
             bad,
             5,
             "phases[0].sound.source",
-            f"sound file 'gong.flac' is not in {tmp_path / 'sounds'}/",
+            f"'gong.flac': no such file in {tmp_path / 'sounds'}",
         )
     ]
 
