@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Run a room's lights as simulated devices on a broker, to try a room before its hardware."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from roomctl.broker_url import is_embedded
+from roomctl.config import load_room
+from roomctl.levels import LightLevel
+from roomctl.problems import ConfigError
+from roomctl.sim import SimulatedRoom
+
+DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
+BROKER_ENV = "ROOMCTL_BROKER"
+# How often the levels are shown: often enough to watch a fade, rare enough to read.
+SHOW_EVERY_S = 1.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the simulated lights and show their levels until Ctrl-C or SIGTERM."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("room", type=Path, help="room preset, e.g. profiles/rooms/room-1.yaml")
+    parser.add_argument(
+        "--broker",
+        help=f"broker URL (default: the room's broker, else ${BROKER_ENV}, else {DEFAULT_BROKER})",
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        room = load_room(args.room)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 1
+    broker = (
+        args.broker or _room_broker(room.broker) or os.environ.get(BROKER_ENV) or DEFAULT_BROKER
+    )
+    try:
+        sim = SimulatedRoom(room, broker)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: stop.set())
+    try:
+        sim.start()
+    except (OSError, TimeoutError) as error:
+        print(f"cannot start the simulated lights: {error}", file=sys.stderr)
+        return 2
+    print(f"{len(sim.devices)} simulated lights of {room.id} on {broker}; Ctrl-C stops them.")
+    shown: dict[str, LightLevel] = {}
+    try:
+        while not stop.wait(SHOW_EVERY_S):
+            for name, level in sim.levels().items():
+                if shown.get(name) != level:
+                    shown[name] = level
+                    print(f"{name:>16}  {_describe(level)}")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.stop()
+    return 0
+
+
+def _room_broker(setting: str | None) -> str | None:
+    """Return the room's broker URL, or None when it has none or uses roomctl's own broker."""
+    if setting is None:
+        return None
+    if is_embedded(setting):
+        print(
+            "the room uses roomctl's embedded broker, which lives inside `roomctl run`; "
+            "simulating on another broker (give --broker to choose it)",
+            file=sys.stderr,
+        )
+        return None
+    return setting
+
+
+def _describe(level: LightLevel) -> str:
+    """Return a light level as a person reads it: off, or brightness and colour."""
+    if not level.on:
+        return "off"
+    text = f"{level.brightness * 100:5.1f} %"
+    if level.mireds is not None:
+        text += f"  {1_000_000 / level.mireds:5.0f} K"
+    if level.color is not None:
+        text += "  #" + "".join(f"{round(c):02x}" for c in level.color)
+    return text
+
+
+if __name__ == "__main__":
+    sys.exit(main())
