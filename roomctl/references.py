@@ -30,6 +30,8 @@ Loc = tuple[str | int, ...]
 def did_you_mean(word: str, choices: Sequence[str]) -> str:
     """Return `: did you mean 'x'?` for the closest choice, or nothing when none is close."""
     close = difflib.get_close_matches(word, list(choices), n=1)
+    # `reading_lamp` for `lamp` is too far for difflib, yet what a person meant.
+    close = close or [c for c in choices if len(c) > 2 and (c in word or word in c)][:1]
     return f": did you mean '{close[0]}'?" if close else ""
 
 
