@@ -7,18 +7,19 @@ from pydantic import Field, field_validator
 
 from roomctl.models.base import FrozenModel
 from roomctl.models.devices import AudioSpec, DeviceSpec, LightSpec, LightType
-from roomctl.models.scene import LightSetting, Scene
+from roomctl.models.scene import Scene
 from roomctl.models.units import Decibels, Fraction
 
 ALL_TARGET = "all"
 ROOM_ID_PATTERN = r"^[a-z0-9-]+$"
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
 
-DEFAULT_STANDBY = Scene(
-    lights={ALL_TARGET: LightSetting(brightness=0.4, color_temp=3500.0)}, sound="off"
+# Built from text, as a clinic would write them, so the units are parsed the same way.
+DEFAULT_STANDBY = Scene.model_validate(
+    {"lights": {ALL_TARGET: {"brightness": "40%", "color_temp": "3500K"}}, "sound": "off"}
 )
-DEFAULT_EMERGENCY = Scene(
-    lights={ALL_TARGET: LightSetting(brightness=1.0, color_temp=4000.0)}, sound="off"
+DEFAULT_EMERGENCY = Scene.model_validate(
+    {"lights": {ALL_TARGET: {"brightness": "100%", "color_temp": "4000K"}}, "sound": "off"}
 )
 
 
