@@ -236,9 +236,8 @@ class Bus:
         held = client.drop_out_messages()
         if self._filters:
             client.subscribe([(f, SUBSCRIBE_QOS) for f in self._filters])
-        for old in held:
-            if not (old.retain and old.topic in self._retained):  # superseded by the map below
-                client.publish(old.topic, old.payload, old.qos, old.retain, old.properties)
+        for old in held:  # in publish order; the map below then has the last word
+            client.publish(old.topic, old.payload, old.qos, old.retain, old.properties)
         for msg in self._retained.values():
             client.publish(msg.topic, msg.payload, msg.qos, retain=True)
 

@@ -43,7 +43,9 @@ class Observer:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=protocol)
         if broker.tls:
             self.client.tls_set(ca_certs=broker.ca_file)
-        self.client.on_message = lambda _c, _u, m: self.received.put((m.topic, m.payload, m.retain))
+        self.client.on_message = lambda _c, _u, m: self.received.put(
+            (m.topic, bytes(m.payload), m.retain)
+        )
         subscribed = threading.Semaphore(0)
         self.client.on_subscribe = lambda *_: subscribed.release()
         self.client.connect(broker.host, broker.port)
@@ -275,9 +277,12 @@ def test_clean_stop_publishes_final_messages_and_no_will(
     assert bus.wait_connected(WAIT_S)
     bus.publish(Message("t/avail", "online", retain=True))
     assert observer.wait_for("t/avail", b"online") is False
+    for i in range(100):  # more than paho keeps in flight: the final one waits its turn
+        bus.publish(Message("t/events", str(i)))
     bus.stop(final=[Message("t/avail", "offline", retain=True)])
     assert not bus.connected
     assert retained(mosquitto.url, "t/avail") == b"offline"  # delivered before the disconnect
+    assert observer.wait_for("t/avail", b"offline") is False
     with pytest.raises(queue.Empty):
         while True:
             topic, payload, _ = observer.next(QUIET_S)
@@ -300,7 +305,7 @@ def test_v5_reply_reaches_the_response_topic_with_its_correlation_data(
 
     answers: queue.Queue[tuple[str, bytes, bytes | None]] = queue.Queue()
     observer.client.on_message = lambda _c, _u, m: answers.put(
-        (m.topic, m.payload, getattr(m.properties, "CorrelationData", None))
+        (m.topic, bytes(m.payload), getattr(m.properties, "CorrelationData", None))
     )
     started.reply(inbound, Message("t/reply", '{"ok": true}'))
     got = sorted([answers.get(timeout=WAIT_S), answers.get(timeout=WAIT_S)])

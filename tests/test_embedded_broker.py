@@ -31,7 +31,9 @@ class Peer:
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311, reconnect_on_failure=False
         )
-        self.client.on_message = lambda _c, _u, m: self.received.put((m.topic, m.payload, m.retain))
+        self.client.on_message = lambda _c, _u, m: self.received.put(
+            (m.topic, bytes(m.payload), m.retain)
+        )
         self._acks = threading.Semaphore(0)
         self.client.on_subscribe = lambda *_: self._acks.release()
         self.disconnected = threading.Event()
