@@ -102,14 +102,16 @@ class Bus:
         self._retained: dict[str, Message] = {}
         self._started = False
         self._stopping = False
-        self._connected = threading.Event()
+        self._accepted = False  # the broker accepted this connection (CONNACK): may subscribe
+        self._replay_mid: int | None = None  # the resubscription whose SUBACK makes us ready
+        self._connected = threading.Event()  # accepted, replayed and resubscribed
         self._last_error: str | None = None
         self._answered = False  # whether the current connection attempt got a CONNACK
         self._client = self._new_client()
 
     @property
     def connected(self) -> bool:
-        """Return whether the broker has accepted the connection and it is still up."""
+        """Return whether the connection is up, retained state replayed and subscriptions active."""
         return self._connected.is_set()
 
     @property
@@ -131,7 +133,7 @@ class Bus:
             self._connect(self._client)
 
     def wait_connected(self, timeout: float) -> bool:
-        """Wait up to timeout seconds for the connection; return whether it is up."""
+        """Wait up to timeout seconds until connected (see `connected`); return whether it is."""
         return self._connected.wait(timeout)
 
     def subscribe(self, topic_filter: str) -> None:
@@ -140,7 +142,7 @@ class Bus:
             if topic_filter in self._filters:
                 return
             self._filters.append(topic_filter)
-            if self._connected.is_set():
+            if self._accepted:
                 self._client.subscribe(topic_filter, SUBSCRIBE_QOS)
 
     def publish(self, msg: Message) -> None:
@@ -203,6 +205,7 @@ class Bus:
         client.on_connect_fail = self._handle_connect_fail
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
+        client.on_subscribe = self._handle_subscribe
         return client
 
     def _connect(self, client: mqtt.Client) -> None:
@@ -231,15 +234,22 @@ class Bus:
             _LOGGER.warning("offline queue full; dropped a message to %s", msg.topic)
         return info
 
-    def _replay(self, client: mqtt.Client) -> None:
-        """Resubscribe, resend what the broker never acknowledged, then every retained message."""
-        held = client.drop_out_messages()
-        if self._filters:
-            client.subscribe([(f, SUBSCRIBE_QOS) for f in self._filters])
-        for old in held:  # in publish order; the map below then has the last word
-            client.publish(old.topic, old.payload, old.qos, old.retain, old.properties)
+    def _replay(self, client: mqtt.Client) -> int | None:
+        """Resend what the broker never acknowledged and every retained message, then resubscribe.
+
+        Return the resubscription's message id: a broker handles one connection's packets in
+        order, so its SUBACK also means the replayed messages have been taken.
+        """
+        self._accepted = True
+        for old in client.drop_out_messages():  # in publish order
+            if not (old.retain and old.topic in self._retained):  # the map has a newer one
+                client.publish(old.topic, old.payload, old.qos, old.retain, old.properties)
         for msg in self._retained.values():
             client.publish(msg.topic, msg.payload, msg.qos, retain=True)
+        if not self._filters:
+            return None
+        _rc, mid = client.subscribe([(f, SUBSCRIBE_QOS) for f in self._filters])
+        return mid
 
     def _handle_connect(
         self,
@@ -261,8 +271,31 @@ class Bus:
             _LOGGER.error("%s %s", self._url, self._last_error)
             return
         with self._lock:
-            self._replay(client)
-            self._connected.set()
+            self._replay_mid = self._replay(client)
+        if self._replay_mid is None:
+            self._ready()
+
+    def _handle_subscribe(
+        self,
+        client: mqtt.Client,
+        _userdata: Any,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        _properties: Properties | None,
+    ) -> None:
+        """Handle SUBACK: report refused filters; the resubscription's makes the bus ready."""
+        if client is not self._client:
+            return
+        refused = [code for code in reason_codes if code.is_failure]
+        if refused:
+            _LOGGER.error("%s refused a subscription: %s", self._url, refused[0])
+        if mid == self._replay_mid:
+            self._replay_mid = None
+            self._ready()
+
+    def _ready(self) -> None:
+        """Mark the bus connected and tell the owner."""
+        self._connected.set()
         self._backoff.reset()
         self._last_error = None
         _LOGGER.info("connected to %s (MQTT %s)", self._url, "v5" if self._v5 else "v3.1.1")
@@ -313,6 +346,8 @@ class Bus:
             return
         was_connected = self._connected.is_set()
         self._connected.clear()
+        self._accepted = False
+        self._replay_mid = None
         answered, self._answered = self._answered, False
         if self._stopping:
             _LOGGER.info("disconnected from %s", self._url)

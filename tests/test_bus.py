@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -41,6 +42,8 @@ class Observer:
         v5 = broker.protocol != "3.1.1"
         protocol = mqtt.MQTTv5 if v5 else mqtt.MQTTv311
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=protocol)
+        if broker.username is not None:
+            self.client.username_pw_set(broker.username, broker.password)
         if broker.tls:
             self.client.tls_set(ca_certs=broker.ca_file)
         self.client.on_message = lambda _c, _u, m: self.received.put(
@@ -124,29 +127,41 @@ def recorder() -> Recorder:
     return Recorder()
 
 
-def make_bus(
-    url: str | BrokerUrl, recorder: Recorder, will: Message | None = None, name: str = "room"
-) -> Bus:
-    broker = parse_broker_url(url) if isinstance(url, str) else url
-    return Bus(
-        broker,
-        f"test-{name}",
-        recorder.on_message,
-        will=will,
-        on_connection=recorder.on_connection,
-        backoff=Backoff(*FAST, rng=random.Random(7)),
-    )
+class MakeBus(Protocol):
+    def __call__(self, url: str | BrokerUrl, will: Message | None = None) -> Bus: ...
 
 
 @pytest.fixture
-def started(mosquitto: Mosquitto, recorder: Recorder) -> Iterator[Bus]:
+def make_bus(recorder: Recorder) -> Iterator[MakeBus]:
+    """Return a maker of buses reporting to recorder, each stopped at the end of the test."""
+    buses: list[Bus] = []
+
+    def make(url: str | BrokerUrl, will: Message | None = None) -> Bus:
+        broker = parse_broker_url(url) if isinstance(url, str) else url
+        bus = Bus(
+            broker,
+            f"test-bus-{len(buses)}",
+            recorder.on_message,
+            will=will,
+            on_connection=recorder.on_connection,
+            backoff=Backoff(*FAST, rng=random.Random(7)),
+        )
+        buses.append(bus)
+        return bus
+
+    yield make
+    for bus in buses:
+        bus.stop()
+
+
+@pytest.fixture
+def started(mosquitto: Mosquitto, recorder: Recorder, make_bus: MakeBus) -> Bus:
     """Return a connected bus subscribed to t/cmd."""
-    bus = make_bus(mosquitto.url, recorder)
+    bus = make_bus(mosquitto.url)
     bus.subscribe("t/cmd")
     bus.start()
     recorder.wait_connected()
-    yield bus
-    bus.stop()
+    return bus
 
 
 def test_backoff_doubles_to_the_cap_with_jitter_and_resets() -> None:
@@ -181,20 +196,24 @@ def test_messages_flow_both_ways(started: Bus, mosquitto: Mosquitto, recorder: R
     observer.close()
 
 
-def test_connects_once_the_broker_comes_up(tmp_path: Path, recorder: Recorder) -> None:
+def test_connects_once_the_broker_comes_up(
+    tmp_path: Path, recorder: Recorder, make_bus: MakeBus
+) -> None:
     broker = Mosquitto(workdir=tmp_path)
-    bus = make_bus(broker.url, recorder)
+    bus = make_bus(broker.url)
+    bus.subscribe("t/cmd")
     bus.publish(Message("t/avail", "online", retain=True))
-    bus.publish(Message("t/events", "queued while away"))
     bus.start()
     assert not bus.wait_connected(0.5)
     assert bus.last_error == "cannot connect to the broker (unreachable, or TLS failed)"
     broker.start()
     try:
-        observer = Observer(broker.url, "t/events")
-        assert bus.wait_connected(WAIT_S)
-        assert observer.wait_for("t/events", b"queued while away") is False
+        assert bus.wait_connected(WAIT_S)  # connected means replayed and subscribed
+        assert bus.last_error is None
         assert retained(broker.url, "t/avail") == b"online"
+        observer = Observer(broker.url)
+        observer.publish("t/cmd", "first command")
+        assert recorder.messages.get(timeout=WAIT_S).payload == b"first command"
         assert recorder.connections == [True]
         observer.close()
     finally:
@@ -203,7 +222,36 @@ def test_connects_once_the_broker_comes_up(tmp_path: Path, recorder: Recorder) -
     assert recorder.connections == [True, False]
 
 
-def test_broker_restart_restores_retained_state_subscriptions_and_queued_messages(
+def test_messages_held_while_refused_go_out_once_accepted(
+    tmp_path: Path, recorder: Recorder, make_bus: MakeBus
+) -> None:
+    users = tmp_path / "passwd"
+    broker = Mosquitto(workdir=tmp_path, password_file=users)
+    write_password_file(users, {"watcher": "w"})
+    broker.start()
+    try:
+        observer = Observer(f"mqtt://watcher:w@127.0.0.1:{broker.port}", "t/#")
+        bus = make_bus(f"mqtt://room:r@127.0.0.1:{broker.port}")
+        bus.start()
+        assert wait_for_error(bus) == "broker refused the connection: Not authorized"
+        bus.publish(Message("t/events", "held 1"))
+        bus.publish(Message("t/events", "held 2"))
+        bus.publish(Message("t/state", "latest", retain=True))
+        write_password_file(users, {"watcher": "w", "room": "r"})
+        assert broker.process is not None
+        broker.process.send_signal(signal.SIGHUP)  # mosquitto reloads its password file
+        recorder.wait_connected()
+        got = [observer.next()[:2] for _ in range(3)]
+        assert got == [("t/events", b"held 1"), ("t/events", b"held 2"), ("t/state", b"latest")]
+        with pytest.raises(queue.Empty):  # each once: the retained map does not repeat held ones
+            observer.next(QUIET_S)
+        observer.close()
+        bus.stop()
+    finally:
+        broker.stop()
+
+
+def test_broker_restart_restores_retained_state_and_subscriptions(
     started: Bus, mosquitto: Mosquitto, recorder: Recorder
 ) -> None:
     started.publish(Message("t/state", "v1", retain=True))
@@ -217,15 +265,13 @@ def test_broker_restart_restores_retained_state_subscriptions_and_queued_message
         time.sleep(0.01)
     assert recorder.connections == [True, False]
     started.publish(Message("t/state", "v2 while away", retain=True))
-    started.publish(Message("t/events", "e while away"))
     mosquitto.start()
-    observer = Observer(mosquitto.url, "t/events")  # subscribes before the bus's first retry
     recorder.wait_connected()
     assert recorder.connections == [True, False, True]
 
-    assert observer.wait_for("t/events", b"e while away") is False
     assert retained(mosquitto.url, "t/state") == b"v2 while away"
     assert retained(mosquitto.url, "t/gone") is None
+    observer = Observer(mosquitto.url)
     observer.publish("t/cmd", "after restart")
     inbound = recorder.messages.get(timeout=WAIT_S)
     assert (inbound.topic, inbound.payload) == ("t/cmd", b"after restart")
@@ -233,7 +279,7 @@ def test_broker_restart_restores_retained_state_subscriptions_and_queued_message
 
 
 _DYING_CLIENT = """
-import os, sys, time
+import sys, time
 from roomctl.broker_url import parse_broker_url
 from roomctl.bus import Bus
 from roomctl.messages import Message
@@ -269,10 +315,10 @@ def test_will_is_published_when_the_process_dies(mosquitto: Mosquitto) -> None:
 
 
 def test_clean_stop_publishes_final_messages_and_no_will(
-    mosquitto: Mosquitto, recorder: Recorder
+    mosquitto: Mosquitto, make_bus: MakeBus
 ) -> None:
     observer = Observer(mosquitto.url, "t/#")
-    bus = make_bus(mosquitto.url, recorder, will=Message("t/will", "died", retain=True))
+    bus = make_bus(mosquitto.url, will=Message("t/will", "died", retain=True))
     bus.start()
     assert bus.wait_connected(WAIT_S)
     bus.publish(Message("t/avail", "online", retain=True))
@@ -326,8 +372,10 @@ def test_reply_to_a_wildcard_response_topic_is_skipped_not_raised(
     observer.close()
 
 
-def test_pinned_v311_has_no_response_topics(mosquitto: Mosquitto, recorder: Recorder) -> None:
-    bus = make_bus(f"{mosquitto.url}?protocol=3.1.1", recorder)
+def test_pinned_v311_has_no_response_topics(
+    mosquitto: Mosquitto, recorder: Recorder, make_bus: MakeBus
+) -> None:
+    bus = make_bus(f"{mosquitto.url}?protocol=3.1.1")
     bus.subscribe("t/cmd")
     bus.start()
     recorder.wait_connected()
@@ -344,12 +392,14 @@ def test_pinned_v311_has_no_response_topics(mosquitto: Mosquitto, recorder: Reco
     observer.close()
 
 
-def test_falls_back_to_v311_when_the_broker_refuses_v5(recorder: Recorder) -> None:
+def test_falls_back_to_v311_when_the_broker_refuses_v5(
+    recorder: Recorder, make_bus: MakeBus
+) -> None:
     embedded = EmbeddedBroker()
     url = embedded.start()
     try:
         unpinned = BrokerUrl("mqtt", url.host, url.port)  # amqtt answers v5 with "unsupported"
-        bus = make_bus(unpinned, recorder)
+        bus = make_bus(unpinned)
         bus.subscribe("t/cmd")
         bus.start()
         recorder.wait_connected()
@@ -366,12 +416,12 @@ def test_falls_back_to_v311_when_the_broker_refuses_v5(recorder: Recorder) -> No
         embedded.stop()
 
 
-def test_password_accepted(tmp_path: Path, recorder: Recorder) -> None:
+def test_password_accepted(tmp_path: Path, make_bus: MakeBus) -> None:
     users = write_password_file(tmp_path / "passwd", {"roomctl": "s3cret:pw"})
     broker = Mosquitto(workdir=tmp_path, password_file=users)
     broker.start()
     try:
-        bus = make_bus(f"mqtt://roomctl:s3cret%3Apw@127.0.0.1:{broker.port}", recorder)
+        bus = make_bus(f"mqtt://roomctl:s3cret%3Apw@127.0.0.1:{broker.port}")
         bus.start()
         assert bus.wait_connected(WAIT_S)
         bus.stop()
@@ -381,13 +431,13 @@ def test_password_accepted(tmp_path: Path, recorder: Recorder) -> None:
 
 @pytest.mark.parametrize("credentials", ["roomctl:wrong@", "stranger:s3cret@", ""])
 def test_bad_or_missing_password_refused(
-    tmp_path: Path, recorder: Recorder, credentials: str
+    tmp_path: Path, recorder: Recorder, credentials: str, make_bus: MakeBus
 ) -> None:
     users = write_password_file(tmp_path / "passwd", {"roomctl": "s3cret"})
     broker = Mosquitto(workdir=tmp_path, password_file=users)
     broker.start()
     try:
-        bus = make_bus(f"mqtt://{credentials}127.0.0.1:{broker.port}", recorder)
+        bus = make_bus(f"mqtt://{credentials}127.0.0.1:{broker.port}")
         bus.start()
         error = wait_for_error(bus)
         assert error.startswith("broker refused the connection: ")
@@ -399,12 +449,12 @@ def test_bad_or_missing_password_refused(
         broker.stop()
 
 
-def test_tls_with_the_clinic_ca(tmp_path: Path, tls_files: TlsFiles, recorder: Recorder) -> None:
+def test_tls_with_the_clinic_ca(tmp_path: Path, tls_files: TlsFiles, make_bus: MakeBus) -> None:
     broker = Mosquitto(workdir=tmp_path, tls=tls_files)
     broker.start()
     try:
         assert broker.url.startswith("mqtts://")
-        bus = make_bus(broker.url, recorder)
+        bus = make_bus(broker.url)
         bus.subscribe("t/cmd")
         bus.start()
         assert bus.wait_connected(WAIT_S)
@@ -428,12 +478,17 @@ def test_tls_with_the_clinic_ca(tmp_path: Path, tls_files: TlsFiles, recorder: R
     ],
 )
 def test_tls_refuses_an_untrusted_broker_or_plain_mqtt(
-    tmp_path: Path, tls_files: TlsFiles, recorder: Recorder, scheme: str, expected: str
+    tmp_path: Path,
+    tls_files: TlsFiles,
+    recorder: Recorder,
+    scheme: str,
+    expected: str,
+    make_bus: MakeBus,
 ) -> None:
     broker = Mosquitto(workdir=tmp_path, tls=tls_files)
     broker.start()
     try:
-        bus = make_bus(f"{scheme}://127.0.0.1:{broker.port}", recorder)  # system CAs only
+        bus = make_bus(f"{scheme}://127.0.0.1:{broker.port}")  # system CAs only
         bus.start()
         assert wait_for_error(bus) == expected
         assert not bus.connected
@@ -443,9 +498,9 @@ def test_tls_refuses_an_untrusted_broker_or_plain_mqtt(
         broker.stop()
 
 
-def test_missing_ca_file_fails_at_construction(recorder: Recorder) -> None:
+def test_missing_ca_file_fails_at_construction(make_bus: MakeBus) -> None:
     with pytest.raises(FileNotFoundError):
-        make_bus("mqtts://127.0.0.1:1?ca=/nonexistent/ca.pem", recorder)
+        make_bus("mqtts://127.0.0.1:1?ca=/nonexistent/ca.pem")
 
 
 def test_a_failing_handler_does_not_stop_the_bus(mosquitto: Mosquitto) -> None:
@@ -500,9 +555,11 @@ def test_start_twice_is_an_error(started: Bus) -> None:
         started.start()
 
 
-def test_stop_while_the_broker_is_away_returns_promptly(tmp_path: Path, recorder: Recorder) -> None:
+def test_stop_while_the_broker_is_away_returns_promptly(
+    tmp_path: Path, recorder: Recorder, make_bus: MakeBus
+) -> None:
     broker = Mosquitto(workdir=tmp_path)  # never started
-    bus = make_bus(broker.url, recorder)
+    bus = make_bus(broker.url)
     bus.start()
     wait_for_error(bus)
     began = time.monotonic()
