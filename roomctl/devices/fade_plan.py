@@ -94,11 +94,10 @@ class _Plan:
         self.duration = fade.end - fade.start
         self.gap = max(min_interval_s, caps.transition_step_s)
         self.lowest = max(floor, caps.brightness_step)
-        source, target = fade.source, fade.target
-        # The fade as the light shows it: on throughout, from and to brightness 0 (held at
-        # the lowest level) where the fade starts or ends off, keeping the lit end's colour.
-        self.source = source if source.on else LightLevel(True, 0.0, target.mireds, target.color)
-        self.target = target if target.on else LightLevel(True, 0.0, source.mireds, source.color)
+        # The fade as the light shows it: on throughout, between ends held at the lowest
+        # level or above; an end that is off is the lowest level in the lit end's colour.
+        self.source = _lit(fade.source, fade.target, self.lowest)
+        self.target = _lit(fade.target, fade.source, self.lowest)
 
     def steps(self, now: float, current: LightLevel | None) -> list[LightStep]:
         """Return the steps from now to the fade's end."""
@@ -126,9 +125,8 @@ class _Plan:
         return _without_repeats(steps)
 
     def level(self, x: float) -> LightLevel:
-        """Return the level the light shows at time fraction x, held at its lowest level."""
-        level = interpolate_light(self.source, self.target, ease(self.fade.easing, x))
-        return level.with_brightness(max(self.lowest, min(1.0, level.brightness)))
+        """Return the level the light shows at time fraction x."""
+        return interpolate_light(self.source, self.target, ease(self.fade.easing, x))
 
     def _moves(self, start: float, tolerance: float) -> list[LightStep]:
         caps, duration = self.caps, self.duration
@@ -139,13 +137,12 @@ class _Plan:
         else:
             knots = _stepped(easing, x_start, tolerance, dx_min)
         times = [start] + [self._t(x) for x in knots[1:]]
-        if uses_native_fades(caps) or caps.native_transition:
-            # Each step heads for the next knot's level and arrives as the next step goes.
-            return [
-                LightStep(a, self.level(x), min(b - a, caps.max_transition_s))
-                for (a, b), x in zip(pairwise(times), knots[1:], strict=True)
-            ]
-        return [LightStep(t, self.level(x), 0.0) for t, x in zip(times[1:], knots[1:], strict=True)]
+        # Each step heads for the next knot's level: over the time to the next step where
+        # the light has a transition, else at once (leading the curve by under 1 %).
+        return [
+            LightStep(a, self.level(x), min(b - a, caps.max_transition_s))
+            for (a, b), x in zip(pairwise(times), knots[1:], strict=True)
+        ]
 
     def _tolerance(self) -> float:
         """Return the error allowed in e: 1 % of full scale on the channel that moves most."""
@@ -166,6 +163,13 @@ class _Plan:
 
     def _t(self, x: float) -> float:
         return self.fade.end if x >= 1.0 else self.fade.start + x * self.duration
+
+
+def _lit(level: LightLevel, other: LightLevel, lowest: float) -> LightLevel:
+    """Return a fade's end as the light shows it: on, at the lowest level or above."""
+    if not level.on:
+        return LightLevel(True, lowest, other.mireds, other.color)
+    return level.with_brightness(max(lowest, min(1.0, level.brightness)))
 
 
 def _without_repeats(steps: list[LightStep]) -> list[LightStep]:
