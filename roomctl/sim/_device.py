@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -32,8 +34,8 @@ KEEPALIVE_S = 10
 # How long start() waits for the broker to accept the connection and the subscriptions.
 # A local broker answers in milliseconds; 5 s covers a loaded CI machine.
 CONNECT_TIMEOUT_S = 5.0
-# Reconnect back-off after the broker goes away: first retry soon (a restarted broker is
-# back within a second), never waiting more than 5 s so a trial room recovers quickly.
+# Reconnect back-off after the broker goes away, doubling from 1 s (a restarted broker is
+# back within a second) to at most 5 s, so a trial room recovers quickly.
 RECONNECT_MIN_DELAY_S = 1
 RECONNECT_MAX_DELAY_S = 5
 # How long stop() waits for its final `offline` to leave before disconnecting.
@@ -64,6 +66,7 @@ class SimDevice(ABC):
         self._pending_subscribe: int | None = None
         self._timers: set[threading.Timer] = set()
         self._output = LightOutput()
+        self._client_id = f"roomctl-sim-{self.kind}-{self.name}-{uuid.uuid4().hex[:8]}"
         self._client = self._make_client()
 
     # -- what a device type supplies -------------------------------------------------
@@ -148,10 +151,20 @@ class SimDevice(ABC):
         with self._lock:
             self._running = False
             self._cancel_timers()
-        self._client.loop_stop()
+        # loop_stop() flags paho's thread and waits for it; shutting the socket down wakes
+        # the thread at once (instead of after its one-second poll) and tells the broker
+        # the connection is gone, without the DISCONNECT that would cancel the will.
+        stopper = threading.Thread(target=self._client.loop_stop, daemon=True)
+        stopper.start()
         sock = self._client.socket()
+        if isinstance(sock, socket.socket):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        stopper.join()
         if sock is not None:
             sock.close()
+        # A device that comes back boots afresh: the next start() uses a new client.
+        self._client = self._make_client()
 
     # -- for device types -------------------------------------------------------------
 
@@ -189,7 +202,7 @@ class SimDevice(ABC):
     def _make_client(self) -> mqtt.Client:
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=f"roomctl-sim-{self.kind}-{self.name}-{uuid.uuid4().hex[:8]}",
+            client_id=self._client_id,
             protocol=MQTT_PROTOCOL,
         )
         if self._broker.username is not None:

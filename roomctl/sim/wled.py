@@ -52,6 +52,7 @@ class WledLight(SimDevice):
         return (f"{self.topic}/status", OFFLINE)
 
     def _announce(self) -> None:
+        # On connecting WLED publishes directly, outside its interface cooldown.
         self._publish(f"{self.topic}/status", ONLINE, retain=True)
         self._publish_state()
 
@@ -140,6 +141,7 @@ class WledLight(SimDevice):
         """Publish the state now, or once WLED's interface cooldown has passed."""
         wait = self._last_echo + INTERFACE_COOLDOWN_S - now
         if wait <= 0.0:
+            self._last_echo = now
             self._publish_state()
         elif not self._echo_pending:
             self._echo_pending = True
@@ -147,10 +149,10 @@ class WledLight(SimDevice):
 
     def _flush_echo(self) -> None:
         self._echo_pending = False
+        self._last_echo = time.monotonic()
         self._publish_state()
 
     def _publish_state(self) -> None:
-        self._last_echo = time.monotonic()
         bri = self._bri if self._on else 0
         r, g, b = (round(c) for c in self._rgb)
         self._publish(f"{self.topic}/g", str(bri))
