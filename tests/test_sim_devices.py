@@ -542,3 +542,39 @@ def test_simulated_room_plays_every_light_of_a_preset(
         mark = watcher.mark()
     watcher.wait_for("tele/r9-lamp/LWT", lambda p: p == "Offline", mark)
     watcher.wait_for("shelly-r9/online", lambda p: p == "false", mark)
+
+
+def test_every_light_comes_back_after_the_broker_restarts(mosquitto: Mosquitto) -> None:
+    room = RoomPreset.model_validate(
+        {
+            "id": "room-8",
+            "devices": {
+                "ceiling": {"type": "zigbee2mqtt", "topic": "z/r8"},
+                "lamp": {"type": "tasmota", "topic": "r8-lamp"},
+                "strip": {"type": "wled", "topic": "wled/r8"},
+                "panel": {"type": "shelly", "topic": "shelly-r8"},
+                "cove": {
+                    "type": "mqtt_json",
+                    "command_topic": "r8/set",
+                    "availability_topic": "r8/a",
+                },
+            },
+        }
+    )
+    with SimulatedRoom(room, mosquitto.url) as sim:
+        mosquitto.stop()  # a non-persistent broker: every retained availability is gone
+        mosquitto.start()
+        watcher = Watcher(mosquitto)
+        try:
+            for topic, online in [
+                ("z/r8/availability", '{"state":"online"}'),
+                ("tele/r8-lamp/LWT", "Online"),
+                ("wled/r8/status", "online"),
+                ("shelly-r8/online", "true"),
+                ("r8/a", "online"),
+            ]:
+                assert watcher.wait_for(topic).payload == online
+            watcher.publish("cmnd/r8-lamp/Dimmer", "60")
+            wait_level(sim.devices["lamp"], LightLevel(on=True, brightness=0.6, mireds=153.0))
+        finally:
+            watcher.close()
