@@ -172,8 +172,14 @@ def test_zigbee2mqtt_sets_level_and_echoes_full_state(
     assert echo["color"] == pytest.approx({"x": 0.5336, "y": 0.4145}, abs=0.002)  # sRGB D65
     assert light.level() == LightLevel(on=True, brightness=127 / 254, color=(255.0, 136.0, 0.0))
 
-    watcher.publish("zigbee2mqtt/r1/ceiling/set", {"state": "OFF"})
-    wait_level(light, LightLevel(on=False, brightness=0.0, color=(255.0, 136.0, 0.0)))
+    # An explicit state wins over a brightness in the same payload.
+    mark = watcher.mark()
+    watcher.publish("zigbee2mqtt/r1/ceiling/set", {"state": "OFF", "brightness": 100})
+    off = watcher.wait_for("zigbee2mqtt/r1/ceiling", lambda p: '"OFF"' in p, mark)
+    assert json.loads(off.payload)["brightness"] == 100
+    assert light.level() == LightLevel(on=False, brightness=0.0, color=(255.0, 136.0, 0.0))
+    watcher.publish("zigbee2mqtt/r1/ceiling/set", {"state": "TOGGLE"})
+    wait_level(light, LightLevel(on=True, brightness=100 / 254, color=(255.0, 136.0, 0.0)))
 
 
 def test_zigbee2mqtt_transition_runs_in_time_and_a_new_command_starts_where_it_is(

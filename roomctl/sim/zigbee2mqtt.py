@@ -68,24 +68,27 @@ class Zigbee2MqttLight(SimDevice):
         self._publish_state()
 
     def _apply(self, command: dict[str, Any]) -> None:
-        """Update the device state from one `set` payload, key by key, as the converters do."""
-        state = command.get("state")
-        if isinstance(state, str):
-            word = state.upper()
-            if word == "TOGGLE":
-                self._on = not self._on
-            elif word in ("ON", "OFF"):
-                self._on = word == "ON"
+        """Update the device state from one `set` payload, as zigbee2mqtt's converters do.
+
+        A brightness above 0 switches the light on and 0 switches it off, but an explicit
+        `state` wins: `{"state": "OFF", "brightness": 100}` stores 100 and stays off.
+        """
+        was_on = self._on
         brightness = command.get("brightness")
         step = command.get("brightness_step")
         if is_number(step):
             brightness = (self._brightness if self._on else 0) + step
         if is_number(brightness):
             level = max(0, min(BRIGHTNESS_MAX, round(brightness)))
-            if level == 0:
-                self._on = False
-            else:
-                self._brightness, self._on = level, True
+            if level > 0:
+                self._brightness = level
+            self._on = level > 0
+        state = command.get("state")
+        word = state.upper() if isinstance(state, str) else ""
+        if word == "TOGGLE":
+            self._on = not was_on
+        elif word in ("ON", "OFF"):
+            self._on = word == "ON"
         self._apply_color_temp(command.get("color_temp"))
         self._apply_color(command.get("color"))
 
