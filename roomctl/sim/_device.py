@@ -95,7 +95,13 @@ class SimDevice(ABC):
         return self._online and self._running
 
     def level(self) -> LightLevel:
-        """Return the level the light shows right now, transitions included."""
+        """Return the level the light shows right now, transitions included.
+
+        Brightness is what the light emits (0..1): for a colour given with less than full
+        channels (WLED's `col`, Shelly's `rgb`) it is the brightness times the colour's
+        strongest channel, and `color` is that colour scaled to full. A light that is off
+        shows `on=False, brightness=0.0` and keeps its colour temperature or colour.
+        """
         with self._lock:
             return self._output.at(time.monotonic())
 
