@@ -113,6 +113,17 @@ def test_a_light_fading_off_dims_to_the_minimum_then_switches_off() -> None:
     assert tl.light_fades_at(720.0)["lamp"] == LightFade(720.0, 1800.0, OFF, OFF)
 
 
+def test_each_phase_enters_from_where_the_previous_one_left_the_room() -> None:
+    tl = timeline()
+    assert tl.lights_entering(0) == {"ceiling": OFF, "lamp": LightLevel(True, 0.4, 250.0)}
+    assert tl.sound_entering(0) == SILENCE
+    assert tl.lights_entering(2)["lamp"] == OFF
+    assert tl.lights_entering(2)["ceiling"] == LightLevel(True, 0.2, pytest.approx(M2200))
+    assert tl.sound_entering(2) == (Voice("noise:pink", PINK_CAPPED),)
+    with pytest.raises(IndexError):
+        tl.lights_entering(3)
+
+
 def test_sound_crossfades_and_the_room_limit_caps_it() -> None:
     tl = timeline()
     brown, pink = tl.sound_at(660.0)

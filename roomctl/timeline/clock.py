@@ -8,6 +8,11 @@ from dataclasses import dataclass, replace
 
 Pause = tuple[float, float | None]
 
+# Wall seconds within which two instants are one: far below any timer's resolution, far
+# above float rounding of epoch seconds; it keeps a time reached at a pause's start from
+# rounding past the pause.
+SAME_INSTANT = 1e-6
+
 
 def _number(data: Mapping[str, object], key: str) -> float:
     value = data.get(key)
@@ -123,8 +128,8 @@ class SessionClock:
         left = (session_time - self.offset) / self.speed
         wall = self.started_at
         for start, end in self.pauses:
-            if left <= start - wall:
-                break
+            if left <= start - wall + SAME_INSTANT:
+                return min(wall + left, start)
             left -= start - wall
             wall = start if end is None else end
         return wall + left

@@ -28,8 +28,10 @@ class PhaseInfo:
 
 @dataclass(frozen=True, slots=True)
 class _PhasePath:
-    """Every light's and the sound's path through one phase."""
+    """Where the lights and the sound enter one phase, and their paths through it."""
 
+    entry_lights: Mapping[str, LightLevel]
+    entry_sound: SoundMix
     lights: Mapping[str, LightTransition]
     sound: SoundTransition
 
@@ -91,6 +93,8 @@ class Timeline:
             start, end = self.plan.start_of(index), self.plan.end_of(index)
             fade = min(phase.fade, phase.duration)
             path = _PhasePath(
+                entry_lights=lights,
+                entry_sound=sound,
                 lights=light_transitions(
                     lights, light_targets, start, fade, phase.easing, limits.min_brightness
                 ),
@@ -133,6 +137,19 @@ class Timeline:
     def phase_count(self) -> int:
         """Return the number of phases."""
         return self.plan.phase_count
+
+    def lights_entering(self, index: int) -> dict[str, LightLevel]:
+        """Return each light's level as phase `index` starts, before its fade begins."""
+        return dict(self._path(index).entry_lights)
+
+    def sound_entering(self, index: int) -> SoundMix:
+        """Return the sound as phase `index` starts, before its fade begins."""
+        return self._path(index).entry_sound
+
+    def _path(self, index: int) -> _PhasePath:
+        if not 0 <= index < len(self._paths):
+            raise IndexError(f"no phase {index}: the profile has {len(self._paths)}")
+        return self._paths[index]
 
     def ended(self, t: float) -> bool:
         """Return whether the session has ended at session time t."""
