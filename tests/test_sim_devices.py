@@ -232,7 +232,8 @@ def test_tasmota_speed2_fades_the_next_command_at_a_fixed_slew_rate(
     watcher.publish("cmnd/lamp/Dimmer", "40")
     wait_level(lamp, LightLevel(on=True, brightness=0.4, mireds=153.0))
     # Speed2 2 is 1 s for a full 0-100 % fade, so 40 -> 90 % (half the range) takes 0.5 s.
-    watcher.publish("cmnd/lamp/Backlog0", "Speed2 2; Dimmer 90")
+    # Power ON and CT 153 change nothing here, so they leave Speed2 for the Dimmer.
+    watcher.publish("cmnd/lamp/Backlog0", "Speed2 2; Power ON; CT 153; Dimmer 90")
     start = wait_received(lamp, 2)
     check_midway(lamp, start, 0.5, 0.4, 0.9)
     wait_level(lamp, LightLevel(on=True, brightness=0.9, mireds=153.0))

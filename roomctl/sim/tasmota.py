@@ -136,7 +136,7 @@ class TasmotaLight(SimDevice):
             return {"Dimmer": self._dimmer}
         self._dimmer = value
         self._power = value > 0
-        self._changed(now, allow_fade=index != 3)
+        self._changed(now, allow_fade=index != 3, forced=True)
         return self._light_state()
 
     def _cmd_ct(self, _index: int | None, arg: str, now: float) -> Response:
@@ -231,9 +231,19 @@ class TasmotaLight(SimDevice):
         self._dimmer = round(here.brightness * 100.0)
         self._power = here.on and self._dimmer > 0
 
-    def _changed(self, now: float, allow_fade: bool = True) -> None:
-        """Move the output to the new state, fading as Fade/Speed or Speed2 say."""
+    def _changed(self, now: float, allow_fade: bool = True, forced: bool = False) -> None:
+        """Move the output to the new state, fading as Fade/Speed or Speed2 say.
+
+        Like Tasmota's light loop, a command that leaves the channels as they are (Power ON
+        on a light that is on, the CT it already has) is no light update: it neither fades
+        nor uses up a pending Speed2. `Dimmer` always counts as an update (`forced`).
+        """
+        if self._power != self._reported_power:
+            self._reported_power = self._power
+            self._publish(f"stat/{self.topic}/POWER", _on_off(self._power))
         target = self._target()
+        if target == self._output.target and not forced:
+            return
         fade = self._fade if self._fade_once is None else self._fade_once
         speed = self._speed if self._speed_once is None else self._speed_once
         self._fade_once = self._speed_once = None
@@ -243,9 +253,6 @@ class TasmotaLight(SimDevice):
             if not self._set_options.get(117, False):
                 duration *= _distance(self._output.at(now), target)
         self._output.go(target, duration, now)
-        if self._power != self._reported_power:
-            self._reported_power = self._power
-            self._publish(f"stat/{self.topic}/POWER", _on_off(self._power))
 
     def _target(self, powered: bool | None = None) -> LightLevel:
         on = self._power if powered is None else powered
