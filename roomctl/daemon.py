@@ -100,7 +100,9 @@ class RoomService:
         self.runtime = RoomRuntime(
             room,
             library,
-            LightOutput(self._adapters, room.rates, self.bus.publish),
+            LightOutput(
+                self._adapters, {str(k): v for k, v in room.rates.items()}, self.bus.publish
+            ),
             SoundOutput(sinks),
             self.bus,
             speed=options.speed,

@@ -126,7 +126,8 @@ class Showcase:
                 return None
             if self._state.get("status") != "running":
                 return float(value)
-            return float(value) + (time.monotonic() - self._state["_received"]) * self._speed
+            received = float(self._state["_received"])
+            return float(value) + (time.monotonic() - received) * self._speed
 
     def _take(self, topic: str, payload: bytes) -> None:
         try:

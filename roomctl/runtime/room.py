@@ -15,6 +15,7 @@ from roomctl.devices.base import DeviceEcho, DeviceHealth
 from roomctl.levels import LightFade, LightLevel, SoundFade
 from roomctl.messages import Inbound, Message
 from roomctl.models import RoomPreset, Scene
+from roomctl.problems import ConfigError
 from roomctl.runtime.inputs import (
     BrokerConnected,
     CommandArrived,
@@ -135,8 +136,8 @@ class RoomRuntime:
         assert command.profile is not None
         try:
             profile = self._library.load(command.profile, self.room)
-        except (LookupError, ValueError) as error:
-            raise CommandError(str(error), command.request_id) from None
+        except ConfigError as error:
+            raise CommandError(error.summary, command.request_id) from None
         plan = SessionPlan.from_profile(profile)
         offset = command.at or 0.0
         if offset >= plan.end:
@@ -380,7 +381,7 @@ class RoomRuntime:
             phase_index=phase.index if phase else None,
             phase_count=len(session.profile.phases),
             elapsed_s=tau,
-            phase_remaining_s=phase.remaining if phase else None,
+            phase_remaining_s=phase.remaining_in_phase if phase else None,
             remaining_s=timeline.remaining(tau) if self.status != "ended" else 0.0,
             paused_by=session.paused_by,
             devices=dict(self.health),
