@@ -317,6 +317,20 @@ def test_wled_tt_fades_this_call_and_echoes_at_most_once_a_second(
     assert second.at - first.at >= INTERFACE_COOLDOWN_S - 0.05
 
 
+def test_wled_shows_white_from_its_white_channel_at_the_segment_cct(
+    mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
+) -> None:
+    strip = started(WledLight("strip", mosquitto.url, "wled/r1"))
+    orange = LightLevel(on=True, brightness=1.0, color=(255.0, 160.0, 0.0))
+    watcher.publish("wled/r1/api", {"on": True, "bri": 255, "tt": 0, "seg": [{"cct": 2500}]})
+    wait_received(strip, 1)
+    assert strip.level() == orange, "cct alone changes only the white LEDs' temperature"
+    mark = watcher.mark()
+    watcher.publish("wled/r1/api", {"tt": 0, "seg": [{"col": [[0, 0, 0, 128]], "cct": 2500}]})
+    watcher.wait_for("wled/r1/c", lambda p: p == "#80000000", mark)
+    assert strip.level() == LightLevel(on=True, brightness=128 / 255, mireds=400.0)
+
+
 def test_wled_turns_off_and_on_keeping_its_brightness(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:

@@ -23,7 +23,11 @@ OFFLINE = "offline"
 
 
 class MqttJsonLight(SimDevice):
-    """A colour light with colour temperature on the JSON schema, with native transitions."""
+    """A colour light with colour temperature on the JSON schema, with native transitions.
+
+    Modelled on Home Assistant's MQTT light documentation (JSON schema): the firmware
+    publishes its target state, retained, as soon as it takes a command.
+    """
 
     kind = "mqtt_json"
 

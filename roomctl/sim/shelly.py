@@ -37,7 +37,11 @@ class RpcError(Exception):
 
 
 class ShellyLight(SimDevice):
-    """One Light (dimmer) or RGB component of a Shelly Gen2 device, driven over MQTT RPC."""
+    """One Light (dimmer) or RGB component of a Shelly Gen2 device, driven over MQTT RPC.
+
+    Modelled on Shelly's Gen2 API docs (RPC protocol, Light and RGB components, MQTT
+    status and NotifyStatus notifications, `<id>/online`).
+    """
 
     kind = "shelly"
 

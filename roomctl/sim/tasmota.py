@@ -39,7 +39,12 @@ Response = dict[str, Any]
 
 
 class TasmotaLight(SimDevice):
-    """A five-channel (RGB + cold/warm white) Tasmota light with Fade, Speed and Backlog."""
+    """A five-channel (RGB + cold/warm white) Tasmota light with Fade, Speed and Backlog.
+
+    Modelled on Tasmota's command reference (Light, Backlog, SetOption34/117) and its
+    light driver (xdrv_04_light.ino): fades start from the current output, Speed2 and
+    `Dimmer !` behave as there, and replies carry the target state.
+    """
 
     kind = "tasmota"
 

@@ -25,12 +25,23 @@ MAX_TRANSITION_S = 65.535
 # latest state winning, so a burst of commands gives one echo now and one a second later.
 INTERFACE_COOLDOWN_S = 1.0
 BRI_MAX = 255
+# WLED takes a segment's `cct` as 0 (warm) to 255 (cold), or as kelvin within this range.
+CCT_KELVIN_MIN = 1900
+CCT_KELVIN_MAX = 10091
+# A new segment's `cct` in WLED: the middle of the range.
+DEFAULT_CCT = 127
 ONLINE = "online"
 OFFLINE = "offline"
 
 
 class WledLight(SimDevice):
-    """A WLED RGB strip with one segment, taking the JSON API and WLED's plain topics."""
+    """A WLED RGB+CCT strip with one segment, taking the JSON API and WLED's plain topics.
+
+    The primary colour is `[r, g, b, w]`: RGB drives the colour LEDs and `w` the white
+    LEDs, whose temperature is the segment's `cct`. Setting `cct` alone changes only that
+    temperature; the strip shows white when its RGB is black and `w` is not. Modelled on
+    WLED's MQTT and JSON API pages and its firmware (mqtt.cpp, led.cpp, json.cpp).
+    """
 
     kind = "wled"
 
@@ -39,7 +50,8 @@ class WledLight(SimDevice):
         self._on = False
         self._bri = 128
         self._rgb: Rgb = (255.0, 160.0, 0.0)
-        self._cct: int | None = None
+        self._white = 0.0
+        self._cct = DEFAULT_CCT
         self._transition = DEFAULT_TRANSITION
         self._last_echo = -math.inf
         self._echo_pending = False
@@ -72,10 +84,10 @@ class WledLight(SimDevice):
                 return
             transition = self._apply_json(command)
         elif topic == f"{self.topic}/col":
-            rgb = _parse_col(text)
-            if rgb is None:
+            rgbw = _parse_col(text)
+            if rgbw is None:
                 return
-            self._rgb = rgb
+            self._rgb, self._white = rgbw
         else:
             self._apply_brightness_word(text)
         duration = min(MAX_TRANSITION_S, transition * TRANSITION_UNIT_S)
@@ -109,9 +121,9 @@ class WledLight(SimDevice):
     def _apply_segment(self, segment: dict[str, Any]) -> None:
         colors = segment.get("col")
         if isinstance(colors, list) and colors:
-            rgb = _parse_json_color(colors[0])
-            if rgb is not None:
-                self._rgb = rgb
+            rgbw = _parse_json_color(colors[0])
+            if rgbw is not None:
+                self._rgb, self._white = rgbw
         if is_int(segment.get("cct")):
             self._cct = int(segment["cct"])
 
@@ -130,12 +142,22 @@ class WledLight(SimDevice):
             self._bri = bri if bri > 0 else self._bri
 
     def _target(self) -> LightLevel:
-        # What the strip shows: the segment colour scaled by `bri`, as brightness x colour.
-        peak = max(self._rgb) / 255.0
-        color = normalized(self._rgb)
+        # What the strip shows, as brightness x colour: the RGB scaled by `bri`, or, when
+        # the RGB is black, the white LEDs at their temperature.
+        if max(self._rgb) <= 0.0 and self._white > 0.0:
+            peak, mireds, color = self._white / 255.0, 1_000_000.0 / self._kelvin(), None
+        else:
+            peak, mireds, color = max(self._rgb) / 255.0, None, normalized(self._rgb)
         if not self._on:
-            return LightLevel(on=False, brightness=0.0, color=color)
-        return LightLevel(on=True, brightness=self._bri / BRI_MAX * peak, color=color)
+            return LightLevel(on=False, brightness=0.0, mireds=mireds, color=color)
+        brightness = self._bri / BRI_MAX * peak
+        return LightLevel(on=True, brightness=brightness, mireds=mireds, color=color)
+
+    def _kelvin(self) -> float:
+        if self._cct >= CCT_KELVIN_MIN:
+            return float(min(CCT_KELVIN_MAX, self._cct))
+        share = max(0, min(255, self._cct)) / 255.0
+        return CCT_KELVIN_MIN + share * (CCT_KELVIN_MAX - CCT_KELVIN_MIN)
 
     def _echo(self, now: float) -> None:
         """Publish the state now, or once WLED's interface cooldown has passed."""
@@ -156,7 +178,8 @@ class WledLight(SimDevice):
         bri = self._bri if self._on else 0
         r, g, b = (round(c) for c in self._rgb)
         self._publish(f"{self.topic}/g", str(bri))
-        self._publish(f"{self.topic}/c", to_hex(self._rgb))
+        white = f"{round(self._white):02X}" if self._white > 0 else ""
+        self._publish(f"{self.topic}/c", "#" + white + to_hex(self._rgb)[1:])
         self._publish(
             f"{self.topic}/v",
             f'<?xml version="1.0" ?><vs><ac>{bri}</ac><cl>{r}</cl><cl>{g}</cl><cl>{b}</cl>'
@@ -164,19 +187,32 @@ class WledLight(SimDevice):
         )
 
 
-def _parse_json_color(value: object) -> Rgb | None:
-    """Parse a JSON API colour: `[r, g, b(, w)]` or a hex string `RRGGBB(WW)`."""
-    if isinstance(value, list) and len(value) >= 3 and all(is_int(c) for c in value[:3]):
-        return (float(value[0]), float(value[1]), float(value[2]))
-    if isinstance(value, str) and len(value) >= 6:
-        return _parse_col("#" + value[:6])
+def _parse_json_color(value: object) -> tuple[Rgb, float] | None:
+    """Parse a JSON API colour, `[r, g, b(, w)]` or `RRGGBB(WW)`, into RGB and white."""
+    if isinstance(value, list) and len(value) >= 3 and all(is_int(c) for c in value[:4]):
+        white = float(value[3]) if len(value) > 3 else 0.0
+        return ((float(value[0]), float(value[1]), float(value[2])), white)
+    if isinstance(value, str) and len(value) in (6, 8):
+        try:
+            number = int(value, 16)
+        except ValueError:
+            return None
+        if len(value) == 8:  # RRGGBBWW
+            number = ((number & 0xFF) << 24) | (number >> 8)
+        return _split(number)
     return None
 
 
-def _parse_col(text: str) -> Rgb | None:
+def _parse_col(text: str) -> tuple[Rgb, float] | None:
     """Parse the `/col` topic: `#RRGGBB`, `#WWRRGGBB` (also `h`/`H` prefix) or 32-bit decimal."""
     try:
-        value = int(text[1:], 16) if text[:1] in ("#", "h", "H") else int(text)
+        number = int(text[1:], 16) if text[:1] in ("#", "h", "H") else int(text)
     except ValueError:
         return None
-    return (float((value >> 16) & 0xFF), float((value >> 8) & 0xFF), float(value & 0xFF))
+    return _split(number)
+
+
+def _split(number: int) -> tuple[Rgb, float]:
+    """Split WLED's 32-bit colour, 0xWWRRGGBB, into RGB and white."""
+    rgb = (float((number >> 16) & 0xFF), float((number >> 8) & 0xFF), float(number & 0xFF))
+    return rgb, float((number >> 24) & 0xFF)

@@ -27,7 +27,11 @@ OFFLINE = compact_json({"state": "offline"})
 
 
 class Zigbee2MqttLight(SimDevice):
-    """A zigbee2mqtt colour light with colour temperature, taking zigbee2mqtt's `set` JSON."""
+    """A zigbee2mqtt colour light with colour temperature, taking zigbee2mqtt's `set` JSON.
+
+    Modelled on zigbee2mqtt's device pages (light exposes, `transition` option) and its
+    availability feature: state echoes the target at once, transitions run on the bulb.
+    """
 
     kind = "zigbee2mqtt"
 
