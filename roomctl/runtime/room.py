@@ -302,6 +302,7 @@ class RoomRuntime:
         self.status = "ended"
         self.session = session.with_changes(emergency=False, paused_by=None)
         self._event("session_ended", now, reason=reason, elapsed_s=self._elapsed(now))
+        self.publish_state(now)
 
     def _on_scene(self, name: str, now: float) -> None:
         scene = self.room.scene(name)
