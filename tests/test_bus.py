@@ -89,17 +89,22 @@ def wait_for_error(bus: Bus) -> str:
     return bus.last_error
 
 
-def retained(url: str, topic: str) -> bytes | None:
+def retained(url: str, topic: str, timeout: float = WAIT_S) -> bytes | None:
     """Return what the broker holds retained on topic, as a new subscriber sees it."""
     observer = Observer(url, topic)
     try:
-        got_topic, payload, retain = observer.next(QUIET_S)
+        got_topic, payload, retain = observer.next(timeout)
     except queue.Empty:
         return None
     finally:
         observer.close()
     assert (got_topic, retain) == (topic, True)
     return payload
+
+
+def not_retained(url: str, topic: str) -> bool:
+    """Return whether a new subscriber to topic gets nothing within QUIET_S."""
+    return retained(url, topic, QUIET_S) is None
 
 
 class Recorder:
@@ -257,6 +262,8 @@ def test_broker_restart_restores_retained_state_and_subscriptions(
     started.publish(Message("t/state", "v1", retain=True))
     started.publish(Message("t/gone", "soon cleared", retain=True))
     started.publish(Message("t/gone", "", retain=True))
+    started.publish(Message("t/cmd", "sync"))  # comes back once the broker has the above
+    assert recorder.messages.get(timeout=WAIT_S).payload == b"sync"
     assert retained(mosquitto.url, "t/state") == b"v1"
 
     mosquitto.stop()  # persistence is off: the broker forgets every retained message
@@ -270,7 +277,7 @@ def test_broker_restart_restores_retained_state_and_subscriptions(
     assert recorder.connections == [True, False, True]
 
     assert retained(mosquitto.url, "t/state") == b"v2 while away"
-    assert retained(mosquitto.url, "t/gone") is None
+    assert not_retained(mosquitto.url, "t/gone")
     observer = Observer(mosquitto.url)
     observer.publish("t/cmd", "after restart")
     inbound = recorder.messages.get(timeout=WAIT_S)
@@ -333,7 +340,7 @@ def test_clean_stop_publishes_final_messages_and_no_will(
         while True:
             topic, payload, _ = observer.next(QUIET_S)
             assert topic != "t/will", f"will sent on a clean stop: {payload!r}"
-    assert retained(mosquitto.url, "t/will") is None
+    assert not_retained(mosquitto.url, "t/will")
     observer.close()
 
 

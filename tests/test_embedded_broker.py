@@ -50,6 +50,12 @@ class Peer:
         info.wait_for_publish(WAIT_S)
         assert info.is_published()
 
+    def settle(self) -> None:
+        """Return once the broker has handled all this peer published (an echo through it)."""
+        self.subscribe("sync/echo")
+        self.publish("sync/echo", "sync")
+        assert self.next() == ("sync/echo", b"sync", False)
+
     def next(self, timeout: float = WAIT_S) -> tuple[str, bytes, bool]:
         return self.received.get(timeout=timeout)
 
@@ -92,6 +98,7 @@ def test_retained_reaches_late_subscribers_and_empty_payload_clears(
     talker.publish("room/state", "running", retain=True)
     talker.publish("room/old", "stale", retain=True)
     talker.publish("room/old", "", retain=True)
+    talker.settle()
     late = Peer(url)
     late.subscribe("room/#")
     assert late.next() == ("room/state", b"running", True)
