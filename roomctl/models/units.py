@@ -6,7 +6,7 @@ import math
 import re
 from typing import Annotated
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, PlainSerializer
 
 _DURATION_PARTS = re.compile(
     r"^(?:(?P<h>\d+(?:\.\d+)?)h)?(?:(?P<m>\d+(?:\.\d+)?)m)?(?:(?P<s>\d+(?:\.\d+)?)s)?$"
@@ -114,8 +114,25 @@ def parse_hex_color(value: object) -> tuple[int, int, int]:
     return (int(text[1:3], 16), int(text[3:5], 16), int(text[5:7], 16))
 
 
+def _percent_text(fraction: float) -> str:
+    return f"{fraction * 100:.12g}%"
+
+
+def _hex_text(rgb: tuple[int, int, int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb)
+
+
+# Each unit dumps to JSON as a clinic writes it, so a dumped model validates back the same.
 Seconds = Annotated[float, BeforeValidator(parse_duration)]
-Fraction = Annotated[float, BeforeValidator(parse_percent)]
+Fraction = Annotated[
+    float,
+    BeforeValidator(parse_percent),
+    PlainSerializer(_percent_text, return_type=str, when_used="json"),
+]
 Kelvin = Annotated[float, BeforeValidator(parse_kelvin)]
 Decibels = Annotated[float, BeforeValidator(parse_decibels)]
-HexColor = Annotated[tuple[int, int, int], BeforeValidator(parse_hex_color)]
+HexColor = Annotated[
+    tuple[int, int, int],
+    BeforeValidator(parse_hex_color),
+    PlainSerializer(_hex_text, return_type=str, when_used="json"),
+]

@@ -1,0 +1,192 @@
+"""A durable store of sessions and their events: SQLite in WAL mode, one file per daemon."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from roomctl.journal.schema import SCHEMA_VERSION, current_version, migrate
+
+_LOGGER = logging.getLogger(__name__)
+
+JOURNAL_FILE = "journal.sqlite3"
+# How long a write waits for another process holding the file (a `roomctl report` reading
+# it, say) before it counts as failed: long enough for any read, short for a room.
+BUSY_TIMEOUT_S = 2.0
+
+
+class JournalError(Exception):
+    """The journal cannot be used: corrupt, from a newer roomctl, or not writable."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """One session as the journal keeps it."""
+
+    session_id: str
+    room: str
+    profile: str
+    started_at: float
+    ended_at: float | None
+    end_reason: str | None
+    alive_at: float
+    snapshot: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """One event as the journal keeps it."""
+
+    room: str
+    session_id: str | None
+    ts: float
+    type: str
+    data: dict[str, Any]
+
+
+def _row(values: tuple[Any, ...]) -> SessionRow:
+    session_id, room, profile, started_at, ended_at, end_reason, alive_at, snapshot = values
+    return SessionRow(
+        session_id, room, profile, started_at, ended_at, end_reason, alive_at, json.loads(snapshot)
+    )
+
+
+class Journal:
+    """The journal file under a state directory; safe to share between room threads."""
+
+    def __init__(self, state_dir: Path, readonly: bool = False) -> None:
+        self.path = state_dir / JOURNAL_FILE
+        self._lock = threading.Lock()
+        self._connection = self._open(state_dir, readonly)
+
+    def _open(self, state_dir: Path, readonly: bool) -> sqlite3.Connection:
+        if readonly:
+            if not self.path.exists():
+                raise JournalError(f"no journal at {self.path}")
+            uri = f"file:{self.path}?mode=ro"
+        else:
+            try:
+                state_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise JournalError(f"cannot create {state_dir}: {error}") from None
+            uri = f"file:{self.path}"
+        try:
+            connection = sqlite3.connect(
+                uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False
+            )
+            version = current_version(connection)
+            if version > SCHEMA_VERSION:
+                connection.close()
+                raise JournalError(
+                    f"{self.path} is from a newer roomctl (schema {version}, this one knows "
+                    f"{SCHEMA_VERSION}); it is left untouched: upgrade roomctl or use another "
+                    "--state-dir"
+                )
+            if not readonly:
+                connection.execute("PRAGMA journal_mode=WAL")
+                # FULL: a write is on disk before its command is acknowledged.
+                connection.execute("PRAGMA synchronous=FULL")
+                migrate(connection)
+            connection.execute("SELECT count(*) FROM sessions").fetchone()
+        except sqlite3.DatabaseError as error:
+            raise JournalError(
+                f"{self.path} is not a roomctl journal or is damaged ({error}); it is left "
+                "untouched: move it aside to start a new one"
+            ) from None
+        return connection
+
+    def close(self) -> None:
+        """Close the file."""
+        with self._lock:
+            self._connection.close()
+
+    # -- writing -----------------------------------------------------------------------
+
+    def _write(self, sql: str, parameters: tuple[Any, ...]) -> None:
+        with self._lock:
+            try:
+                with self._connection:
+                    self._connection.execute(sql, parameters)
+            except sqlite3.Error as error:
+                raise JournalError(f"cannot write {self.path}: {error}") from error
+
+    def record_event(self, event: StoredEvent) -> None:
+        """Append an event."""
+        self._write(
+            "INSERT INTO events (room, session_id, ts, type, data) VALUES (?, ?, ?, ?, ?)",
+            (event.room, event.session_id, event.ts, event.type, json.dumps(event.data)),
+        )
+
+    def save_session(self, row: SessionRow) -> None:
+        """Insert or update a session with its latest snapshot."""
+        self._write(
+            "INSERT INTO sessions (session_id, room, profile, started_at, ended_at, end_reason,"
+            " alive_at, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO"
+            " UPDATE SET ended_at=excluded.ended_at, end_reason=excluded.end_reason,"
+            " alive_at=excluded.alive_at, snapshot=excluded.snapshot",
+            (
+                row.session_id,
+                row.room,
+                row.profile,
+                row.started_at,
+                row.ended_at,
+                row.end_reason,
+                row.alive_at,
+                json.dumps(row.snapshot),
+            ),
+        )
+
+    def touch(self, session_id: str, alive_at: float) -> None:
+        """Note that the daemon was alive with this session at a wall time."""
+        self._write("UPDATE sessions SET alive_at=? WHERE session_id=?", (alive_at, session_id))
+
+    # -- reading -----------------------------------------------------------------------
+
+    def _read(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return list(self._connection.execute(sql, parameters).fetchall())
+            except sqlite3.Error as error:
+                raise JournalError(f"cannot read {self.path}: {error}") from error
+
+    def unfinished(self, room: str) -> SessionRow | None:
+        """Return the room's latest session that has not ended, if any."""
+        rows = self._read(
+            "SELECT session_id, room, profile, started_at, ended_at, end_reason, alive_at,"
+            " snapshot FROM sessions WHERE room=? AND ended_at IS NULL"
+            " ORDER BY started_at DESC LIMIT 1",
+            (room,),
+        )
+        return _row(rows[0]) if rows else None
+
+    def session(self, session_id: str) -> SessionRow | None:
+        """Return one session by id."""
+        rows = self._read(
+            "SELECT session_id, room, profile, started_at, ended_at, end_reason, alive_at,"
+            " snapshot FROM sessions WHERE session_id=?",
+            (session_id,),
+        )
+        return _row(rows[0]) if rows else None
+
+    def sessions(self, room: str | None = None, since: float | None = None) -> list[SessionRow]:
+        """Return sessions, newest first, optionally of one room and since a wall time."""
+        rows = self._read(
+            "SELECT session_id, room, profile, started_at, ended_at, end_reason, alive_at,"
+            " snapshot FROM sessions WHERE (? IS NULL OR room=?) AND (? IS NULL OR"
+            " started_at>=?) ORDER BY started_at DESC",
+            (room, room, since, since),
+        )
+        return [_row(r) for r in rows]
+
+    def events(self, session_id: str) -> list[StoredEvent]:
+        """Return a session's events in the order they happened."""
+        rows = self._read(
+            "SELECT room, session_id, ts, type, data FROM events WHERE session_id=? ORDER BY id",
+            (session_id,),
+        )
+        return [StoredEvent(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
