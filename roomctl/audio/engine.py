@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import queue
 import threading
 import time
@@ -32,9 +33,10 @@ _LOGGER = logging.getLogger(__name__)
 
 HealthCallback = Callable[[bool, str], None]
 
-# Frames per callback: 1024 is 21-23 ms, so a new plan starts within one block and the
-# Python callback runs only ~45 times a second.
-FRAMES_PER_BUFFER = 1024
+# Frames per callback: 768 is 16-17 ms. PortAudio then buffers ~35 ms ahead, so a change
+# (an emergency silence) is heard within ~60 ms. 512 gave ~40 ms but underran on a busy
+# 2-core machine; 1024 never underran but took ~75 ms. (scripts/bench_audio.py)
+FRAMES_PER_BUFFER = 768
 # Shortest ramp of any change, even a "jump": 5 ms is below what the ear hears as a fade
 # but long enough that a sudden change of level makes no click.
 MIN_RAMP_S = 0.005
@@ -45,8 +47,13 @@ RESTORE_RAMP_S = 0.5
 # The monitor looks at the stream this often: quick enough to report a failure within a
 # second, rare enough to cost nothing.
 MONITOR_PERIOD_S = 0.2
-# A running stream whose callback has not been called for this long has stalled.
-STALL_S = 1.0
+# A running stream whose callback has not been called for this long has stalled. Not
+# less: a sound server that has just started may not ask for data for up to 2 s.
+STALL_S = 5.0
+# Real-time priority asked for PortAudio's callback thread (when the system allows it, e.g.
+# as root or with an rtprio limit): low among real-time threads, above every normal one,
+# so a busy machine does not make the output underrun.
+REALTIME_PRIORITY = 10
 # Reopening a failed output: first retry after RETRY_FIRST_S, doubling up to RETRY_MAX_S
 # so a missing device is polled gently while a restarted sound server is caught quickly.
 RETRY_FIRST_S = 0.5
@@ -91,6 +98,7 @@ class AudioEngine:
         self._monitor: threading.Thread | None = None
         self._last_callback = 0.0
         self._callback_error: BaseException | None = None
+        self._realtime: bool | None = None  # set by the callback thread, logged by the monitor
         self.underruns = 0
         self.callback_seconds = 0.0
 
@@ -125,6 +133,8 @@ class AudioEngine:
 
     def start(self) -> None:
         """Open the output and start playing (silence until the first apply)."""
+        if self._monitor is not None:
+            raise RuntimeError("AudioEngine is already started")
         audio = open_portaudio()
         try:
             device = find_output(audio, self.output)
@@ -160,6 +170,17 @@ class AudioEngine:
                 continue
             targets.append(Target(voice.source, min(voice.gain, self.max_gain), source))
         self._submit(_Plan(tuple(targets), deadline, easing))
+
+    def preload(self, mix: SoundMix) -> None:
+        """Decode, resample or generate a mix's sources now, so a later apply is quick."""
+        mixer = self._require_mixer()
+        for voice in mix:
+            try:
+                open_source(
+                    voice.source, mixer.rate, mixer.channels, self.sounds_dir, loop=voice.loop
+                )
+            except (SourceError, OSError) as error:
+                _LOGGER.error("Cannot load sound %s: %s", voice.source, error)
 
     def hold(self) -> None:
         """Freeze every voice at its current gain (pause)."""
@@ -211,6 +232,7 @@ class AudioEngine:
             ) from error
         self._audio, self._stream, self._device = audio, stream, device
         self._last_callback = time.monotonic()
+        self._realtime = None
         stream.start_stream()
         self._online = True
         _LOGGER.info(
@@ -241,6 +263,8 @@ class AudioEngine:
         began = time.perf_counter()
         mixer = self._mixer
         assert mixer is not None  # set before any stream exists
+        if self._realtime is None:
+            self._realtime = _raise_priority()
         if status & pyaudio.paOutputUnderflow:
             self.underruns += 1
         try:
@@ -275,8 +299,15 @@ class AudioEngine:
 
     def _watch(self) -> None:
         """Watch the stream until stop(); on failure report it and reopen with backoff."""
+        logged_realtime: bool | None = None
         while not self._stopping.wait(MONITOR_PERIOD_S):
             self._drain_retired()
+            if self._realtime is not None and self._realtime != logged_realtime:
+                logged_realtime = self._realtime
+                _LOGGER.info(
+                    "Audio thread %s real-time priority",
+                    "has" if logged_realtime else "runs without (not permitted)",
+                )
             if self._callback_error is not None:
                 _LOGGER.error("Audio callback failed: %r", self._callback_error)
                 self._callback_error = None
@@ -336,3 +367,12 @@ class AudioEngine:
                 self._on_health(online, reason)
             except Exception:
                 _LOGGER.exception("on_health callback failed")
+
+
+def _raise_priority() -> bool:
+    """Give the calling thread real-time priority if the system permits; return whether it did."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+    except (OSError, AttributeError):
+        return False
+    return True

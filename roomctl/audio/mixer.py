@@ -127,8 +127,9 @@ class Mixer:
         self._master = _Voice("", _SILENT, 1.0, 1.0, Shape.LINEAR, 0, 0, "linear")
 
     def gains(self) -> dict[str, float]:
-        """Return each playing voice's gain at the current frame."""
-        return {name: voice.gain_at(self.frame) for name, voice in self._voices.items()}
+        """Return each playing voice's gain at the current frame (safe from other threads)."""
+        frame = self.frame
+        return {name: voice.gain_at(frame) for name, voice in list(self._voices.items())}
 
     def retarget(self, targets: Iterable[Target], frames: int, easing: Easing) -> None:
         """Ramp from what plays now to `targets` over `frames`, starting at this frame.
