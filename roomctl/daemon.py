@@ -21,11 +21,13 @@ from roomctl.config import ProfileLibrary, load_room
 from roomctl.devices.base import LightAdapter
 from roomctl.devices.registry import adapter_for
 from roomctl.embedded_broker import EmbeddedBroker
+from roomctl.journal import Journal
 from roomctl.levels import db_to_gain
 from roomctl.messages import Inbound, Message
 from roomctl.models import RoomPreset
-from roomctl.runtime.inputs import BrokerConnected, CommandArrived, SpeakerHealth
+from roomctl.runtime.inputs import BrokerConnected, CommandArrived, Recover, SpeakerHealth
 from roomctl.runtime.lights import LightOutput
+from roomctl.runtime.recorder import Recorder
 from roomctl.runtime.room import RoomRuntime
 from roomctl.runtime.sound import SoundOutput, SoundSink
 from roomctl.runtime.worker import RoomWorker
@@ -72,6 +74,7 @@ class RoomService:
         scheduler: BackgroundScheduler,
         options: DaemonOptions,
         sounds_dir: Path,
+        journal: Journal | None = None,
     ) -> None:
         self.room = room
         availability = f"roomctl/{room.id}/availability"
@@ -106,13 +109,17 @@ class RoomService:
             SoundOutput(sinks),
             self.bus,
             speed=options.speed,
+            recorder=Recorder(journal),
         )
         self.worker = RoomWorker(self.runtime, scheduler)
         self._cmd_topic = self.runtime.topics.cmd
+        self._unfinished = journal.unfinished(room.id) if journal is not None else None
 
     def start(self) -> None:
         """Start the room: its worker, speakers and connection, then say it is online."""
         self.worker.start()
+        if self._unfinished is not None:
+            self.worker.put(Recover(self._unfinished))
         for name, engine in self._speakers.items():
             try:
                 engine.start()
@@ -165,6 +172,7 @@ class Daemon:
         self.rooms: list[RoomService] = []
         self._scheduler = BackgroundScheduler()
         self._embedded: tuple[EmbeddedBroker, BrokerUrl] | None = None
+        self.journal: Journal | None = None
         self._stop = threading.Event()
 
     def start(self) -> None:
@@ -173,6 +181,8 @@ class Daemon:
         ids = [room.id for _, room in presets]
         if len(set(ids)) != len(ids):
             raise ValueError(f"two room files have the same id: {', '.join(sorted(ids))}")
+        if self.options.state_dir is not None:
+            self.journal = Journal(self.options.state_dir)
         self._scheduler.start()
         for path, room in presets:
             profiles = self.options.profiles_dir or default_profiles_dir(path)
@@ -183,6 +193,7 @@ class Daemon:
                 self._scheduler,
                 self.options,
                 sounds_dir=profiles.parent / "sounds",
+                journal=self.journal,
             )
             self.rooms.append(service)
             service.start()
@@ -216,3 +227,5 @@ class Daemon:
             self._scheduler.shutdown(wait=False)
         if self._embedded is not None:
             self._embedded[0].stop()
+        if self.journal is not None:
+            self.journal.close()

@@ -24,6 +24,7 @@ EventType = Literal[
     "device_online",
     "command_rejected",
     "scene_applied",
+    "recovered",
 ]
 
 

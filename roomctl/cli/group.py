@@ -10,7 +10,7 @@ import click
 from roomctl import __version__
 
 # Each module names one command (or a few close ones) and defines it on `cli`.
-_COMMAND_MODULES: tuple[str, ...] = ("run", "control", "status", "rehearse", "check")
+_COMMAND_MODULES: tuple[str, ...] = ("run", "control", "status", "rehearse", "check", "history")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

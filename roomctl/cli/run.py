@@ -10,6 +10,7 @@ import click
 
 from roomctl.cli.group import cli
 from roomctl.daemon import Daemon, DaemonOptions, default_state_dir
+from roomctl.journal import JournalError
 from roomctl.problems import ConfigError
 
 _LOGGER = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def run(
             click.echo(problem.format(), err=True)
         daemon.stop()
         sys.exit(1)
-    except ValueError as error:
+    except (ValueError, JournalError) as error:
         click.echo(f"roomctl: {error}", err=True)
         daemon.stop()
         sys.exit(1)

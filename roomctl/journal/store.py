@@ -6,6 +6,7 @@ import json
 import logging
 import sqlite3
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,27 @@ def _row(values: tuple[Any, ...]) -> SessionRow:
     session_id, room, profile, started_at, ended_at, end_reason, alive_at, snapshot = values
     return SessionRow(
         session_id, room, profile, started_at, ended_at, end_reason, alive_at, json.loads(snapshot)
+    )
+
+
+_SAVE_SESSION = (
+    "INSERT INTO sessions (session_id, room, profile, started_at, ended_at, end_reason,"
+    " alive_at, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO"
+    " UPDATE SET ended_at=excluded.ended_at, end_reason=excluded.end_reason,"
+    " alive_at=excluded.alive_at, snapshot=excluded.snapshot"
+)
+
+
+def _values(row: SessionRow) -> tuple[Any, ...]:
+    return (
+        row.session_id,
+        row.room,
+        row.profile,
+        row.started_at,
+        row.ended_at,
+        row.end_reason,
+        row.alive_at,
+        json.dumps(row.snapshot),
     )
 
 
@@ -107,43 +129,19 @@ class Journal:
 
     # -- writing -----------------------------------------------------------------------
 
-    def _write(self, sql: str, parameters: tuple[Any, ...]) -> None:
+    def write(self, events: Sequence[StoredEvent], sessions: Sequence[SessionRow] = ()) -> None:
+        """Append events and save session snapshots in one durable transaction."""
         with self._lock:
             try:
                 with self._connection:
-                    self._connection.execute(sql, parameters)
+                    self._connection.executemany(
+                        "INSERT INTO events (room, session_id, ts, type, data)"
+                        " VALUES (?, ?, ?, ?, ?)",
+                        [(e.room, e.session_id, e.ts, e.type, json.dumps(e.data)) for e in events],
+                    )
+                    self._connection.executemany(_SAVE_SESSION, [_values(r) for r in sessions])
             except sqlite3.Error as error:
                 raise JournalError(f"cannot write {self.path}: {error}") from error
-
-    def record_event(self, event: StoredEvent) -> None:
-        """Append an event."""
-        self._write(
-            "INSERT INTO events (room, session_id, ts, type, data) VALUES (?, ?, ?, ?, ?)",
-            (event.room, event.session_id, event.ts, event.type, json.dumps(event.data)),
-        )
-
-    def save_session(self, row: SessionRow) -> None:
-        """Insert or update a session with its latest snapshot."""
-        self._write(
-            "INSERT INTO sessions (session_id, room, profile, started_at, ended_at, end_reason,"
-            " alive_at, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO"
-            " UPDATE SET ended_at=excluded.ended_at, end_reason=excluded.end_reason,"
-            " alive_at=excluded.alive_at, snapshot=excluded.snapshot",
-            (
-                row.session_id,
-                row.room,
-                row.profile,
-                row.started_at,
-                row.ended_at,
-                row.end_reason,
-                row.alive_at,
-                json.dumps(row.snapshot),
-            ),
-        )
-
-    def touch(self, session_id: str, alive_at: float) -> None:
-        """Note that the daemon was alive with this session at a wall time."""
-        self._write("UPDATE sessions SET alive_at=? WHERE session_id=?", (alive_at, session_id))
 
     # -- reading -----------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from roomctl.devices.base import DeviceEcho, DeviceHealth
+from roomctl.journal import SessionRow
 from roomctl.messages import Inbound
 
 
@@ -47,6 +48,13 @@ class BrokerConnected:
 
 
 @dataclass(frozen=True, slots=True)
+class Recover:
+    """Bring back a session the journal holds as unfinished (after a restart)."""
+
+    row: SessionRow
+
+
+@dataclass(frozen=True, slots=True)
 class Shutdown:
     """Stop the room's worker."""
 
@@ -60,5 +68,6 @@ RoomInput = (
     | DeviceEcho
     | SpeakerHealth
     | BrokerConnected
+    | Recover
     | Shutdown
 )

@@ -12,6 +12,7 @@ from roomctl.api.payloads import EventType, RoomState, Status, event_payload, re
 from roomctl.api.topics import RoomTopics
 from roomctl.config import ProfileLibrary
 from roomctl.devices.base import DeviceEcho, DeviceHealth
+from roomctl.journal import SessionRow, StoredEvent
 from roomctl.levels import LightFade, LightLevel, SoundFade
 from roomctl.messages import Inbound, Message
 from roomctl.models import RoomPreset, Scene
@@ -20,6 +21,7 @@ from roomctl.runtime.inputs import (
     BrokerConnected,
     CommandArrived,
     Heartbeat,
+    Recover,
     RoomInput,
     SceneDue,
     Shutdown,
@@ -27,7 +29,9 @@ from roomctl.runtime.inputs import (
     Wake,
 )
 from roomctl.runtime.lights import LightOutput
+from roomctl.runtime.recorder import Recorder
 from roomctl.runtime.session import Session, new_session_id
+from roomctl.runtime.snapshot import restore_session, session_snapshot
 from roomctl.runtime.sound import SoundOutput
 from roomctl.timeline import SessionClock, SessionPlan, scene_lights, scene_sound
 
@@ -64,6 +68,7 @@ class RoomRuntime:
         sound: SoundOutput,
         outbox: Outbox,
         speed: float = 1.0,
+        recorder: Recorder | None = None,
     ) -> None:
         self.room = room
         self.topics = RoomTopics(room.id)
@@ -78,6 +83,9 @@ class RoomRuntime:
         self._announced_phase: int | None = None
         self._cues_until = 0.0
         self._before_emergency: dict[str, LightLevel] = {}
+        self._recorder = recorder or Recorder(None)
+        self._ended: tuple[float, str] | None = None
+        self._dirty = False
 
     # -- inputs ------------------------------------------------------------------------
 
@@ -89,6 +97,7 @@ class RoomRuntime:
             self._advance(now)
         elif isinstance(item, Heartbeat):
             if self.status in ACTIVE:
+                self._dirty = True  # the journal notes the daemon was alive
                 self.publish_state(now)
         elif isinstance(item, SceneDue):
             self._on_scene(item.scene, now)
@@ -99,9 +108,12 @@ class RoomRuntime:
         elif isinstance(item, BrokerConnected):
             self._lights.reapply_all(now)
             self.publish_state(now)
+        elif isinstance(item, Recover):
+            self._recover(item.row, now)
         elif isinstance(item, DeviceEcho | Shutdown):
             pass
         self._lights.flush(now)
+        self._checkpoint(now)
 
     def next_wake(self, now: float) -> float | None:
         """Return the wall time the room must next be woken, or None."""
@@ -121,9 +133,11 @@ class RoomRuntime:
             command = parse_command(inbound.payload)
             _HANDLERS[command.action](self, command, now)
         except CommandError as error:
-            self._reply(inbound, error.request_id, ok=False, error=error.reason)
             self._event("command_rejected", now, reason=error.reason)
+            self._checkpoint(now)
+            self._reply(inbound, error.request_id, ok=False, error=error.reason)
             return
+        self._checkpoint(now)  # durable before it is acknowledged
         self._reply(inbound, command.request_id, ok=True, error=None)
         self.publish_state(now)
 
@@ -159,6 +173,7 @@ class RoomRuntime:
             operator=command.operator,
         )
         self.status = "running"
+        self._ended = None
         self._announced_phase = None
         self._cues_until = offset
         self._event("session_started", now, profile=command.profile, at_s=offset)
@@ -300,8 +315,44 @@ class RoomRuntime:
         if reason != "completed" or session.profile.end == "standby":
             self._go_to_scene(self.room.standby, now, STOP_FADE_S / self._speed)
         self.status = "ended"
+        self._ended = (now, reason)
         self.session = session.with_changes(emergency=False, paused_by=None)
         self._event("session_ended", now, reason=reason, elapsed_s=self._elapsed(now))
+        self.publish_state(now)
+
+    def _recover(self, row: SessionRow, now: float) -> None:
+        """Bring back a session the journal says was unfinished when the daemon died."""
+        try:
+            session, status, cues_until, announced = restore_session(row.snapshot)
+        except (ValueError, KeyError, TypeError) as error:
+            _LOGGER.error(
+                "room %s: cannot recover session %s: %s", self.room.id, row.session_id, error
+            )
+            return
+        self.session, self.status = session, status
+        self._cues_until, self._announced_phase, self._ended = cues_until, announced, None
+        away = round(now - row.alive_at, 1)
+        self._event("recovered", now, away_s=away, status=status, elapsed_s=self._elapsed(now))
+        _LOGGER.warning(
+            "room %s: recovered session %s (%s) after %.1f s away",
+            self.room.id,
+            session.session_id,
+            status,
+            away,
+        )
+        if status == "running":
+            self._advance(now)
+        elif status == "paused":
+            tau = session.clock.session_time(now)
+            timeline = session.timeline(self.room)
+            self._lights.play(
+                {n: LightFade(now, now, lv, lv) for n, lv in timeline.lights_at(tau).items()}, now
+            )
+            mix = timeline.sound_at(tau)
+            self._sound.play(SoundFade(now, now, mix, mix), now)
+        elif status == "emergency":
+            self._lights.jump(self._scene_levels(self.room.emergency), now)
+            self._sound.silence(now)
         self.publish_state(now)
 
     def _on_scene(self, name: str, now: float) -> None:
@@ -368,8 +419,11 @@ class RoomRuntime:
     def state(self, now: float) -> RoomState:
         """Return the room's state as the state topic shows it."""
         session = self.session
+        journal: dict[str, object] = {}
+        if self._recorder.error is not None:
+            journal = {"journal": {"ok": False, "error": self._recorder.error}}
         if session is None:
-            return RoomState(self.room.id, self.status, devices=dict(self.health))
+            return RoomState(self.room.id, self.status, devices=dict(self.health), extra=journal)
         tau = session.clock.session_time(now)
         timeline = session.timeline(self.room)
         phase = timeline.phase_at(tau) if self.status != "ended" else None
@@ -396,6 +450,7 @@ class RoomRuntime:
                     for i, p in enumerate(session.profile.phases)
                 ],
                 "speed": self._speed,
+                **journal,
             },
         )
 
@@ -405,11 +460,39 @@ class RoomRuntime:
 
     def _event(self, kind: EventType, now: float, **fields: object) -> None:
         context: dict[str, object] = {"room": self.room.id}
-        if self.session is not None:
-            context["session_id"] = self.session.session_id
+        session_id = self.session.session_id if self.session is not None else None
+        if session_id is not None:
+            context["session_id"] = session_id
+        self._recorder.event(StoredEvent(self.room.id, session_id, now, kind, dict(fields)))
+        self._dirty = True
         self._outbox.publish(
             Message(self.topics.events, event_payload(kind, now, {**context, **fields}))
         )
+
+    def _checkpoint(self, now: float) -> None:
+        """Write what changed to the journal; show it on the state topic if that fails."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        session = self.session
+        if session is not None and (self.status in ACTIVE or self._ended is not None):
+            ended_at, reason = self._ended or (None, None)
+            self._recorder.session(
+                SessionRow(
+                    session_id=session.session_id,
+                    room=self.room.id,
+                    profile=session.profile_id,
+                    started_at=session.started_wall,
+                    ended_at=ended_at,
+                    end_reason=reason,
+                    alive_at=now,
+                    snapshot=session_snapshot(
+                        session, self.status, self._cues_until, self._announced_phase
+                    ),
+                )
+            )
+        if self._recorder.flush():
+            self.publish_state(now)
 
     def _reply(self, inbound: Inbound, request_id: str | None, ok: bool, error: str | None) -> None:
         payload = reply_payload(request_id, ok, self.status, error)
