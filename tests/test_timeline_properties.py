@@ -150,9 +150,10 @@ def fade_of(tl: Timeline, index: int) -> float:
 
 def changes(tl: Timeline) -> list[float]:
     out: list[float] = []
-    t: float | None = -1.0
-    while (t := tl.next_change(t)) is not None:
-        out.append(t)
+    change = tl.next_change(-1.0)
+    while change is not None:
+        out.append(change)
+        change = tl.next_change(change)
     return out
 
 
@@ -342,12 +343,13 @@ def test_extend_shifts_every_later_instant_by_the_extension(
 
 def played_up_to(tl: Timeline, t: float) -> tuple[dict[str, LightLevel], SoundMix]:
     """Play the timeline as a daemon would, one segment per change, and return the room at t."""
-    change: float | None = 0.0
+    change = 0.0
     while True:
         fades, sound = tl.light_fades_at(change), tl.sound_fade_at(change)
-        change = tl.next_change(change)
-        if change is None or change > t:
+        following = tl.next_change(change)
+        if following is None or following > t:
             return {name: fade.at(t) for name, fade in fades.items()}, sound.at(t)
+        change = following
 
 
 @PROPERTY_SETTINGS

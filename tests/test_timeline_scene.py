@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 
 from roomctl.levels import OFF, SILENCE, LightLevel, Voice, db_to_gain
 from roomctl.models import Limits, RoomPreset, Scene
 from roomctl.timeline import apply_limits, cap_mix, scene_lights, scene_sound
+
+
+def near(value: float) -> float:
+    """Return pytest.approx(value), typed as the float it compares equal to."""
+    return cast(float, pytest.approx(value))
+
 
 ROOM = RoomPreset.model_validate(
     {
@@ -37,7 +45,7 @@ def test_more_specific_targets_win_field_by_field() -> None:
     )
     result = scene_lights(ROOM, scene.lights, {})
     assert set(result) == {"ceiling", "lamp", "strip"}
-    assert result["ceiling"] == LightLevel(True, 0.6, pytest.approx(1e6 / 3000), None)
+    assert result["ceiling"] == LightLevel(True, 0.6, near(1e6 / 3000), None)
     assert result["strip"] == LightLevel(True, 0.6, None, (255.0, 128.0, 0.0))
     assert result["lamp"] == LightLevel(True, 0.2, None, (255.0, 128.0, 0.0))
 
@@ -61,7 +69,7 @@ def test_unnamed_lights_keep_their_level_and_a_bare_colour_switches_on_full() ->
     result = scene_lights(ROOM, lights({"lamp": {"color_temp": "2700K"}}).lights, previous)
     assert result["ceiling"] == LightLevel(True, 0.5, 300.0)
     assert result["strip"] == OFF
-    assert result["lamp"] == LightLevel(True, 1.0, pytest.approx(1e6 / 2700), None)
+    assert result["lamp"] == LightLevel(True, 1.0, near(1e6 / 2700), None)
     brighter = scene_lights(ROOM, lights({"ceiling": {"brightness": "80%"}}).lights, previous)
     assert brighter["ceiling"] == LightLevel(True, 0.8, 300.0)
 
@@ -81,7 +89,7 @@ def test_sound_settings_keep_silence_or_play_capped() -> None:
         {"sound": {"source": "tone:440", "volume": "-3 dB", "loop": False}}
     ).sound
     (voice,) = scene_sound(loud, SILENCE, -12.0)
-    assert voice == Voice("tone:440", pytest.approx(0.251188643), loop=False)
+    assert voice == Voice("tone:440", near(0.251188643), loop=False)
 
 
 def test_limits_raise_dim_lights_and_leave_off_alone() -> None:
@@ -90,4 +98,4 @@ def test_limits_raise_dim_lights_and_leave_off_alone() -> None:
     assert apply_limits(LightLevel(True, 0.5), limits) == LightLevel(True, 0.5)
     assert apply_limits(OFF, limits) == OFF
     capped = cap_mix((Voice("a", 1.0), Voice("b", 0.01)), -12.0)
-    assert capped == (Voice("a", pytest.approx(0.251188643)), Voice("b", 0.01))
+    assert capped == (Voice("a", near(0.251188643)), Voice("b", 0.01))

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 
 from roomctl.levels import OFF, SILENCE, LightFade, LightLevel, SoundFade, Voice, db_to_gain
 from roomctl.models import RoomPreset, SessionProfile
 from roomctl.timeline import CueFiring, PhaseInfo, SessionClock, SessionPlan, Timeline
+
+
+def near(value: float) -> float:
+    """Return pytest.approx(value), typed as the float it compares equal to."""
+    return cast(float, pytest.approx(value))
+
 
 ROOM = RoomPreset.model_validate(
     {
@@ -118,7 +126,7 @@ def test_each_phase_enters_from_where_the_previous_one_left_the_room() -> None:
     assert tl.lights_entering(0) == {"ceiling": OFF, "lamp": LightLevel(True, 0.4, 250.0)}
     assert tl.sound_entering(0) == SILENCE
     assert tl.lights_entering(2)["lamp"] == OFF
-    assert tl.lights_entering(2)["ceiling"] == LightLevel(True, 0.2, pytest.approx(M2200))
+    assert tl.lights_entering(2)["ceiling"] == LightLevel(True, 0.2, near(M2200))
     assert tl.sound_entering(2) == (Voice("noise:pink", PINK_CAPPED),)
     with pytest.raises(IndexError):
         tl.lights_entering(3)
@@ -127,17 +135,17 @@ def test_each_phase_enters_from_where_the_previous_one_left_the_room() -> None:
 def test_sound_crossfades_and_the_room_limit_caps_it() -> None:
     tl = timeline()
     brown, pink = tl.sound_at(660.0)
-    assert brown == Voice("noise:brown", pytest.approx(BROWN * 2**-0.5))
-    assert pink == Voice("noise:pink", pytest.approx(PINK_CAPPED * 2**-0.5))
+    assert brown == Voice("noise:brown", near(BROWN * 2**-0.5))
+    assert pink == Voice("noise:pink", near(PINK_CAPPED * 2**-0.5))
     assert tl.sound_at(1000.0) == (Voice("noise:pink", PINK_CAPPED),)
-    assert tl.sound_at(1815.0) == (Voice("noise:pink", pytest.approx(PINK_CAPPED * 2**-0.5)),)
+    assert tl.sound_at(1815.0) == (Voice("noise:pink", near(PINK_CAPPED * 2**-0.5)),)
     assert tl.sound_at(1830.0) == SILENCE
 
 
 def test_limits_hold_a_scene_below_the_minimum() -> None:
     tl = timeline()
     final = tl.lights_at(2000.0)
-    assert final["ceiling"] == LightLevel(True, 0.05, pytest.approx(M2200))
+    assert final["ceiling"] == LightLevel(True, 0.05, near(M2200))
     # The lamp was off: it switches on at the minimum in its colour; the `all` brightness
     # of 2% is raised to the room's 5%.
     assert final["lamp"] == LightLevel(True, 0.05, None, (255.0, 136.0, 0.0))
@@ -152,7 +160,7 @@ def test_after_the_end_everything_holds_at_the_final_levels() -> None:
     assert tl.remaining(2000.0) == 400.0
     assert tl.remaining(5000.0) == 0.0
     assert tl.phase_at(2400.0) is None
-    level = LightLevel(True, 0.05, pytest.approx(M2200))
+    level = LightLevel(True, 0.05, near(M2200))
     assert tl.lights_at(9999.0)["ceiling"] == level
     assert tl.light_fades_at(9999.0)["ceiling"] == LightFade(2400.0, 2400.0, level, level)
     assert tl.sound_at(9999.0) == SILENCE
@@ -170,9 +178,10 @@ def test_phase_info_counts_time_in_and_left_in_the_phase() -> None:
 def test_next_change_walks_boundaries_fade_ends_and_cues() -> None:
     tl = timeline()
     walked: list[float] = []
-    t: float | None = 0.0
-    while (t := tl.next_change(t)) is not None:
-        walked.append(t)
+    change = tl.next_change(0.0)
+    while change is not None:
+        walked.append(change)
+        change = tl.next_change(change)
     assert walked == [60.0, 300.0, 600.0, 720.0, 1500.0, 1800.0, 1830.0, 2100.0, 2400.0]
     assert tl.next_change(-1.0) == 0.0
     assert tl.next_change(59.9) == 60.0
@@ -200,7 +209,7 @@ def test_skip_mid_fade_starts_the_next_fade_from_where_the_room_is() -> None:
     assert fade.start == 630.0
     assert fade.end == 660.0
     assert fade.source == before["ceiling"]
-    assert fade.target == LightLevel(True, 0.05, pytest.approx(M2200))
+    assert fade.target == LightLevel(True, 0.05, near(M2200))
     assert skipped.lights_at(630.0) == before
     assert skipped.lights_at(645.0)["ceiling"].brightness == pytest.approx(
         (before["ceiling"].brightness + 0.05) / 2
