@@ -51,13 +51,14 @@ def test_light_mode_on_its_channel_has_brightness_only() -> None:
     assert document == {
         "src": "roomctl",
         "method": "Light.Set",
-        "params": {"id": 2, "on": True, "brightness": 26},
+        "params": {"id": 2, "on": True, "brightness": 26, "transition_duration": 0.5},
     }
 
 
-def test_off_never_carries_a_transition() -> None:
+def test_off_and_instant_changes_take_the_shortest_transition() -> None:
+    # Left out, the device would run its configured default (3 s from the factory).
     document = frame(panel().command(LightLevel(False), 5.0))
-    assert document["params"] == {"id": 0, "on": False}
+    assert document["params"] == {"id": 0, "on": False, "transition_duration": 0.5}
 
 
 def test_transition_bounds() -> None:
@@ -65,7 +66,8 @@ def test_transition_bounds() -> None:
     assert short["transition_duration"] == 0.5
     long = frame(panel().command(LightLevel(True, 0.5), 20000.0))["params"]
     assert long["transition_duration"] == 10800
-    assert "transition_duration" not in frame(panel().command(LightLevel(True, 0.5), 0.0))["params"]
+    instant = frame(panel().command(LightLevel(True, 0.5), 0.0))["params"]
+    assert instant["transition_duration"] == 0.5
 
 
 def test_request_ids_differ() -> None:

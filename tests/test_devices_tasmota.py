@@ -26,45 +26,53 @@ def backlog(messages: list[Message]) -> str:
 
 def test_instant_on_with_color_temp() -> None:
     assert backlog(light().command(LightLevel(True, 0.4, 300.0), 0.0)) == (
-        "Fade 0; Power ON; CT 300; Dimmer 40"
+        "Fade 0; Dimmer 40; CT 300; Power ON"
     )
 
 
-def test_transition_in_half_second_speed_units() -> None:
+def test_speed2_in_half_seconds_right_before_the_dimmer_it_softens() -> None:
+    # Speed2 is spent by the next change, and an unfaded change after it would cut the
+    # fade short: so Speed2 and the dimmer come last.
     assert backlog(light().command(LightLevel(True, 0.4, 300.0), 3.2)) == (
-        "Fade 1; Speed2 6; Power ON; CT 300; Dimmer 40"
+        "Power ON; CT 300; Speed2 6; Dimmer 40"
     )
     # Speed2 tops out at 40 = 20 s; anything shorter than a unit is instant.
-    assert backlog(light().command(LightLevel(True, 0.4), 600.0)).startswith("Fade 1; Speed2 40;")
-    assert backlog(light().command(LightLevel(True, 0.4), 0.2)).startswith("Fade 0; Power ON")
+    assert backlog(light().command(LightLevel(True, 0.4), 600.0)) == (
+        "Power ON; Speed2 40; Dimmer 40"
+    )
+    assert backlog(light().command(LightLevel(True, 0.4), 0.2)) == "Fade 0; Dimmer 40; Power ON"
 
 
-def test_colour_before_dimmer() -> None:
+def test_colour_keeps_the_dimmer_so_it_never_flashes() -> None:
     level = LightLevel(True, 0.25, color=(255.0, 100.2, 0.0))
     assert backlog(light().command(level, 1.0)) == (
-        "Fade 1; Speed2 2; Power ON; Color 255,100,0; Dimmer 25"
+        "Power ON; Color2 255,100,0; Speed2 2; Dimmer 25"
     )
 
 
-def test_off_switches_fading_off_first() -> None:
+def test_off_is_instant() -> None:
     assert backlog(light().command(LightLevel(False), 10.0)) == "Fade 0; Power OFF"
 
 
 def test_clamped_to_dimmer_and_ct_ranges() -> None:
     assert backlog(light().command(LightLevel(True, 0.001, 100.0), 0.0)) == (
-        "Fade 0; Power ON; CT 153; Dimmer 1"
+        "Fade 0; Dimmer 1; CT 153; Power ON"
     )
     assert backlog(light().command(LightLevel(True, 1.5, 700.0), 0.0)) == (
-        "Fade 0; Power ON; CT 500; Dimmer 100"
+        "Fade 0; Dimmer 100; CT 500; Power ON"
     )
 
 
 def test_fields_the_light_lacks_are_dropped() -> None:
     rgb = light(("brightness", "color"))
-    assert backlog(rgb.command(LightLevel(True, 0.5, 300.0), 0.0)) == "Fade 0; Power ON; Dimmer 50"
+    assert backlog(rgb.command(LightLevel(True, 0.5, 300.0), 0.0)) == "Fade 0; Dimmer 50; Power ON"
     relay = light(())
-    assert backlog(relay.command(LightLevel(True, 0.5, color=(1.0, 2.0, 3.0)), 0.0)) == (
+    assert backlog(relay.command(LightLevel(True, 0.5, color=(1.0, 2.0, 3.0)), 5.0)) == (
         "Fade 0; Power ON"
+    )
+    white = light(("color_temp",))
+    assert backlog(white.command(LightLevel(True, 0.5, 250.0), 5.0)) == (
+        "Power ON; Speed2 10; CT 250"
     )
 
 

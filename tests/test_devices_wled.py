@@ -31,14 +31,24 @@ def test_colour_with_transition_in_tenths() -> None:
     assert payload == {"on": True, "bri": 128, "tt": 25, "seg": [{"col": [[255, 160, 0]]}]}
 
 
-def test_color_temp_goes_as_kelvin_cct() -> None:
+def test_color_temp_goes_as_kelvin_cct_and_its_rgb_white_point() -> None:
     payload = sent(strip().command(LightLevel(True, 1.0, kelvin_to_mireds(3000.0)), 0.0))
-    assert payload == {"on": True, "bri": 255, "tt": 0, "seg": [{"cct": 3000}]}
+    assert payload == {
+        "on": True,
+        "bri": 255,
+        "tt": 0,
+        "seg": [{"col": [[255, 177, 110]], "cct": 3000}],
+    }
 
 
 def test_kelvin_and_brightness_are_clamped() -> None:
     payload = sent(strip().command(LightLevel(True, 0.0, kelvin_to_mireds(1000.0)), 0.0))
-    assert payload == {"on": True, "bri": 1, "tt": 0, "seg": [{"cct": 1900}]}
+    assert payload == {
+        "on": True,
+        "bri": 1,
+        "tt": 0,
+        "seg": [{"col": [[255, 132, 0]], "cct": 1900}],
+    }
 
 
 def test_transition_is_capped_where_the_firmware_wraps() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import colorsys
+import math
 
 from roomctl.devices._convert import rgb_bytes
 from roomctl.levels import Rgb
@@ -13,6 +14,11 @@ _DEGREES = 360.0
 _PERCENT = 100.0
 # sRGB's transfer function switches from linear to a power curve at this linear value.
 _SRGB_LINEAR_LIMIT = 0.0031308
+# The black-body fit holds from 1000 K to 40000 K and changes form at 6600 K; below
+# 1900 K it has no blue.
+_KELVIN_LOW, _KELVIN_HIGH = 1000.0, 40000.0
+_FIT_KNEE = 66.0
+_FIT_BLUE_FLOOR = 19.0
 
 
 def to_hex(rgb: Rgb) -> str:
@@ -64,6 +70,24 @@ def xy_to_rgb(x: float, y: float) -> Rgb | None:
     if peak <= 0.0:
         return None
     r, g, b = (_gamma(c / peak) * _FULL for c in clipped)
+    return (r, g, b)
+
+
+def kelvin_to_rgb(kelvin: float) -> Rgb:
+    """Return the full-brightness RGB of a black body at `kelvin` (Tanner Helland's fit).
+
+    The fit WLED's own colour picker uses; good to a few percent from 1000 K to 40000 K.
+    """
+    t = max(_KELVIN_LOW, min(_KELVIN_HIGH, kelvin)) / 100.0
+    if t <= _FIT_KNEE:
+        red = _FULL
+        green = 99.4708025861 * math.log(t) - 161.1195681661
+        blue = 0.0 if t <= _FIT_BLUE_FLOOR else 138.5177312231 * math.log(t - 10.0) - 305.0447927307
+    else:
+        red = 329.698727446 * (t - 60.0) ** -0.1332047592
+        green = 288.1221695283 * (t - 60.0) ** -0.0755148492
+        blue = _FULL
+    r, g, b = (max(0.0, min(_FULL, c)) for c in (red, green, blue))
     return (r, g, b)
 
 

@@ -12,8 +12,9 @@ full component status on `<topic>/status/<component>:<id>` when status notificat
 are on. `refresh` asks with `RGB.GetStatus` / `Light.GetStatus` and reads the answer on
 `roomctl/rpc` by its request id.
 
-Maximum native transition: 10800 s (3 h), with 0.5 s the shortest the device takes; an
-instant change leaves `transition_duration` out.
+Maximum native transition: 10800 s (3 h). The shortest the device takes is 0.5 s, and
+a Set without `transition_duration` runs the component's configured default (3 s from
+the factory), so an instant change or an off sends 0.5 s explicitly.
 """
 
 from __future__ import annotations
@@ -100,11 +101,8 @@ class ShellyLight(LightAdapter):
                 params["brightness"] = brightness_units(level.brightness, BRIGHTNESS_FULL)
             if level.color is not None and self.capabilities.color:
                 params["rgb"] = list(rgb_bytes(level.color))
-            seconds = quantize(transition_s, TRANSITION_STEP_S, MAX_TRANSITION_S)
-            if seconds > 0.0:
-                params["transition_duration"] = number(
-                    clamp(seconds, MIN_TRANSITION_S, MAX_TRANSITION_S)
-                )
+        seconds = quantize(transition_s, TRANSITION_STEP_S, MAX_TRANSITION_S) if level.on else 0.0
+        params["transition_duration"] = number(clamp(seconds, MIN_TRANSITION_S, MAX_TRANSITION_S))
         return [self._request(f"{self._namespace}.Set", params)]
 
     def subscriptions(self) -> list[str]:

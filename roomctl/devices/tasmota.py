@@ -2,12 +2,20 @@
 
 Source: the Tasmota command reference (tasmota.github.io/docs/Commands, "Light" and
 "Control") and its MQTT page. Commands go to `cmnd/<topic>/<Command>`; one `Backlog`
-runs several in order (200 ms apart by default, SetOption34). Used here: `Power ON|OFF`,
+runs several in order, 200 ms apart by default (SetOption34). Used here: `Power ON|OFF`,
 `Dimmer 0..100` (0 would switch off, so an on level is at least 1), `CT 153..500`
-(mireds), `Color r,g,b`, `Fade 0|1` and `Speed2 1..40` (like `Speed`, not stored: the
-time in 0.5 s units for a fade from 0 to 100 %). Health is the retained LWT
-`tele/<topic>/LWT` (`Online`/`Offline`); state arrives as JSON on `stat/<topic>/RESULT`
-and `tele/<topic>/STATE`, and an empty `cmnd/<topic>/State` asks for it.
+(mireds), `Color2 r,g,b` (a colour that keeps the current dimmer; plain `Color` would
+set the dimmer from the strongest channel and flash), `Fade 0` and `Speed2 1..40`: a
+fade for the next change only, in 0.5 s units for a full 0-100 % change. A Backlog
+runs its commands 200 ms apart, and a change made without fade while a fade runs
+jumps to the end of it. So an instant command is `Fade 0; Dimmer; CT|Color2; Power
+ON` (the dimmer lands 200 ms in; Power ON last, for lights set by SetOption20 not to
+switch on with a dimmer change), and a softened one is `Power ON; CT|Color2; Speed2 N;
+Dimmer` (Speed2 spent by the dimmer, nothing after it). Every off is `Fade 0; Power
+OFF`. Health is the
+retained LWT `tele/<topic>/LWT` (`Online`/`Offline`); state arrives as JSON on
+`stat/<topic>/RESULT` and `tele/<topic>/STATE`, and an empty `cmnd/<topic>/State` asks
+for it.
 
 Maximum native transition: 20 s (`Speed2 40`). By default (SetOption117 0) Speed is a
 slew rate over the full range, so a small change finishes sooner. Too short and too
@@ -50,7 +58,7 @@ MAX_TRANSITION_S = 20.0
 # CT takes 153 (cold) to 500 (warm) mireds.
 MIREDS_RANGE = (153.0, 500.0)
 # A Backlog of five commands takes 0.8 s to run (200 ms between commands), so one
-# command a second per light keeps its queue empty.
+# Backlog a second per light keeps its queue empty.
 DEFAULT_RATE_HZ = 1.0
 _HSB_PARTS = 3
 _RGB_PARTS = 3
@@ -82,24 +90,26 @@ class TasmotaLight(LightAdapter):
         return cls(name, expect_spec(spec, TasmotaSpec))
 
     def command(self, level: LightLevel, transition_s: float) -> list[Message]:
-        """Return one Backlog: fade setting, power, colour or CT, then dimmer."""
+        """Return one Backlog: instant (Fade 0, dimmer first) or with a softened dimmer last."""
         caps = self.capabilities
         topic = f"cmnd/{self.topic}/Backlog"
         if not level.on:
-            # Fade stays on from the last faded step; switch it off so Power OFF is instant.
             return [Message(topic, "Fade 0; Power OFF")]
-        speed = round(quantize(transition_s, SPEED_UNIT_S, MAX_TRANSITION_S) / SPEED_UNIT_S)
-        parts = ["Fade 1", f"Speed2 {speed}"] if speed > 0 else ["Fade 0"]
-        parts.append("Power ON")
+        dimmer: list[str] = []
+        if caps.brightness:
+            dimmer.append(f"Dimmer {brightness_units(level.brightness, DIMMER_FULL)}")
+        shade: list[str] = []
         if level.color is not None and caps.color:
             r, g, b = rgb_bytes(level.color)
-            parts.append(f"Color {r},{g},{b}")
+            shade.append(f"Color2 {r},{g},{b}")
         elif level.mireds is not None and caps.color_temp:
-            parts.append(f"CT {mireds_units(level.mireds, caps.mireds_range)}")
-        if caps.brightness:
-            # After Color, which sets the dimmer from the strongest channel.
-            parts.append(f"Dimmer {brightness_units(level.brightness, DIMMER_FULL)}")
-        return [Message(topic, "; ".join(parts))]
+            shade.append(f"CT {mireds_units(level.mireds, caps.mireds_range)}")
+        speed = round(quantize(transition_s, SPEED_UNIT_S, MAX_TRANSITION_S) / SPEED_UNIT_S)
+        if speed > 0 and (dimmer or shade):
+            changes = [*shade, *dimmer]
+            changes.insert(len(changes) - 1, f"Speed2 {speed}")
+            return [Message(topic, "; ".join(["Power ON", *changes]))]
+        return [Message(topic, "; ".join(["Fade 0", *dimmer, *shade, "Power ON"]))]
 
     def subscriptions(self) -> list[str]:
         """Return the LWT, command result and telemetry state topics."""

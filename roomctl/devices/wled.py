@@ -4,10 +4,12 @@ Source: WLED's MQTT and JSON API documentation (kno.wled.ge/interfaces/mqtt and
 /interfaces/json-api) and its firmware (wled00/json.cpp, mqtt.cpp, FX.h). Commands are
 JSON API calls on `<topic>/api`: `on`, `bri` 0-255 (0 means off, so an on level is at
 least 1), `tt` (a transition for this call only, in 100 ms units) and `seg` with `col`
-(RGB) or `cct` (accepted in kelvin, 1900-10091, since WLED 0.13). WLED publishes its
-brightness on `<topic>/g`, its primary colour as `#RRGGBB` (or `#WWRRGGBB`) on
-`<topic>/c`, and `online`/`offline` (retained, also its last will) on `<topic>/status`.
-MQTT offers no state query, so `refresh` sends nothing.
+(RGB) and `cct` (accepted in kelvin, 1900-10091, since WLED 0.13). `cct` only moves a
+strip's white channels, so a colour temperature also goes as its RGB white point (the
+black-body fit WLED's own picker uses): RGB strips show it, white channels follow `cct`.
+WLED publishes its brightness on `<topic>/g`, its primary colour as `#RRGGBB` (or
+`#WWRRGGBB`) on `<topic>/c`, and `online`/`offline` (retained, also its last will) on
+`<topic>/status`. MQTT offers no state query, so `refresh` sends nothing.
 
 Maximum native transition: 65.5 s. The JSON field takes up to 65535 units, but the
 firmware multiplies `tt` by 100 into a 16-bit millisecond count (`setTransition(uint16_t)`),
@@ -19,7 +21,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Self
 
-from roomctl.devices._color import parse_hex
+from roomctl.devices._color import kelvin_to_rgb, parse_hex
 from roomctl.devices._convert import (
     brightness_units,
     clamp,
@@ -93,7 +95,8 @@ class WledLight(LightAdapter):
             payload["seg"] = [{"col": [list(rgb_bytes(level.color))]}]
         elif level.mireds is not None and caps.color_temp:
             kelvin = clamp(mireds_to_kelvin(level.mireds), KELVIN_RANGE[0], KELVIN_RANGE[1])
-            payload["seg"] = [{"cct": round(kelvin)}]
+            white = list(rgb_bytes(kelvin_to_rgb(kelvin)))
+            payload["seg"] = [{"col": [white], "cct": round(kelvin)}]
         return [Message(topic, dumps(payload))]
 
     def subscriptions(self) -> list[str]:
