@@ -23,6 +23,7 @@ class _Track:
     adapter: LightAdapter
     min_interval_s: float
     fade: LightFade | None = None
+    observed: LightLevel | None = None
     steps: deque[LightStep] = field(default_factory=deque)
     transition_ends: float = 0.0
 
@@ -99,10 +100,16 @@ class LightOutput:
         for name in self._tracks:
             self.reapply(name, now)
 
+    def observe(self, name: str, level: LightLevel) -> None:
+        """Note the level a light reported, for lights roomctl has not set yet."""
+        track = self._tracks.get(name)
+        if track is not None:
+            track.observed = level
+
     def current(self, now: float) -> dict[str, LightLevel | None]:
-        """Return where each light is now, or None where roomctl has not set it yet."""
+        """Return where each light is now: as roomctl set it, else as it reported, else None."""
         return {
-            name: (track.fade.at(now) if track.fade is not None else None)
+            name: (track.fade.at(now) if track.fade is not None else track.observed)
             for name, track in self._tracks.items()
         }
 

@@ -110,7 +110,9 @@ class RoomRuntime:
             self.publish_state(now)
         elif isinstance(item, Recover):
             self._recover(item.row, now)
-        elif isinstance(item, DeviceEcho | Shutdown):
+        elif isinstance(item, DeviceEcho):
+            self._lights.observe(item.device, item.level)
+        elif isinstance(item, Shutdown):
             pass
         self._lights.flush(now)
         self._checkpoint(now)

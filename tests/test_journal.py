@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from roomctl.journal import Journal, JournalError, SessionRow, StoredEvent
+from roomctl.journal.report import as_csv, as_json, as_markdown, build_report
+from roomctl.journal.schema import SCHEMA_VERSION
+from roomctl.runtime.recorder import Recorder
+
+T0 = 1_800_000_000.0
+
+
+def _row(session_id: str = "s1", ended_at: float | None = None, start: float = T0) -> SessionRow:
+    return SessionRow(
+        session_id=session_id,
+        room="room-1",
+        profile="im-ketamine-60",
+        started_at=start,
+        ended_at=ended_at,
+        end_reason="completed" if ended_at else None,
+        alive_at=T0 + 5,
+        snapshot={"profile": {"title": "IM ketamine"}, "operator": "kim"},
+    )
+
+
+def _event(kind: str, at: float, **data: object) -> StoredEvent:
+    return StoredEvent("room-1", "s1", T0 + at, kind, dict(data))
+
+
+def test_a_new_journal_has_the_current_schema_and_keeps_what_is_written(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    journal.write([_event("session_started", 0, profile="p")], [_row()])
+    journal.close()
+
+    again = Journal(tmp_path)
+    assert again.unfinished("room-1") == _row()
+    assert again.events("s1") == [_event("session_started", 0, profile="p")]
+    connection = sqlite3.connect(tmp_path / "journal.sqlite3")
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_an_ended_session_is_not_unfinished_and_history_filters(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    journal.write([], [_row("s1", ended_at=T0 + 60), _row("s2", start=T0 + 100)])
+    unfinished = journal.unfinished("room-1")
+    assert unfinished is not None
+    assert unfinished.session_id == "s2"
+    assert journal.unfinished("room-2") is None
+    assert [r.session_id for r in journal.sessions(room="room-1")] == ["s2", "s1"]
+    assert journal.sessions(room="room-9") == []
+    assert [r.session_id for r in journal.sessions(since=T0 + 1)] == ["s2"]
+
+
+def test_a_journal_from_a_newer_roomctl_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    connection = sqlite3.connect(path)
+    connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    connection.commit()
+    connection.close()
+    before = path.read_bytes()
+    with pytest.raises(JournalError, match="newer roomctl"):
+        Journal(tmp_path)
+    assert path.read_bytes() == before
+
+
+def test_a_corrupt_journal_is_refused_and_left_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "journal.sqlite3"
+    path.write_bytes(b"this is not a database, it is a shopping list" * 100)
+    before = path.read_bytes()
+    with pytest.raises(JournalError, match="damaged"):
+        Journal(tmp_path)
+    assert path.read_bytes() == before
+
+
+def test_the_recorder_keeps_records_while_the_journal_fails_then_writes_them(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path)
+    recorder = Recorder(journal)
+    # Hold an exclusive lock from another connection: writes fail as on a locked or full disk.
+    blocker = sqlite3.connect(tmp_path / "journal.sqlite3", timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")
+    recorder.event(_event("paused", 10, by="kim"))
+    recorder.session(_row())
+    assert recorder.flush() is True
+    assert recorder.error is not None
+    assert "cannot write" in recorder.error
+    assert recorder.pending == 2
+    recorder.event(_event("resumed", 20, by="kim"))
+    assert recorder.flush() is False  # still failing: no change to report
+    blocker.rollback()
+    blocker.close()
+    assert recorder.flush() is True
+    assert recorder.error is None
+    assert recorder.pending == 0
+    assert [e.type for e in journal.events("s1")] == ["paused", "resumed"]
+    assert journal.session("s1") == _row()
+
+
+def test_a_report_shows_phases_pauses_cues_and_incidents() -> None:
+    events = [
+        _event("session_started", 0, profile="im-ketamine-60"),
+        _event("phase_started", 0, phase="arrival", phase_index=0),
+        _event("phase_started", 600, phase="onset", phase_index=1),
+        _event("paused", 700, by="kim"),
+        _event("resumed", 760, by="kim"),
+        _event("cue", 3000, notify="Check blood pressure", phase="onset"),
+        _event("emergency", 3100, by="lee"),
+        _event("released", 3130, by="lee"),
+        _event("resumed", 3190, by="lee"),
+        _event("device_offline", 3200, device="lamp"),
+        _event("device_online", 3260, device="lamp"),
+        _event("session_ended", 3600, reason="completed"),
+    ]
+    report = build_report(_row(ended_at=T0 + 3600), events)
+    assert [(p.name, p.length_s) for p in report.phases] == [("arrival", 600), ("onset", 3000)]
+    assert [(p.by, p.length_s, p.emergency) for p in report.pauses] == [
+        ("kim", 60.0, False),
+        ("lee", 90.0, True),
+    ]
+    assert [c.detail for c in report.cues] == ["Check blood pressure"]
+    assert [i.kind for i in report.incidents] == [
+        "emergency",
+        "released",
+        "device_offline",
+        "device_online",
+    ]
+    assert report.observation_s == 3600
+    markdown = as_markdown(report)
+    assert "| onset |" in markdown
+    assert "Total observation time: 1h00m" in markdown
+    assert "| lee | 1m30s | yes |" in markdown
+    rows = as_csv(report).splitlines()
+    assert rows[0] == "session_id,room,profile,kind,time,length_s,detail"
+    assert sum(1 for r in rows if ",pause," in r) == 2
+    data = json.loads(as_json(report))
+    assert data["cues"][0]["detail"] == "Check blood pressure"
+    assert data["end_reason"] == "completed"
