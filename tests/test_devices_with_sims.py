@@ -71,7 +71,7 @@ class Edge:
     def _on_message(self, _client: mqtt.Client, _userdata: object, msg: mqtt.MQTTMessage) -> None:
         subs = self.adapter.subscriptions()
         assert any(topic_matches_sub(sub, msg.topic) for sub in subs)
-        news = self.adapter.parse(msg.topic, msg.payload)
+        news = self.adapter.parse(msg.topic, bytes(msg.payload))
         if news is not None:
             with self._changed:
                 self.news.append(news)
@@ -134,6 +134,15 @@ def close_to(got: LightLevel, want: LightLevel, color_slack: float = 3.0) -> boo
     return max(gaps) <= 1.0
 
 
+def echoing(want: LightLevel, color_slack: float) -> Callable[[DeviceHealth | DeviceEcho], bool]:
+    """Return a test for an echo of `want`."""
+
+    def match(news: DeviceHealth | DeviceEcho) -> bool:
+        return isinstance(news, DeviceEcho) and close_to(news.level, want, color_slack)
+
+    return match
+
+
 @pytest.fixture(params=list(SPECS))
 def pair(request: pytest.FixtureRequest, mosquitto: Mosquitto) -> Iterator[tuple[SimDevice, Edge]]:
     """Start one simulated light (of each type in turn) and an edge speaking to it."""
@@ -171,12 +180,8 @@ def test_commands_set_the_device_and_echoes_read_back(pair: tuple[SimDevice, Edg
         mark = edge.mark()
         edge.send(level)
         wait_level(device, edge, level)
-        want = shown(edge.adapter, level)
         # xy and hue/saturation round trips cost a few units per colour channel.
-        edge.wait_for(
-            lambda n, w=want: isinstance(n, DeviceEcho) and close_to(n.level, w, 8.0),
-            after=mark,
-        )
+        edge.wait_for(echoing(shown(edge.adapter, level), 8.0), after=mark)
     mark = edge.mark()
     edge.send(OFF, 5.0)
     wait_level(device, edge, OFF)
@@ -205,5 +210,4 @@ def test_refresh_brings_an_echo(pair: tuple[SimDevice, Edge]) -> None:
     time.sleep(0.2)  # let the command's own echoes pass
     mark = edge.mark()
     edge.refresh()
-    want = shown(edge.adapter, ORANGE)
-    edge.wait_for(lambda n: isinstance(n, DeviceEcho) and close_to(n.level, want, 8.0), after=mark)
+    edge.wait_for(echoing(shown(edge.adapter, ORANGE), 8.0), after=mark)
