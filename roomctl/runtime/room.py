@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
@@ -177,7 +178,7 @@ class RoomRuntime:
         self.status = "running"
         self._ended = None
         self._announced_phase = None
-        self._cues_until = offset
+        self._cues_until = math.nextafter(offset, -math.inf)  # a cue at the start fires
         self._event("session_started", now, profile=command.profile, at_s=offset)
         self._advance(now)
 
