@@ -22,7 +22,7 @@ from typing import Any
 
 import pyaudio
 
-from roomctl.audio.device import OutputDevice, find_output, open_portaudio
+from roomctl.audio.device import MAX_CHANNELS, OutputDevice, find_output, open_portaudio
 from roomctl.audio.errors import AudioOutputError, SourceError
 from roomctl.audio.mixer import Mixer, Target
 from roomctl.audio.sources import Source, open_source
@@ -50,6 +50,11 @@ MONITOR_PERIOD_S = 0.2
 # A running stream whose callback has not been called for this long has stalled. Not
 # less: a sound server that has just started may not ask for data for up to 2 s.
 STALL_S = 5.0
+# The name libpulse gives its client thread (see _raise_priority).
+PULSE_CLIENT_THREAD = "threaded-ml"
+# Rate of an output not found at start, so sounds can be prepared before it appears:
+# 48 kHz is what most outputs and sound servers run at natively.
+FALLBACK_RATE = 48_000
 # Real-time priority asked for PortAudio's callback thread (when the system allows it, e.g.
 # as root or with an rtprio limit): low among real-time threads, above every normal one,
 # so a busy machine does not make the output underrun.
@@ -132,21 +137,38 @@ class AudioEngine:
         return self._require_mixer().gains()
 
     def start(self) -> None:
-        """Open the output and start playing (silence until the first apply)."""
+        """Open the output and start playing (silence until the first apply).
+
+        Raises AudioOutputError, naming the available outputs, when the output does not
+        exist or will not open. The engine then keeps trying in the background, as after
+        a failure mid-session: apply() works meanwhile, and on_health(True, ...) reports
+        the output once it plays. stop() ends the trying.
+        """
         if self._monitor is not None:
             raise RuntimeError("AudioEngine is already started")
+        self._stopping.clear()
+        failure: AudioOutputError | None = None
         audio = open_portaudio()
         try:
             device = find_output(audio, self.output)
-            rate = self._requested_rate or device.default_rate
-            self._mixer = Mixer(rate, device.channels, self.max_gain, self._retired.put)
-            self._open(audio, device)
-        except BaseException:
+        except AudioOutputError as error:
             audio.terminate()
-            raise
-        self._stopping.clear()
-        self._monitor = threading.Thread(target=self._watch, name="audio-monitor", daemon=True)
+            failure, device = error, None
+        rate = self._requested_rate or (device.default_rate if device else FALLBACK_RATE)
+        channels = device.channels if device else MAX_CHANNELS
+        self._mixer = Mixer(rate, channels, self.max_gain, self._retired.put)
+        if device is not None:
+            try:
+                self._open(audio, device)
+            except AudioOutputError as error:
+                audio.terminate()
+                failure = error
+        self._monitor = threading.Thread(
+            target=self._watch, args=(failure is not None,), name="audio-monitor", daemon=True
+        )
         self._monitor.start()
+        if failure is not None:
+            raise failure
 
     def apply(self, mix: SoundMix, transition_s: float, easing: Easing) -> None:
         """Go from what plays now to `mix` over transition_s seconds of wall time.
@@ -230,10 +252,15 @@ class AudioEngine:
                 f"cannot open sound output {device.index}: {device.name} "
                 f"at {mixer.rate} Hz, {mixer.channels} channels: {error}"
             ) from error
-        self._audio, self._stream, self._device = audio, stream, device
         self._last_callback = time.monotonic()
         self._realtime = None
-        stream.start_stream()
+        try:
+            stream.start_stream()
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                stream.close()
+            raise AudioOutputError(f"cannot start sound output {device.name}: {error}") from error
+        self._audio, self._stream, self._device = audio, stream, device
         self._online = True
         _LOGGER.info(
             "Sound output %s: %s at %d Hz, %d channels",
@@ -297,8 +324,10 @@ class AudioEngine:
             while True:
                 self._retired.get_nowait()
 
-    def _watch(self) -> None:
+    def _watch(self, closed: bool) -> None:
         """Watch the stream until stop(); on failure report it and reopen with backoff."""
+        if closed:
+            self._retry()
         logged_realtime: bool | None = None
         while not self._stopping.wait(MONITOR_PERIOD_S):
             self._drain_retired()
@@ -335,6 +364,10 @@ class AudioEngine:
         _LOGGER.warning("Sound output failed: %s", problem)
         self._close()
         self._report(False, problem)
+        self._retry()
+
+    def _retry(self) -> None:
+        """Reopen the output with capped backoff until it plays or stop() is called."""
         delay = RETRY_FIRST_S
         while not self._stopping.wait(delay):
             try:
@@ -370,9 +403,20 @@ class AudioEngine:
 
 
 def _raise_priority() -> bool:
-    """Give the calling thread real-time priority if the system permits; return whether it did."""
+    """Give the audio threads real-time priority if the system permits; return whether it did.
+
+    That is the calling thread (PortAudio's callback) and, when the output is a PulseAudio
+    or PipeWire server reached through ALSA, libpulse's client thread ("threaded-ml") that
+    carries the samples on to the server: a late hand-over there underruns just the same.
+    """
+    threads = [0]
+    with contextlib.suppress(OSError):
+        for task in Path(f"/proc/{os.getpid()}/task").iterdir():
+            if (task / "comm").read_text().strip() == PULSE_CLIENT_THREAD:
+                threads.append(int(task.name))
     try:
-        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
+        for thread in threads:
+            os.sched_setscheduler(thread, os.SCHED_FIFO, os.sched_param(REALTIME_PRIORITY))
     except (OSError, AttributeError):
         return False
     return True
