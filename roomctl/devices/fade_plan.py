@@ -35,6 +35,9 @@ _FIT_MARGIN = 0.95
 _SEARCH_STEPS = 40
 # Knot lists are cached: the lights of a room share a fade's easing and times.
 _CACHE_SIZE = 512
+# The shortest segment or step, as a fraction of the fade, whatever the caller's interval:
+# every loop below moves on by at least this much.
+_MIN_SHARE = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +133,7 @@ class _Plan:
 
     def _moves(self, start: float, tolerance: float) -> list[LightStep]:
         caps, duration = self.caps, self.duration
-        x_start, dx_min = self._x(start), self.gap / duration
+        x_start, dx_min = self._x(start), max(_MIN_SHARE, self.gap / duration)
         easing = self.fade.easing
         if uses_native_fades(caps):
             knots = _fit(easing, x_start, tolerance, caps.max_transition_s / duration, dx_min)
