@@ -51,6 +51,7 @@ class Showcase:
         profiles_dir: Path | None,
         speed: float,
         sound: bool,
+        state_dir: Path | None = None,
         console: Console | None = None,
     ) -> None:
         self.room = load_room(room_file)
@@ -58,6 +59,8 @@ class Showcase:
         self._profiles_dir = profiles_dir
         self._speed = speed
         self._sound = sound
+        self._state_dir = state_dir
+        self.session_id: str | None = None
         self._console = console or Console()
         self._events: deque[str] = deque(maxlen=EVENT_LINES)
         self._state: dict[str, Any] = {}
@@ -76,6 +79,7 @@ class Showcase:
                 profiles_dir=self._profiles_dir,
                 speed=self._speed,
                 audio=self._sound,
+                state_dir=self._state_dir,
             )
         )
         try:
@@ -139,6 +143,7 @@ class Showcase:
         with self._lock:
             if topic.endswith("/state"):
                 self._state = {**data, "_received": time.monotonic()}
+                self.session_id = data.get("session_id") or self.session_id
             elif topic.endswith("/events"):
                 self._events.append(_describe(data))
                 if data.get("type") == "session_ended":

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import click
 
 from roomctl.cli.group import cli
+from roomctl.journal import Journal
+from roomctl.journal.report import as_markdown, build_report
 from roomctl.problems import ConfigError
 from roomctl.showcase import Showcase, Step
 
@@ -36,14 +39,27 @@ def _play(
     profile: str,
     steps: tuple[Step, ...] = (),
 ) -> None:
-    try:
-        showcase = Showcase(room_file, profiles, speed, sound)
-    except ConfigError as error:
-        for problem in error.problems:
-            click.echo(problem.format(), err=True)
-        sys.exit(1)
-    if not showcase.play(profile, steps):
-        sys.exit(1)
+    with tempfile.TemporaryDirectory(prefix="roomctl-") as state_dir:
+        try:
+            showcase = Showcase(room_file, profiles, speed, sound, Path(state_dir))
+        except ConfigError as error:
+            for problem in error.problems:
+                click.echo(problem.format(), err=True)
+            sys.exit(1)
+        if not showcase.play(profile, steps):
+            sys.exit(1)
+        if showcase.session_id is not None:
+            _print_record(Path(state_dir), showcase.session_id)
+
+
+def _print_record(state_dir: Path, session_id: str) -> None:
+    """Print the session's record, as `roomctl report` would."""
+    journal = Journal(state_dir, readonly=True)
+    row = journal.session(session_id)
+    if row is not None:
+        click.echo()
+        click.echo(as_markdown(build_report(row, journal.events(session_id))))
+    journal.close()
 
 
 @cli.command("rehearse")

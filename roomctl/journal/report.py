@@ -73,8 +73,8 @@ _INCIDENTS = {
     "command_rejected": lambda d: f"refused: {d.get('reason')}",
     "recovered": lambda d: f"daemon restarted; away {format_duration(d.get('away_s', 0))}",
     "extended": lambda d: f"phase extended by {format_duration(d.get('added_s', 0))}",
-    "skipped": lambda d: f"skipped to the next phase by {d.get('by') or 'unknown'}",
-    "stopped": lambda d: f"stopped by {d.get('by') or 'unknown'}",
+    "skipped": lambda d: "skipped to the next phase" + (f" by {d['by']}" if d.get("by") else ""),
+    "stopped": lambda d: "stopped" + (f" by {d['by']}" if d.get("by") else ""),
     "journal_error": lambda d: f"journal problem: {d.get('error')}",
 }
 
@@ -106,7 +106,8 @@ def build_report(row: SessionRow, events: list[StoredEvent]) -> SessionReport:
         elif kind in _INCIDENTS:
             incidents.append(Entry(local_time(event.ts), kind, _INCIDENTS[kind](data)))
         elif kind in ("emergency", "released"):
-            incidents.append(Entry(local_time(event.ts), kind, f"by {data.get('by') or '-'}"))
+            who = f" by {data['by']}" if data.get("by") else ""
+            incidents.append(Entry(local_time(event.ts), kind, f"{kind}{who}"))
     if open_pause is not None:
         start, by, emergency = open_pause
         pauses.append(PauseRecord(by, local_time(start), None, emergency))

@@ -404,9 +404,11 @@ class RoomRuntime:
     def _on_health(self, device: str, online: bool, now: float, reason: str = "") -> None:
         if device not in self.health or self.health[device] == online:
             return
+        first_contact = self.health[device] is None
         self.health[device] = online
-        kind: EventType = "device_online" if online else "device_offline"
-        self._event(kind, now, device=device, **({"reason": reason} if reason else {}))
+        if not (online and first_contact):  # a device seen for the first time is no news
+            kind: EventType = "device_online" if online else "device_offline"
+            self._event(kind, now, device=device, **({"reason": reason} if reason else {}))
         if online:
             self._lights.reapply(device, now)
             self._sound.reapply(device, now)
