@@ -52,6 +52,8 @@ class EmbeddedBroker:
         for name in _NOISY_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
         port = self._port or _free_port(self._host)
+        self._ready.clear()
+        self._error = None
         self._thread = threading.Thread(
             target=self._run, args=(port,), name="roomctl-embedded-broker", daemon=True
         )

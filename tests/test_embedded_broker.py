@@ -152,7 +152,7 @@ def test_bus_runs_a_room_through_it(embedded: tuple[EmbeddedBroker, BrokerUrl]) 
     watcher.close()
 
 
-def test_stop_disconnects_clients_and_frees_the_port() -> None:
+def test_stop_disconnects_clients_frees_the_port_and_allows_a_restart() -> None:
     port = free_port()
     first = EmbeddedBroker(port=port)
     url = first.start()
@@ -161,9 +161,11 @@ def test_stop_disconnects_clients_and_frees_the_port() -> None:
     first.stop()
     assert peer.disconnected.wait(WAIT_S)
     peer.client.loop_stop()
-    second = EmbeddedBroker(port=port)
-    assert second.start().port == port
-    second.stop()
+    assert first.start().port == port  # the same broker again, fresh
+    fresh = Peer(url)
+    fresh.subscribe("x")
+    fresh.close()
+    first.stop()
 
 
 def test_start_twice_is_an_error_and_stop_without_start_is_harmless() -> None:
