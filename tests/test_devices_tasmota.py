@@ -43,6 +43,22 @@ def test_speed2_in_half_seconds_right_before_the_dimmer_it_softens() -> None:
     assert backlog(light().command(LightLevel(True, 0.4), 0.2)) == "Fade 0; Dimmer 40; Power ON"
 
 
+def test_speed2_makes_a_partial_change_last_the_time_asked() -> None:
+    # Speed counts half seconds for a full-range fade: 40 % -> 60 % in 2 s is Speed2 20.
+    lamp = light()
+    lamp.command(LightLevel(True, 0.4, 300.0), 0.0)
+    assert backlog(lamp.command(LightLevel(True, 0.6, 300.0), 2.0)) == (
+        "Power ON; CT 300; Speed2 20; Dimmer 60"
+    )
+    # A 1 % step cannot be stretched past 0.2 s: Speed2 40 is the slowest.
+    assert "Speed2 40; Dimmer 61" in backlog(lamp.command(LightLevel(True, 0.61, 300.0), 10.0))
+    # No change at all needs no fade.
+    assert backlog(lamp.command(LightLevel(True, 0.61, 300.0), 10.0)).startswith("Fade 0;")
+    # A warm-white CT change moves the warm channel: 500 -> 153 mireds at full is 100 %.
+    lamp.command(LightLevel(True, 1.0, 500.0), 0.0)
+    assert "Speed2 4;" in backlog(lamp.command(LightLevel(True, 1.0, 153.0), 2.0))
+
+
 def test_colour_keeps_the_dimmer_so_it_never_flashes() -> None:
     level = LightLevel(True, 0.25, color=(255.0, 100.2, 0.0))
     assert backlog(light().command(level, 1.0)) == (

@@ -17,10 +17,13 @@ retained LWT `tele/<topic>/LWT` (`Online`/`Offline`); state arrives as JSON on
 `stat/<topic>/RESULT` and `tele/<topic>/STATE`, and an empty `cmnd/<topic>/State` asks
 for it.
 
-Maximum native transition: 20 s (`Speed2 40`). By default (SetOption117 0) Speed is a
-slew rate over the full range, so a small change finishes sooner. Too short and too
-loose for session fades: the planner steps Tasmota lights in just-noticeable steps and
-uses Speed2 only to soften each step.
+Maximum native transition: 20 s (`Speed2 40`) for a full 0-100 % change. Speed is a
+slew rate (unless SetOption117 is set): Tasmota fades for Speed x 0.5 s x the largest
+PWM channel change, so a small change finishes sooner. The adapter remembers the level
+it last commanded and picks the Speed2 that makes each change last the time asked (a
+1 % change can last at most 0.2 s). Too short and too loose for session fades: the
+planner steps Tasmota lights in just-noticeable steps and uses Speed2 only to soften
+each step.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ from roomctl.devices._convert import (
     brightness_units,
     json_object,
     mireds_units,
-    quantize,
     rgb_bytes,
     text,
 )
@@ -52,9 +54,10 @@ from roomctl.models.devices import LightSpec, TasmotaSpec
 _LOGGER = logging.getLogger(__name__)
 
 DIMMER_FULL = 100
-# Speed2 counts half seconds, up to 40.
+# Speed2 counts half seconds for a full-range fade, up to 40.
 SPEED_UNIT_S = 0.5
-MAX_TRANSITION_S = 20.0
+SPEED_MAX = 40
+MAX_TRANSITION_S = SPEED_MAX * SPEED_UNIT_S
 # CT takes 153 (cold) to 500 (warm) mireds.
 MIREDS_RANGE = (153.0, 500.0)
 # A Backlog of five commands takes 0.8 s to run (200 ms between commands), so one
@@ -83,6 +86,8 @@ class TasmotaLight(LightAdapter):
         )
         self.topic = spec.topic
         self._echo = LightLevel(on=False)
+        # The level last commanded, as the light shows it: where its next fade starts.
+        self._sent: LightLevel | None = None
 
     @classmethod
     def from_spec(cls, name: str, spec: LightSpec) -> Self:
@@ -93,6 +98,7 @@ class TasmotaLight(LightAdapter):
         """Return one Backlog: instant (Fade 0, dimmer first) or with a softened dimmer last."""
         caps = self.capabilities
         topic = f"cmnd/{self.topic}/Backlog"
+        last, self._sent = self._sent, self._shown(level)
         if not level.on:
             return [Message(topic, "Fade 0; Power OFF")]
         dimmer: list[str] = []
@@ -104,7 +110,7 @@ class TasmotaLight(LightAdapter):
             shade.append(f"Color2 {r},{g},{b}")
         elif level.mireds is not None and caps.color_temp:
             shade.append(f"CT {mireds_units(level.mireds, caps.mireds_range)}")
-        speed = round(quantize(transition_s, SPEED_UNIT_S, MAX_TRANSITION_S) / SPEED_UNIT_S)
+        speed = _speed(transition_s, _distance(last, self._sent) if last is not None else 1.0)
         if speed > 0 and (dimmer or shade):
             changes = [*shade, *dimmer]
             changes.insert(len(changes) - 1, f"Speed2 {speed}")
@@ -138,6 +144,20 @@ class TasmotaLight(LightAdapter):
         """Return an empty `State` command: Tasmota answers with its state on RESULT."""
         return [Message(f"cmnd/{self.topic}/State", "")]
 
+    def _shown(self, level: LightLevel) -> LightLevel:
+        """Return a level as the light shows it: whole dimmer steps, CT in range."""
+        caps = self.capabilities
+        if not level.on:
+            return LightLevel(on=False)
+        brightness = brightness_units(level.brightness, DIMMER_FULL) / DIMMER_FULL
+        if not caps.brightness:
+            brightness = self._sent.brightness if self._sent is not None else 1.0
+        color = level.color if caps.color else None
+        mireds = level.mireds if caps.color_temp and color is None else None
+        if mireds is not None:
+            mireds = float(mireds_units(mireds, caps.mireds_range))
+        return LightLevel(True, brightness, mireds, color)
+
     def _level(self, state: dict[str, Any]) -> LightLevel | None:
         power = state.get("POWER", state.get("POWER1"))
         keys = ("Dimmer", "CT", "Color", "HSBColor")
@@ -155,6 +175,35 @@ class TasmotaLight(LightAdapter):
         elif ct is not None:
             mireds, color = ct, None
         return LightLevel(on=on, brightness=min(1.0, brightness), mireds=mireds, color=color)
+
+
+def _speed(transition_s: float, distance: float) -> int:
+    """Return the Speed2 (0 for none) that makes a fade over `distance` last transition_s."""
+    if distance <= 0.0 or transition_s <= 0.0:
+        return 0
+    return min(SPEED_MAX, round(transition_s / (SPEED_UNIT_S * distance)))
+
+
+def _distance(source: LightLevel, target: LightLevel) -> float:
+    """Return the largest PWM channel change (0..1) between two levels: what a fade travels."""
+    pairs = zip(_pwm(source), _pwm(target), strict=True)
+    return max(abs(a - b) for a, b in pairs)
+
+
+def _pwm(level: LightLevel) -> tuple[float, float, float, float, float]:
+    """Return the five channels (R, G, B, cold, warm; 0..1) Tasmota drives for a level."""
+    if not level.on:
+        return (0.0, 0.0, 0.0, 0.0, 0.0)
+    b = level.brightness
+    if level.color is not None:
+        r, g, bl = (c * b / 255.0 for c in normalized(level.color) or (0.0, 0.0, 0.0))
+        return (r, g, bl, 0.0, 0.0)
+    low, high = MIREDS_RANGE
+    mireds = level.mireds if level.mireds is not None else low
+    warm = (mireds - low) / (high - low)
+    cold = 1.0 - warm
+    peak = max(warm, cold)
+    return (0.0, 0.0, 0.0, cold / peak * b, warm / peak * b)
 
 
 def _color_of(state: dict[str, Any]) -> Rgb | None:
