@@ -7,13 +7,16 @@ from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from roomctl.devices.base import LightAdapter
-from roomctl.devices.fade_plan import LightStep, plan_fade
+from roomctl.devices.base import Capabilities, LightAdapter
+from roomctl.devices.fade_plan import JUST_NOTICEABLE, LightStep, plan_fade
 from roomctl.devices.rate_limit import RateLimiter
 from roomctl.levels import LightFade, LightLevel
 from roomctl.messages import Message
 
 _LOGGER = logging.getLogger(__name__)
+
+# Full scale of an RGB channel, to measure a colour difference against JUST_NOTICEABLE.
+COLOR_FULL = 255.0
 
 
 @dataclass
@@ -63,8 +66,10 @@ class LightOutput:
             track = self._tracks.get(name)
             if track is None or track.fade == fade:
                 continue
+            shown = track.fade.at(now) if track.fade is not None else track.observed
             track.fade = fade
-            self._plan(name, track, now)
+            # A light whose level is unknown is taken to be where the fade is.
+            self._plan(name, track, now, shown if shown is not None else fade.at(now))
 
     def freeze(self, now: float) -> None:
         """Stop every light that is mid-fade at its current level, and send nothing more."""
@@ -93,7 +98,7 @@ class LightOutput:
         """Give one light the level (and remaining fade) it should have now."""
         track = self._tracks.get(name)
         if track is not None and track.fade is not None:
-            self._plan(name, track, now)
+            self._plan(name, track, now, shown=None)
 
     def reapply_all(self, now: float) -> None:
         """Give every light the level it should have now (after a reconnect)."""
@@ -133,10 +138,24 @@ class LightOutput:
         ]
         return min(times) if times else None
 
-    def _plan(self, name: str, track: _Track, now: float) -> None:
-        assert track.fade is not None
+    def _plan(self, name: str, track: _Track, now: float, shown: LightLevel | None) -> None:
+        """Plan a light's fade from now; `shown` is where the light is, None if unknown.
+
+        A light joining a fade part-way (a session loaded to a time, a light that came
+        back) that is not where the fade is now is first put there, and carries on one
+        step later; else it would run the rest of the fade from wherever it happens to
+        be, and a pause would then make it jump.
+        """
+        fade = track.fade
+        assert fade is not None
         caps = track.adapter.capabilities
-        track.steps = deque(plan_fade(track.fade, now, caps, track.min_interval_s))
+        here = fade.at(now)
+        if fade.start < now < fade.end and not _looks_same(shown, here, caps):
+            gap = max(track.min_interval_s, caps.transition_step_s)
+            rest = plan_fade(fade, now + gap, caps, track.min_interval_s, current=here)
+            track.steps = deque([LightStep(now, here, 0.0), *rest])
+            return
+        track.steps = deque(plan_fade(fade, now, caps, track.min_interval_s))
 
     def _offer(self, name: str, track: _Track, step: LightStep, now: float) -> None:
         track.transition_ends = step.at + step.transition_s
@@ -145,3 +164,22 @@ class LightOutput:
 
     def _limiter(self, track: _Track) -> RateLimiter:
         return self._limiters[track.adapter.capabilities.network]
+
+
+def _looks_same(shown: LightLevel | None, level: LightLevel, caps: Capabilities) -> bool:
+    """Tell whether a light showing `shown` already shows `level`, to a just-noticeable step.
+
+    Colour is compared only where both are told the same way (mireds or RGB): a light may
+    report as RGB the white it was sent as a colour temperature.
+    """
+    if shown is None or shown.on != level.on:
+        return False
+    if not level.on:
+        return True
+    gaps = [abs(shown.brightness - level.brightness)]
+    if shown.mireds is not None and level.mireds is not None:
+        span = caps.mireds_range[1] - caps.mireds_range[0]
+        gaps.append(abs(shown.mireds - level.mireds) / span)
+    if shown.color is not None and level.color is not None:
+        gaps += [abs(a - b) / COLOR_FULL for a, b in zip(shown.color, level.color, strict=True)]
+    return max(gaps) <= JUST_NOTICEABLE
