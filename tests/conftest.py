@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["tests.fixtures.broker", "tests.fixtures.pulse"]
+pytest_plugins = ["tests.fixtures.broker", "tests.fixtures.pulse", "tests.fixtures.room"]

@@ -1,0 +1,327 @@
+"""The daemon over real MQTT: start, pause, resume, next, extend and stop, as devices see them."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from roomctl.config import ProfileLibrary
+from roomctl.levels import SILENCE, LightLevel
+from roomctl.sim._device import SimDevice
+from roomctl.timeline import SessionPlan, Timeline, scene_lights
+from tests.fixtures.room import Rig, RigFactory, Sent, commanded_brightness, received, wait_for
+
+# Two phases, linear, so a native light's whole fade is one command.
+WARM = """\
+title: Warm
+phases:
+  - name: arrival
+    duration: 60s
+    fade: 20s
+    easing: linear
+    lights:
+      all: {brightness: 60%, color_temp: 3000K}
+  - name: dim
+    duration: 60s
+    fade: 30s
+    easing: linear
+    lights:
+      all: {brightness: 20%, color_temp: 2400K}
+"""
+
+# A long first fade (40 s of session time) to pause, skip or stop in the middle of.
+LONG = """\
+title: Long fade
+phases:
+  - name: rise
+    duration: 60s
+    fade: 40s
+    easing: linear
+    lights:
+      all: {brightness: 100%, color_temp: 3000K}
+  - name: dim
+    duration: 60s
+    fade: 60s
+    easing: linear
+    lights:
+      all: {brightness: 10%, color_temp: 3000K}
+"""
+
+MISFIT = """\
+title: Names a light the room lacks
+phases:
+  - name: only
+    duration: 1m
+    lights:
+      window_lamp: {brightness: 50%}
+"""
+
+
+def expected_lights(rig: Rig, profile: str, at: float) -> dict[str, LightLevel]:
+    """Return every light's level at session time `at`, played from standby."""
+    loaded = ProfileLibrary(rig.profiles).load(profile, rig.room)
+    standby = scene_lights(rig.room, rig.room.standby.lights, {})
+    timeline = Timeline(loaded, rig.room, SessionPlan.from_profile(loaded), standby, SILENCE)
+    return timeline.lights_at(at)
+
+
+def last_json(sent: list[Sent]) -> dict[str, Any]:
+    """Return the last command's JSON payload."""
+    assert sent, "no command received"
+    payload: dict[str, Any] = sent[-1].json()
+    return payload
+
+
+def test_start_sends_each_light_its_first_phase(serve_room: RigFactory) -> None:
+    rig = serve_room({"warm": WARM}, speed=10)
+    sup = rig.supervisor
+    sent_at = time.monotonic()
+    reply = sup.command("start", profile="warm", operator="kim")
+    assert reply["ok"] is True and reply["status"] == "running"
+
+    # The fade is 20 s of session time: 2 s of wall time at speed 10, one native command.
+    ceiling = wait_for(lambda: received(rig.device("ceiling"), sent_at), what="ceiling command")
+    assert ceiling[0].json() == {
+        "state": "ON",
+        "brightness": round(0.6 * 254),
+        "color_temp": 333,
+        "transition": 2,
+    }
+    strip = wait_for(lambda: received(rig.device("strip"), sent_at), what="strip command")
+    assert strip[0].json()["bri"] == round(0.6 * 255)
+    assert strip[0].json()["tt"] == 20
+    assert strip[0].json()["seg"][0]["cct"] == 3000
+    panel = wait_for(lambda: received(rig.device("panel"), sent_at), what="panel command")
+    params = panel[0].json()["params"]
+    assert params["on"] is True and params["brightness"] == 60
+    assert params["transition_duration"] == 2
+    cove = wait_for(lambda: received(rig.device("cove"), sent_at), what="cove command")
+    assert cove[0].json() == {
+        "state": "ON",
+        "brightness": round(0.6 * 255),
+        "color_temp": 333,
+        "transition": 2,
+    }
+    # The Tasmota light steps (Speed2 is too short for session fades) and lands on target.
+    wait_for(
+        lambda: rig.device("lamp").level().brightness == 0.6, what="the lamp at 60 %", timeout=6
+    )
+    last = received(rig.device("lamp"), sent_at)[-1].text
+    assert "Dimmer 60" in last and "CT 333" in last
+
+    state = sup.state
+    assert state["status"] == "running"
+    assert state["profile"] == "warm"
+    assert state["phase"] == "arrival"
+    assert state["phase_index"] == 0
+    assert state["phase_count"] == 2
+    assert state["session_id"]
+    started = sup.wait_event("session_started", sent_at)
+    assert started["profile"] == "warm"
+    assert started["session_id"] == state["session_id"]
+    phase = sup.wait_event("phase_started", sent_at)
+    assert (phase["phase"], phase["phase_index"]) == ("arrival", 0)
+    for name, device in rig.sim.devices.items():
+        wait_for(lambda d=device: abs(d.level().brightness - 0.6) < 0.01, what=f"{name} at 60 %")
+
+
+def test_start_is_refused_while_a_session_runs_and_for_bad_profiles(
+    serve_room: RigFactory,
+) -> None:
+    rig = serve_room({"warm": WARM, "misfit": MISFIT}, speed=10)
+    sup = rig.supervisor
+    assert sup.command("start", profile="warm")["ok"] is True
+    session_id = sup.state["session_id"]
+
+    since = time.monotonic()
+    again = sup.command("start", profile="warm")
+    assert again["ok"] is False
+    assert "stop" in again["error"]
+    assert again["status"] == "running"
+    rejected = sup.wait_event("command_rejected", since)
+    assert "stop" in rejected["reason"]
+
+    assert sup.command("pause")["ok"] is True
+    paused_again = sup.command("start", profile="warm")
+    assert paused_again["ok"] is False and "stop" in paused_again["error"]
+    assert sup.command("stop")["ok"] is True
+
+    unknown = sup.command("start", profile="nosuch")
+    assert unknown["ok"] is False and "nosuch" in unknown["error"]
+    misfit = sup.command("start", profile="misfit")
+    assert misfit["ok"] is False and "window_lamp" in misfit["error"]
+    state = sup.state
+    assert state["status"] == "ended"
+    assert state["session_id"] == session_id
+    assert len(sup.events("command_rejected", since)) == 4
+    assert sup.events("session_started", since) == []
+
+
+def test_start_at_loads_the_session_to_that_time(serve_room: RigFactory) -> None:
+    rig = serve_room({"warm": WARM})
+    sup = rig.supervisor
+    sent_at = time.monotonic()
+    # 65 s is 5 s into the second phase's 30 s fade from 60 % to 20 %.
+    reply = sup.command("start", profile="warm", at="65s")
+    assert reply["ok"] is True
+    replied = time.monotonic()
+    state = sup.state
+    assert state["phase"] == "dim" and state["phase_index"] == 1
+    assert abs(state["elapsed_s"] - 65.0) < 0.5
+    assert abs(state["phase_remaining_s"] - 55.0) < 0.5
+    assert sup.wait_event("session_started", sent_at)["at_s"] == 65.0
+
+    # Every light shows what playing the session to this time would show, straight away.
+    for name in ("ceiling", "strip", "panel", "cove"):
+        wait_for(lambda n=name: received(rig.device(n), sent_at), what=f"{name} command")
+    for name in ("ceiling", "strip", "panel", "cove", "lamp"):
+        device = rig.device(name)
+
+        def there(d: SimDevice = device, n: str = name) -> bool:
+            expected = expected_lights(rig, "warm", 65.0 + (time.monotonic() - replied))
+            return abs(d.level().brightness - expected[n].brightness) < 0.02
+
+        # Within a second: Shelly's shortest transition is 0.5 s, Tasmota's Backlog lags.
+        wait_for(there, timeout=1.0, what=f"{name} at the session's level")
+
+
+def test_pause_freezes_native_fades_and_resume_continues(serve_room: RigFactory) -> None:
+    rig = serve_room({"long": LONG}, speed=10)
+    sup = rig.supervisor
+    assert sup.command("start", profile="long")["ok"] is True
+    before = sup.state
+    before_at = sup.states()[-1].at
+    ceiling = rig.device("ceiling")
+    time.sleep(1.5)  # 15 s into the 40 s (4 s wall) fade to 100 %
+
+    shown = rig.sim.levels()
+    paused_at = time.monotonic()
+    reply = sup.command("pause", operator="kim")
+    assert reply["ok"] is True and reply["status"] == "paused"
+    paused = sup.wait_state(lambda s: s["status"] == "paused", paused_at).json()
+    assert paused["paused_by"] == "kim"
+    assert sup.wait_event("paused", paused_at)["by"] == "kim"
+
+    # The native fade is stopped on the bulb: transition 0 where it had got to. The
+    # light moves 15 % a second, so it may have gone on a little since `shown`.
+    freeze = wait_for(lambda: received(ceiling, paused_at), what="the freeze command")[0].json()
+    assert freeze["transition"] == 0
+    assert 0.3 < shown["ceiling"].brightness < 0.9  # really mid-fade
+    assert -0.01 < freeze["brightness"] / 254 - shown["ceiling"].brightness < 0.04
+    wait_for(lambda: all(received(d, paused_at) for d in rig.sim.devices.values()))
+    told = {
+        name: commanded_brightness(device.kind, received(device, paused_at)[0].text)
+        for name, device in rig.sim.devices.items()
+    }
+    # The stepped Tasmota light is left out: its Backlog runs 200 ms a command behind.
+    for name in ("ceiling", "strip", "panel", "cove"):
+        assert -0.01 < (told[name] or 0.0) - shown[name].brightness < 0.04, name
+    wait_for(
+        lambda: all(
+            abs(rig.device(n).level().brightness - (b or 0.0)) < 0.006 for n, b in told.items()
+        ),
+        what="every light at its freeze level",
+    )
+    still = rig.sim.levels()
+    time.sleep(1.0)
+    for name, level in rig.sim.levels().items():
+        assert abs(level.brightness - still[name].brightness) < 0.005, name
+    # One command per light (its freeze) and nothing else while paused.
+    for name, device in rig.sim.devices.items():
+        assert len(received(device, paused_at)) == 1, name
+
+    resumed_at = time.monotonic()
+    pause_length = resumed_at - paused_at
+    assert sup.command("resume", operator="kim")["ok"] is True
+    resumed = sup.wait_state(lambda s: s["status"] == "running", resumed_at)
+    state = resumed.json()
+    assert abs(state["elapsed_s"] - paused["elapsed_s"]) < 0.5
+    assert state["paused_by"] is None
+    assert sup.wait_event("resumed", resumed_at)["paused_s"] >= pause_length - 0.1
+    # The phase ends later by the pause's length (in wall time).
+    end_before = before_at + before["phase_remaining_s"] / rig.speed
+    end_after = resumed.at + state["phase_remaining_s"] / rig.speed
+    assert abs(end_after - end_before - pause_length) < 0.25
+    # The ceiling heads on to 100 % over what was left of the fade, from where it stood.
+    go = wait_for(lambda: received(ceiling, resumed_at), what="the resumed fade")[0].json()
+    assert go["brightness"] == 254
+    left = (40.0 - state["elapsed_s"]) / rig.speed
+    assert abs(go["transition"] - left) <= 0.2
+    assert abs(ceiling.level().brightness - still["ceiling"].brightness) < 0.03
+
+
+def test_next_mid_fade_starts_the_next_phase_from_the_current_level(
+    serve_room: RigFactory,
+) -> None:
+    rig = serve_room({"long": LONG}, speed=10)
+    sup = rig.supervisor
+    assert sup.command("start", profile="long")["ok"] is True
+    ceiling = rig.device("ceiling")
+    time.sleep(1.5)
+
+    level_before = ceiling.level().brightness
+    sent_at = time.monotonic()
+    reply = sup.command("next", operator="kim")
+    assert reply["ok"] is True
+    skipped = sup.wait_state(lambda s: s["phase"] == "dim", sent_at).json()
+    assert skipped["phase_index"] == 1
+    assert sup.wait_event("skipped", sent_at)["by"] == "kim"
+    assert sup.wait_event("phase_started", sent_at)["phase"] == "dim"
+    go = wait_for(lambda: received(ceiling, sent_at), what="the next phase's fade")[0].json()
+    # The dim phase fades to 10 % over 60 s of session time: 6 s wall.
+    assert go["brightness"] == round(0.1 * 254)
+    assert abs(go["transition"] - 6.0) <= 0.2
+    # No jump: the light carries on from where the rise had brought it.
+    assert abs(ceiling.level().brightness - level_before) < 0.05
+    for name, device in rig.sim.devices.items():
+        assert all(
+            (b := commanded_brightness(device.kind, s.text)) is None or b <= level_before + 0.05
+            for s in received(device, sent_at)
+        ), name
+
+
+def test_extend_adds_time_to_the_current_phase(serve_room: RigFactory) -> None:
+    rig = serve_room({"warm": WARM}, speed=10)
+    sup = rig.supervisor
+    assert sup.command("start", profile="warm")["ok"] is True
+    before = sup.states()[-1]
+    sent_at = time.monotonic()
+    reply = sup.command("extend", by="30s", operator="kim")
+    assert reply["ok"] is True
+    after = sup.wait_state(lambda s: True, sent_at)
+    moved = (after.at - before.at) * rig.speed
+    expected = before.json()["phase_remaining_s"] + 30.0 - moved
+    assert abs(after.json()["phase_remaining_s"] - expected) < 1.0
+    assert abs(after.json()["remaining_s"] - (before.json()["remaining_s"] + 30.0 - moved)) < 1.0
+    event = sup.wait_event("extended", sent_at)
+    assert event["added_s"] == 30.0 and event["by"] == "kim"
+
+
+def test_stop_fades_to_standby_and_ends_the_session(serve_room: RigFactory) -> None:
+    rig = serve_room({"warm": WARM}, speed=20)
+    sup = rig.supervisor
+    ceiling = rig.device("ceiling")
+    assert sup.command("start", profile="warm")["ok"] is True
+    wait_for(lambda: ceiling.level().brightness == 152 / 254, what="the first phase")
+
+    stopped_at = time.monotonic()
+    reply = sup.command("stop", operator="kim")
+    assert reply["ok"] is True and reply["status"] == "ended"
+    assert sup.wait_event("stopped", stopped_at)["by"] == "kim"
+    assert sup.wait_event("session_ended", stopped_at)["reason"] == "stopped"
+    state = sup.wait_state(lambda s: s["status"] == "ended", stopped_at).json()
+    assert state["phase"] is None
+
+    # 10 s to standby at speed 20: the native commands' transitions add up to 0.5 s and the
+    # last one lands on standby: 40 % (102 of 254) at 3500 K (286 mireds).
+    fade = 10.0 / rig.speed
+    wait_for(lambda: ceiling.level().brightness == 102 / 254, what="standby", timeout=3)
+    sent = received(ceiling, stopped_at)
+    last = sent[-1].json()
+    assert (last["brightness"], last["color_temp"]) == (102, 286)
+    assert abs(sum(s.json()["transition"] for s in sent) - fade) <= 0.15
+    assert abs(sent[-1].at + last["transition"] - (stopped_at + fade)) < 0.25
+    for name in ("strip", "panel", "cove", "lamp"):
+        device = rig.device(name)
+        wait_for(lambda d=device: abs(d.level().brightness - 0.4) < 0.01, what=f"{name} standby")
+    assert sup.command("pause")["ok"] is False
