@@ -49,7 +49,9 @@ class LightOutput:
         self._tracks: dict[str, _Track] = {}
         for name, adapter in adapters.items():
             caps = adapter.capabilities
-            rate = rates.get(caps.network, caps.default_rate_hz)
+            # A bucket is "zigbee2mqtt" (shared) or "tasmota:<topic>" (a light's own Wi-Fi);
+            # a room's `rates` names the device type.
+            rate = rates.get(caps.network.split(":")[0], caps.default_rate_hz)
             self._limiters.setdefault(caps.network, RateLimiter(rate))
             # Lights sharing a network share its rate, so each plans at its fair share.
             self._tracks[name] = _Track(adapter, on_network[caps.network] / rate)
@@ -79,8 +81,11 @@ class LightOutput:
             level = track.fade.at(now)
             track.fade = LightFade(now, now, level, level)
             track.steps.clear()
-            self._limiter(track).drop(name)
-            self._offer(name, track, LightStep(now, level, 0.0), now)
+            track.transition_ends = now
+            # A freeze overtakes the queue: waiting for the network's rate would let the
+            # light run on past the pause.
+            for message in self._limiter(track).urgent(name, track.adapter.command(level, 0.0)):
+                self._send(message)
 
     def jump(self, levels: Mapping[str, LightLevel], now: float) -> None:
         """Send every light to a level at once, ahead of anything queued (emergency)."""
