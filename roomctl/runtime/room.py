@@ -247,10 +247,14 @@ class RoomRuntime:
         self._event("emergency", now, by=command.operator)
 
     def _release(self, command: Command, now: float) -> None:
-        self._require(command, "emergency")
+        if self.status != "emergency":
+            raise CommandError(
+                f"cannot release: room {self.room.id} is {self.status}, not emergency",
+                command.request_id,
+            )
         session = self.session
         current = self._lights.current(now)
-        if session is not None:
+        if session is not None and session.emergency:
             self.session = session.with_changes(emergency=False)
             tau = session.clock.session_time(now)
             timeline = session.timeline(self.room)
@@ -319,7 +323,9 @@ class RoomRuntime:
             self._go_to_scene(self.room.standby, now, STOP_FADE_S / self._speed)
         self.status = "ended"
         self._ended = (now, reason)
-        self.session = session.with_changes(emergency=False, paused_by=None)
+        # An ended session's clock stops where it ended: its elapsed_s is final.
+        clock = session.clock if session.clock.paused else session.clock.pause(now)
+        self.session = session.with_changes(clock=clock, emergency=False, paused_by=None)
         self._event("session_ended", now, reason=reason, elapsed_s=self._elapsed(now))
         self.publish_state(now)
 
@@ -431,7 +437,9 @@ class RoomRuntime:
             return RoomState(self.room.id, self.status, devices=dict(self.health), extra=journal)
         tau = session.clock.session_time(now)
         timeline = session.timeline(self.room)
-        phase = timeline.phase_at(tau) if self.status != "ended" else None
+        # After the session (an emergency called once it ended included) no phase is current.
+        over = self.status == "ended" or (self.status == "emergency" and not session.emergency)
+        phase = None if over else timeline.phase_at(tau)
         return RoomState(
             room=self.room.id,
             status=self.status,
@@ -442,7 +450,7 @@ class RoomRuntime:
             phase_count=len(session.profile.phases),
             elapsed_s=tau,
             phase_remaining_s=phase.remaining_in_phase if phase else None,
-            remaining_s=timeline.remaining(tau) if self.status != "ended" else 0.0,
+            remaining_s=0.0 if over else timeline.remaining(tau),
             paused_by=session.paused_by,
             devices=dict(self.health),
             extra={
