@@ -1,0 +1,161 @@
+"""Bad input of every kind gets one refusal and changes nothing; v5 replies reach their asker."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from tests.fixtures.room import RigFactory, received, wait_for
+
+HOLD = """\
+title: Hold
+phases:
+  - name: hold
+    duration: 10m
+    fade: 0s
+    lights:
+      all: {brightness: 60%, color_temp: 3000K}
+"""
+
+
+def _json(data: object) -> bytes:
+    return json.dumps(data).encode()
+
+
+# (payload, the request_id the reply must carry)
+BAD_INPUT: list[tuple[bytes, str | None]] = [
+    (b"not json", None),
+    (b"", None),
+    (b"\xff\xfe\x00garbage", None),
+    (b'{"action": "pause"', None),
+    (_json([1, 2, 3]), None),
+    (_json("pause"), None),
+    (_json(None), None),
+    (_json({"action": 5, "request_id": "r-type"}), "r-type"),
+    (_json({"action": "pause", "request_id": 123}), None),
+    (_json({"action": "start", "profile": 7, "request_id": "r-profile-type"}), "r-profile-type"),
+    (_json({"action": "pause", "operator": ["kim"], "request_id": "r-op"}), "r-op"),
+    (_json({"action": "dance", "request_id": "r-action"}), "r-action"),
+    (_json({"request_id": "r-no-action"}), "r-no-action"),
+    (_json({"action": "pause", "colour": "red", "request_id": "r-field"}), "r-field"),
+    (_json({"action": "pause", "request_id": "r-huge", "operator": "x" * 70_000}), None),
+    (_json({"action": "start", "profile": "../etc/passwd", "request_id": "r-path"}), "r-path"),
+    (_json({"action": "start", "profile": "a/b", "request_id": "r-slash"}), "r-slash"),
+    (_json({"action": "start", "request_id": "r-no-profile"}), "r-no-profile"),
+    (_json({"action": "start", "profile": "hold", "at": "soon", "request_id": "r-at"}), "r-at"),
+    (_json({"action": "extend", "request_id": "r-no-by"}), "r-no-by"),
+    (_json({"action": "extend", "by": "-5m", "request_id": "r-neg"}), "r-neg"),
+    (_json({"action": "extend", "by": -300, "request_id": "r-neg-number"}), "r-neg-number"),
+    (_json({"action": "extend", "by": True, "request_id": "r-bool"}), "r-bool"),
+    (_json({"action": "pause", "by": "5m", "request_id": "r-by-pause"}), "r-by-pause"),
+    (_json({"action": "resume", "request_id": "r-not-paused"}), "r-not-paused"),
+]
+
+
+def test_bad_commands_each_get_one_refusal_and_change_nothing(serve_room: RigFactory) -> None:
+    rig = serve_room({"hold": HOLD}, speed=10)
+    sup = rig.supervisor
+    assert sup.command("start", profile="hold", operator="kim")["ok"] is True
+    ceiling = rig.device("ceiling")
+    wait_for(lambda: ceiling.level().brightness == round(0.6 * 254) / 254, what="the hold level")
+    state = sup.wait_state(lambda s: s["status"] == "running").json()
+    # Anything the start itself sends has arrived once every light shows the hold level.
+    for name, device in rig.sim.devices.items():
+        wait_for(lambda d=device: abs(d.level().brightness - 0.6) < 0.01, what=f"{name} at 60 %")
+
+    since = time.monotonic()
+    for payload, _request_id in BAD_INPUT:
+        sup.send(payload)
+    replies = wait_for(
+        lambda: len(r := sup.replies(since)) >= len(BAD_INPUT) and r, what="every refusal"
+    )
+    time.sleep(0.3)  # a second reply to any of them would come this quickly
+    replies = sup.replies(since)
+    assert len(replies) == len(BAD_INPUT)
+    for reply, (payload, request_id) in zip(replies, BAD_INPUT, strict=True):
+        assert reply["ok"] is False, payload[:60]
+        assert reply["request_id"] == request_id, payload[:60]
+        assert isinstance(reply["error"], str) and reply["error"], payload[:60]
+        assert reply["status"] == "running"
+    by_id = {r["request_id"]: r["error"] for r in replies}
+    assert "65536" in next(r["error"] for r in replies if "bytes" in r["error"])
+    assert "dance" in by_id["r-action"]
+    assert "colour" in by_id["r-field"]
+    assert "extend" in by_id["r-no-by"]
+    rejected = sup.events("command_rejected", since)
+    assert len(rejected) == len(BAD_INPUT)
+    assert all(e["reason"] for e in rejected)
+    # Nothing else changed: no new state, no event but the refusals, no light command.
+    assert sup.states(since) == []
+    assert {e["type"] for e in sup.events(since=since)} == {"command_rejected"}
+    for name, device in rig.sim.devices.items():
+        assert received(device, since) == [], name
+    assert sup.state["status"] == state["status"] == "running"
+    assert sup.state["session_id"] == state["session_id"]
+
+    # The daemon keeps working.
+    after = time.monotonic()
+    assert sup.command("pause", operator="kim") == {
+        "request_id": sup.replies(after)[-1]["request_id"],
+        "ok": True,
+        "status": "paused",
+    }
+    assert sup.wait_state(lambda s: s["status"] == "paused", after).json()["paused_by"] == "kim"
+
+
+def test_garbage_from_devices_is_ignored(serve_room: RigFactory) -> None:
+    rig = serve_room({"hold": HOLD}, speed=10)
+    sup = rig.supervisor
+    since = time.monotonic()
+    garbage = [
+        ("zigbee2mqtt/test/ceiling", "garbage"),
+        ("zigbee2mqtt/test/ceiling", '{"brightness": "very"}'),
+        ("zigbee2mqtt/test/ceiling/availability", "{]"),
+        ("stat/test-lamp/RESULT", "not json"),
+        ("stat/test-lamp/RESULT", '{"Dimmer": [1]}'),
+        ("tele/test-lamp/LWT", "\u00ff" * 10),
+        ("wled/test/g", "abc"),
+        ("wled/test/c", "#zzzzzz"),
+        ("wled/test/status", "maybe"),
+        ("shelly-test/events/rpc", "[1,2"),
+        ("shelly-test/status/rgb:0", '{"output": "yes", "brightness": null}'),
+        ("test/cove", "[]"),
+        ("test/cove/availability", ""),
+    ]
+    for topic, payload in garbage:
+        sup.publish(topic, payload)
+    assert sup.command("start", profile="hold")["ok"] is True
+    state = sup.wait_state(lambda s: s["status"] == "running", since).json()
+    assert all(d["online"] is True for d in state["devices"].values())
+    assert sup.events("device_offline", since) == []
+    wait_for(lambda: rig.device("ceiling").level().brightness == 152 / 254, what="the hold")
+
+
+def test_a_v5_response_topic_gets_the_reply_with_its_correlation_data(
+    serve_room: RigFactory,
+) -> None:
+    rig = serve_room({"hold": HOLD}, speed=10)
+    sup = rig.supervisor
+    since = time.monotonic()
+    sup.send(
+        {"action": "start", "profile": "hold", "request_id": "v5-start"},
+        response_topic="test/responses/console-7",
+        correlation=b"\x00\x01corr-42",
+    )
+    sup.send(b"not json", response_topic="test/responses/console-8", correlation=b"bad-1")
+    answers = wait_for(
+        lambda: len(a := sup.on("test/responses/console-7", since)) >= 1 and a, what="response"
+    )
+    assert answers[0].json() == {"request_id": "v5-start", "ok": True, "status": "running"}
+    assert answers[0].correlation == b"\x00\x01corr-42"
+    refused = wait_for(
+        lambda: len(a := sup.on("test/responses/console-8", since)) >= 1 and a, what="refusal"
+    )
+    assert refused[0].json()["ok"] is False and refused[0].json()["request_id"] is None
+    assert refused[0].correlation == b"bad-1"
+    # The reply topic has each as well, exactly once.
+    time.sleep(0.2)
+    replies = sup.replies(since)
+    assert [r["ok"] for r in replies] == [True, False]
+    assert len(sup.on("test/responses/console-7", since)) == 1
+    assert len(sup.on("test/responses/console-8", since)) == 1
