@@ -100,13 +100,14 @@ class RoomService:
                     on_health=self._speaker_health(name),
                 )
         sinks: dict[str, SoundSink] = dict(self._speakers)
+        self._sound = SoundOutput(sinks)
         self.runtime = RoomRuntime(
             room,
             library,
             LightOutput(
                 self._adapters, {str(k): v for k, v in room.rates.items()}, self.bus.publish
             ),
-            SoundOutput(sinks),
+            self._sound,
             self.bus,
             speed=options.speed,
             recorder=Recorder(journal),
@@ -137,6 +138,7 @@ class RoomService:
         """Say the room is offline, stop its worker and speakers; devices stay as they are."""
         self.bus.stop(final=[self._offline])
         self.worker.stop()
+        self._sound.close()
         for engine in self._speakers.values():
             engine.stop()
 

@@ -61,6 +61,9 @@ class Speaker:
     def __init__(self) -> None:
         self.calls: list[tuple[str, SoundMix, float]] = []
 
+    def preload(self, mix: SoundMix) -> None:
+        self.calls.append(("preload", mix, 0.0))
+
     def apply(self, mix: SoundMix, transition_s: float, easing: Easing) -> None:
         self.calls.append(("apply", mix, transition_s))
 

@@ -14,9 +14,9 @@ from roomctl.api.topics import RoomTopics
 from roomctl.config import ProfileLibrary
 from roomctl.devices.base import DeviceEcho, DeviceHealth
 from roomctl.journal import SessionRow, StoredEvent
-from roomctl.levels import LightFade, LightLevel, SoundFade
+from roomctl.levels import LightFade, LightLevel, SoundFade, Voice
 from roomctl.messages import Inbound, Message
-from roomctl.models import RoomPreset, Scene
+from roomctl.models import RoomPreset, Scene, SoundSetting
 from roomctl.problems import ConfigError
 from roomctl.runtime.inputs import (
     BrokerConnected,
@@ -174,6 +174,13 @@ class RoomRuntime:
             initial_sound=self._sound.current(now),
             started_wall=now,
             operator=command.operator,
+        )
+        self._sound.preload(
+            tuple(
+                Voice(p.sound.source, 0.0, p.sound.loop)
+                for p in profile.phases
+                if isinstance(p.sound, SoundSetting)
+            )
         )
         self.status = "running"
         self._ended = None
