@@ -105,7 +105,10 @@ class RoomService:
             room,
             library,
             LightOutput(
-                self._adapters, {str(k): v for k, v in room.rates.items()}, self.bus.publish
+                self._adapters,
+                {str(k): v for k, v in room.rates.items()},
+                self.bus.publish,
+                min_brightness=room.limits.min_brightness,
             ),
             self._sound,
             self.bus,

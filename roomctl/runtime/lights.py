@@ -43,6 +43,7 @@ class LightOutput:
         adapters: Mapping[str, LightAdapter],
         rates: Mapping[str, float],
         send: Callable[[Message], None],
+        min_brightness: float = 0.0,
     ) -> None:
         on_network = Counter(a.capabilities.network for a in adapters.values())
         self._limiters: dict[str, RateLimiter] = {}
@@ -56,6 +57,8 @@ class LightOutput:
             # Lights sharing a network share its rate, so each plans at its fair share.
             self._tracks[name] = _Track(adapter, on_network[caps.network] / rate)
         self._send = send
+        # The room's limits.min_brightness: a fade to or from off passes no lower.
+        self._floor = min_brightness
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -157,10 +160,19 @@ class LightOutput:
         here = fade.at(now)
         if fade.start < now < fade.end and not _looks_same(shown, here, caps):
             gap = max(track.min_interval_s, caps.transition_step_s)
-            rest = plan_fade(fade, now + gap, caps, track.min_interval_s, current=here)
+            rest = plan_fade(
+                fade,
+                now + gap,
+                caps,
+                track.min_interval_s,
+                current=here,
+                floor_brightness=self._floor,
+            )
             track.steps = deque([LightStep(now, here, 0.0), *rest])
             return
-        track.steps = deque(plan_fade(fade, now, caps, track.min_interval_s))
+        track.steps = deque(
+            plan_fade(fade, now, caps, track.min_interval_s, floor_brightness=self._floor)
+        )
 
     def _offer(self, name: str, track: _Track, step: LightStep, now: float) -> None:
         track.transition_ends = step.at + step.transition_s
