@@ -1,0 +1,163 @@
+"""What the lights get from the daemon: limits, the zigbee rate limit, and device health."""
+
+from __future__ import annotations
+
+import time
+
+from tests.fixtures.room import (
+    RigFactory,
+    Sent,
+    commanded_brightness,
+    received,
+    wait_for,
+    zigbee_lights,
+)
+
+# Down to the room's 20 % floor, off (a fade down to it), and on again from off.
+LOW = """\
+title: Low
+phases:
+  - name: low
+    duration: 10s
+    fade: 5s
+    lights: {all: {brightness: 20%}}
+  - name: out
+    duration: 6s
+    fade: 3s
+    lights: {all: off}
+  - name: back
+    duration: 10s
+    fade: 5s
+    lights: {all: {brightness: 30%, color_temp: 2700K}}
+"""
+
+TOO_LOW = """\
+title: Too low
+phases:
+  - name: dark
+    duration: 20s
+    lights: {all: {brightness: 5%}}
+"""
+
+BRIGHT = """\
+title: Bright
+phases:
+  - name: bright
+    duration: 60s
+    fade: 3s
+    lights: {all: {brightness: 90%, color_temp: 4000K}}
+"""
+
+STEPS = """\
+title: Steps
+phases:
+  - name: first
+    duration: 60s
+    fade: 0s
+    lights: {all: {brightness: 60%}}
+  - name: second
+    duration: 60s
+    fade: 0s
+    lights: {all: {brightness: 30%}}
+"""
+
+# A device's smallest brightness unit, as a fraction: zigbee2mqtt's 1 of 254.
+ONE_UNIT = 1 / 254
+# Broker and thread jitter between two sends of the rate limiter, as they arrive.
+ARRIVAL_JITTER_S = 0.1
+
+
+def test_no_light_goes_below_the_rooms_minimum(serve_room: RigFactory) -> None:
+    rig = serve_room(
+        {"low": LOW, "too-low": TOO_LOW}, extra="limits: {min_brightness: 20%}\n", speed=20
+    )
+    sup = rig.supervisor
+    refused = sup.command("start", profile="too-low")
+    assert refused["ok"] is False and "min_brightness" in refused["error"]
+
+    since = time.monotonic()
+    assert sup.command("start", profile="low")["ok"] is True
+    wait_for(lambda: sup.events("session_ended", since), timeout=10, what="the session's end")
+    # Again from the dark middle (everything off), through an emergency and its release.
+    assert sup.command("start", profile="low", at="14s")["ok"] is True
+    assert sup.command("emergency")["ok"] is True
+    for name, device in rig.sim.devices.items():
+        wait_for(lambda d=device: d.level().brightness == 1.0, what=f"{name} at 100 %")
+    released = time.monotonic()
+    assert sup.command("release")["ok"] is True
+    wait_for(
+        lambda: all(not d.level().on for d in rig.sim.devices.values()),
+        timeout=3,
+        what="every light off again",
+    )
+    assert sup.command("resume")["ok"] is True
+    wait_for(lambda: sup.events("session_ended", released), timeout=10, what="the end")
+    ended = time.monotonic()
+    offs = 0
+    for name, device in rig.sim.devices.items():
+        asked = [commanded_brightness(device.kind, s.text) for s in received(device, since, ended)]
+        lit = [b for b in asked if b is not None]
+        offs += asked.count(None)
+        assert min(lit) >= 0.2 - ONE_UNIT, (name, min(lit))
+        assert min(lit) <= 0.2 + 0.01, (name, min(lit))  # the floor was reached
+    assert offs >= 2 * len(rig.sim.devices)  # the explicit offs did go out
+
+
+def _window_counts(times: list[float], window: float) -> int:
+    """Return the most arrivals within any window of `window` seconds."""
+    times = sorted(times)
+    most = 0
+    for i, start in enumerate(times):
+        most = max(most, sum(1 for t in times[i:] if t < start + window))
+    return most
+
+
+def test_zigbee_commands_keep_to_the_network_rate(serve_room: RigFactory) -> None:
+    rig = serve_room({"bright": BRIGHT}, devices=zigbee_lights(8))
+    sup = rig.supervisor
+    since = time.monotonic()
+    assert sup.command("start", profile="bright")["ok"] is True
+    for name, device in rig.sim.devices.items():
+        wait_for(
+            lambda d=device: d.level().brightness == round(0.9 * 254) / 254,
+            timeout=8,
+            what=f"{name} at 90 %",
+        )
+    time.sleep(0.5)
+    sent: list[Sent] = [s for d in rig.sim.devices.values() for s in received(d, since)]
+    assert len(sent) >= 12  # the queue really was busy
+    # At most 5 a second (the default zigbee2mqtt rate) in any window, allowing jitter.
+    assert _window_counts([s.at for s in sent], 1.0 - ARRIVAL_JITTER_S) <= 5
+    # Every light had its fair turn early on: each got its first command within 2 s.
+    for name, device in rig.sim.devices.items():
+        assert received(device, since)[0].at - since < 2.0, name
+
+
+def test_a_light_that_goes_offline_and_comes_back_gets_its_current_level(
+    serve_room: RigFactory,
+) -> None:
+    rig = serve_room({"steps": STEPS}, speed=10)
+    sup = rig.supervisor
+    ceiling = rig.device("ceiling")
+    assert sup.command("start", profile="steps")["ok"] is True
+    wait_for(lambda: ceiling.level().brightness == round(0.6 * 254) / 254, what="60 %")
+
+    gone = time.monotonic()
+    ceiling.go_offline()
+    assert sup.wait_event("device_offline", gone)["device"] == "ceiling"
+    state = sup.wait_state(lambda s: s["devices"]["ceiling"]["online"] is False, gone).json()
+    assert state["devices"]["lamp"]["online"] is True
+    assert state["status"] == "running"
+    # The session moves on while the light is away; it misses the change to 30 %.
+    assert sup.command("next")["ok"] is True
+    wait_for(lambda: abs(rig.device("cove").level().brightness - 0.3) < 0.01, what="30 %")
+    assert ceiling.level().brightness == round(0.6 * 254) / 254
+
+    back = time.monotonic()
+    ceiling.go_online()
+    assert sup.wait_event("device_online", back)["device"] == "ceiling"
+    sup.wait_state(lambda s: s["devices"]["ceiling"]["online"] is True, back)
+    given = wait_for(lambda: received(ceiling, back), what="the light's current level")
+    assert given[0].json()["brightness"] == round(0.3 * 254)
+    assert given[0].json()["transition"] == 0
+    wait_for(lambda: ceiling.level().brightness == round(0.3 * 254) / 254, what="30 %")
