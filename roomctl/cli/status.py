@@ -10,6 +10,7 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.live import Live
+from rich.measure import Measurement
 
 from roomctl.cli.control import EXIT_NO_REPLY, broker_option
 from roomctl.cli.group import cli
@@ -18,6 +19,8 @@ from roomctl.display import rooms_table, rooms_view
 
 # A live view redraws four times a second: smooth enough for a countdown, light on CPU.
 WATCH_REFRESH_HZ = 4
+# A width no table of rooms reaches: measuring against it gives the table's natural width.
+UNBOUNDED_WIDTH = 10_000
 
 
 @cli.command("status")
@@ -39,7 +42,13 @@ def status(room_id: str | None, watch: bool, broker: str | None) -> None:
     if not states:
         click.echo("no rooms found: is `roomctl run` serving any on this broker?", err=True)
         sys.exit(EXIT_NO_REPLY)
-    console.print(rooms_table(states))
+    table = rooms_table(states)
+    if not console.is_terminal:
+        # A pipe or a log has no width to keep to (rich assumes 80 columns): print every
+        # cell whole rather than "runni…" for a room's status.
+        unbounded = console.options.update(max_width=UNBOUNDED_WIDTH)
+        console.width = max(console.width, Measurement.get(console, unbounded, table).maximum)
+    console.print(table)
 
 
 def _watch(client: Client, room_id: str | None, console: Console) -> None:
