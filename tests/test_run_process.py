@@ -1,0 +1,101 @@
+"""`roomctl run` as a real process: online once serving, offline and exit 0 on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from roomctl.config import load_room
+from roomctl.sim.room import SimulatedRoom
+from tests.fixtures.broker import Mosquitto
+from tests.fixtures.room import ROOM_ID, Supervisor, received, room_yaml, wait_for
+
+RISE = """\
+title: Rise
+phases:
+  - name: rise
+    duration: 60s
+    fade: 40s
+    easing: linear
+    lights:
+      all: {brightness: 100%, color_temp: 3000K}
+"""
+
+# Starting Python and connecting takes about a second; a loaded CI machine may take longer.
+SERVE_TIMEOUT_S = 15.0
+# A clean stop publishes offline and disconnects within the bus's 3 s flush limit.
+EXIT_TIMEOUT_S = 10.0
+AVAILABILITY = f"roomctl/{ROOM_ID}/availability"
+
+
+def test_run_serves_until_sigterm_and_leaves_the_lights_alone(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    # Profiles come from sessions/ beside the room file's folder when --profiles is not given.
+    rooms, sessions = tmp_path / "profiles" / "rooms", tmp_path / "profiles" / "sessions"
+    rooms.mkdir(parents=True)
+    sessions.mkdir()
+    room_file = rooms / f"{ROOM_ID}.yaml"
+    room_file.write_text(room_yaml())
+    (sessions / "rise.yaml").write_text(RISE)
+    sim = SimulatedRoom(load_room(room_file), mosquitto.url)
+    sim.start()
+    log = (tmp_path / "roomctl.log").open("wb")
+    command = [sys.executable, "-m", "roomctl", "run", "--room", str(room_file)]
+    command += ["--broker", mosquitto.url, "--state-dir", str(tmp_path / "state"), "--no-sound"]
+    command += ["--speed", "10"]
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "xdg")}
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    sup = Supervisor(mosquitto.url)
+    try:
+        sup.start()
+        online = wait_for(
+            lambda: [s for s in sup.on(AVAILABILITY) if s.payload == b"online"],
+            timeout=SERVE_TIMEOUT_S,
+            what="availability online",
+        )
+        assert online
+        sup.wait_state(lambda s: all(d["online"] for d in s["devices"].values()))
+        # `online` is retained: a supervisor that comes later finds it too.
+        late = Supervisor(mosquitto.url)
+        late.start()
+        wait_for(lambda: late.on(AVAILABILITY), what="retained availability")
+        assert [s.payload for s in late.on(AVAILABILITY)] == [b"online"]
+        late.stop()
+
+        assert sup.command("start", profile="rise")["ok"] is True
+        ceiling = sim.devices["ceiling"]
+        wait_for(lambda: received(ceiling), what="the ceiling's fade")
+        time.sleep(1.0)  # 10 s into the 40 s (4 s wall) native fade
+
+        stopped = time.monotonic()
+        level = ceiling.level().brightness
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=EXIT_TIMEOUT_S) == 0
+        offline = wait_for(
+            lambda: [s for s in sup.on(AVAILABILITY, stopped) if s.payload == b"offline"],
+            what="availability offline",
+        )
+        assert offline
+        later = Supervisor(mosquitto.url)
+        later.start()
+        wait_for(lambda: later.on(AVAILABILITY), what="retained availability")
+        assert [s.payload for s in later.on(AVAILABILITY)] == [b"offline"]
+        later.stop()
+        # Nothing is sent to the lights at shutdown; the fade runs on in the bulb.
+        time.sleep(0.5)
+        for name, device in sim.devices.items():
+            assert received(device, stopped) == [], name
+        assert ceiling.level().brightness > level
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        log.close()
+        sup.stop()
+        sim.stop()
+    assert f"serving {ROOM_ID}" in (tmp_path / "roomctl.log").read_text()
