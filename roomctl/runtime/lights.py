@@ -71,6 +71,9 @@ class LightOutput:
             track = self._tracks.get(name)
             if track is None or track.fade == fade:
                 continue
+            if _arrived(track, fade, now):
+                track.fade = fade  # a hold where the last fade has brought the light
+                continue
             shown = track.fade.at(now) if track.fade is not None else track.observed
             track.fade = fade
             # A light whose level is unknown is taken to be where the fade is.
@@ -181,6 +184,20 @@ class LightOutput:
 
     def _limiter(self, track: _Track) -> RateLimiter:
         return self._limiters[track.adapter.capabilities.network]
+
+
+def _arrived(track: _Track, fade: LightFade, now: float) -> bool:
+    """Tell whether `fade` holds a light at the level its finished last fade left it at.
+
+    Sending that level again would cost the network a command at the end of every fade.
+    """
+    last = track.fade
+    return (
+        last is not None
+        and not track.steps
+        and now >= last.end
+        and fade.source == fade.target == last.target
+    )
 
 
 def _looks_same(shown: LightLevel | None, level: LightLevel, caps: Capabilities) -> bool:
