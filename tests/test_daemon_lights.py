@@ -22,7 +22,7 @@ phases:
     fade: 5s
     lights: {all: {brightness: 20%}}
   - name: out
-    duration: 6s
+    duration: 30s
     fade: 3s
     lights: {all: off}
   - name: back
@@ -75,11 +75,14 @@ def test_no_light_goes_below_the_rooms_minimum(serve_room: RigFactory) -> None:
     refused = sup.command("start", profile="too-low")
     assert refused["ok"] is False and "min_brightness" in refused["error"]
 
+    # From just before the fade to off; then an emergency while everything is off, and
+    # its release back to off; then on again from off.
     since = time.monotonic()
-    assert sup.command("start", profile="low")["ok"] is True
-    wait_for(lambda: sup.events("session_ended", since), timeout=10, what="the session's end")
-    # Again from the dark middle (everything off), through an emergency and its release.
-    assert sup.command("start", profile="low", at="14s")["ok"] is True
+    assert sup.command("start", profile="low", at="9s")["ok"] is True
+    wait_for(
+        lambda: all(not d.level().on for d in rig.sim.devices.values()),
+        what="every light off",
+    )
     assert sup.command("emergency")["ok"] is True
     for name, device in rig.sim.devices.items():
         wait_for(lambda d=device: d.level().brightness == 1.0, what=f"{name} at 100 %")
@@ -125,7 +128,10 @@ def test_zigbee_commands_keep_to_the_network_rate(serve_room: RigFactory) -> Non
         )
     time.sleep(0.5)
     sent: list[Sent] = [s for d in rig.sim.devices.values() for s in received(d, since)]
-    assert len(sent) >= 12  # the queue really was busy
+    times = sorted(s.at for s in sent)
+    assert len(times) >= 8
+    # The queue really was busy: 8 commands at 5 a second take at least 1.4 s to go out.
+    assert times[-1] - times[0] >= (len(times) - 1) / 5 - ARRIVAL_JITTER_S
     # At most 5 a second (the default zigbee2mqtt rate) in any window, allowing jitter.
     assert _window_counts([s.at for s in sent], 1.0 - ARRIVAL_JITTER_S) <= 5
     # Every light had its fair turn early on: each got its first command within 2 s.

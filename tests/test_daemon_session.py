@@ -123,6 +123,10 @@ def test_start_sends_each_light_its_first_phase(serve_room: RigFactory) -> None:
     assert (phase["phase"], phase["phase_index"]) == ("arrival", 0)
     for name, device in rig.sim.devices.items():
         wait_for(lambda d=device: abs(d.level().brightness - 0.6) < 0.01, what=f"{name} at 60 %")
+    # A native linear fade is one command, and the hold after it sends nothing more.
+    time.sleep(0.3)
+    for name in ("ceiling", "strip", "panel", "cove"):
+        assert len(received(rig.device(name), sent_at)) == 1, name
 
 
 def test_start_is_refused_while_a_session_runs_and_for_bad_profiles(
