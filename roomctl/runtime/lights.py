@@ -187,15 +187,16 @@ class LightOutput:
 
 
 def _arrived(track: _Track, fade: LightFade, now: float) -> bool:
-    """Tell whether `fade` holds a light at the level its finished last fade left it at.
+    """Tell whether `fade` holds a light at the level its last fade (or hold) has left it at.
 
-    Sending that level again would cost the network a command at the end of every fade.
+    Sending that level again would cost the network a command at the end of every fade,
+    and after every extend or skip that leaves a light where it is.
     """
     last = track.fade
     return (
         last is not None
         and not track.steps
-        and now >= last.end
+        and (now >= last.end or last.source == last.target)
         and fade.source == fade.target == last.target
     )
 
