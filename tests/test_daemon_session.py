@@ -285,9 +285,11 @@ def test_next_mid_fade_starts_the_next_phase_from_the_current_level(
 
 
 def test_extend_adds_time_to_the_current_phase(serve_room: RigFactory) -> None:
-    rig = serve_room({"warm": WARM}, speed=10)
+    rig = serve_room({"warm": WARM}, speed=20)
     sup = rig.supervisor
     assert sup.command("start", profile="warm")["ok"] is True
+    for name, device in rig.sim.devices.items():
+        wait_for(lambda d=device: abs(d.level().brightness - 0.6) < 0.01, what=f"{name} at 60 %")
     before = sup.states()[-1]
     sent_at = time.monotonic()
     reply = sup.command("extend", by="30s", operator="kim")
@@ -299,6 +301,10 @@ def test_extend_adds_time_to_the_current_phase(serve_room: RigFactory) -> None:
     assert abs(after.json()["remaining_s"] - (before.json()["remaining_s"] + 30.0 - moved)) < 1.0
     event = sup.wait_event("extended", sent_at)
     assert event["added_s"] == 30.0 and event["by"] == "kim"
+    # The lights hold where they are: nothing is sent to them.
+    time.sleep(0.3)
+    for name, device in rig.sim.devices.items():
+        assert received(device, sent_at) == [], name
 
 
 def test_stop_fades_to_standby_and_ends_the_session(serve_room: RigFactory) -> None:
