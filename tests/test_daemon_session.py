@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
+import roomctl.runtime.worker
 from roomctl.config import ProfileLibrary
 from roomctl.levels import SILENCE, LightLevel
 from roomctl.sim._device import SimDevice
@@ -335,3 +338,56 @@ def test_stop_fades_to_standby_and_ends_the_session(serve_room: RigFactory) -> N
         device = rig.device(name)
         wait_for(lambda d=device: abs(d.level().brightness - 0.4) < 0.01, what=f"{name} standby")
     assert sup.command("pause")["ok"] is False
+
+
+CUED = """\
+title: Cued
+phases:
+  - name: only
+    duration: 60s
+    fade: 0s
+    lights:
+      all: {brightness: 60%, color_temp: 3000K}
+    cues:
+      - at: 10s
+        notify: Check blood pressure
+"""
+
+
+def test_cues_fire_on_session_time_and_a_pause_delays_them(serve_room: RigFactory) -> None:
+    rig = serve_room({"cued": CUED}, speed=10)
+    sup = rig.supervisor
+    started = time.monotonic()
+    assert sup.command("start", profile="cued")["ok"] is True
+    time.sleep(0.4)
+    assert sup.command("pause")["ok"] is True
+    time.sleep(0.5)
+    assert sup.command("resume")["ok"] is True
+    paused_for = sup.wait_event("resumed", started)["paused_s"]
+    cue = sup.wait_event("cue", started)
+    arrived = next(s.at for s in sup.on(sup.topics.events) if s.json()["type"] == "cue")
+    assert cue["notify"] == "Check blood pressure"
+    assert cue["phase"] == "only" and cue["at_s"] == 10.0
+    # 10 s of session time is 1 s of wall time at speed 10, plus the pause.
+    assert abs(arrived - started - (1.0 + paused_for)) < 0.25
+    assert len(sup.events("cue", started)) == 1
+
+
+def test_state_is_republished_while_a_session_runs_and_stands_still_paused(
+    serve_room: RigFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(roomctl.runtime.worker, "HEARTBEAT_S", 0.3)
+    rig = serve_room({"cued": CUED}, speed=10)
+    sup = rig.supervisor
+    started = time.monotonic()
+    assert sup.command("start", profile="cued")["ok"] is True
+    wait_for(lambda: len(sup.states(started)) >= 5, what="heartbeat states")
+    running = [s.json()["elapsed_s"] for s in sup.states(started)]
+    assert running == sorted(running) and running[-1] - running[0] >= 6.0
+    paused_at = time.monotonic()
+    assert sup.command("pause")["ok"] is True
+    wait_for(lambda: len(sup.states(paused_at)) >= 4, what="heartbeat states while paused")
+    paused = [s.json() for s in sup.states(paused_at)]
+    assert all(s["status"] == "paused" for s in paused)
+    assert len({s["elapsed_s"] for s in paused}) == 1
+    assert len({s["updated_at"] for s in paused}) == len(paused)
