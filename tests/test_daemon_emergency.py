@@ -63,8 +63,7 @@ def test_emergency_overtakes_a_full_queue(serve_room: RigFactory) -> None:
         after = received(device, sent)
         assert [s.json() for s in after] == [ZIGBEE_EMERGENCY], name
         assert device.level().brightness == 1.0
-    state = sup.state
-    assert state["status"] == "emergency"
+    sup.wait_state(lambda s: s["status"] == "emergency", sent)
     assert sup.wait_event("emergency", sent)["by"] == "kim"
 
 

@@ -34,7 +34,7 @@ def test_a_broker_restart_keeps_the_session_and_its_retained_topics(
     since = time.monotonic()
     assert sup.command("start", profile="hold")["ok"] is True
     started = _wall(sup.wait_event("session_started", since)["ts"])
-    session_id = sup.state["session_id"]
+    session_id = sup.wait_state(lambda s: s["status"] == "running").json()["session_id"]
     ceiling = rig.device("ceiling")
     wait_for(lambda: ceiling.level().brightness == round(0.6 * 254) / 254, what="60 %")
 

@@ -62,7 +62,8 @@ def test_two_rooms_in_one_daemon_are_independent(mosquitto: Mosquitto, tmp_path:
         assert b.command("pause")["ok"] is False
         assert b.command("start", profile="hold")["ok"] is True
         assert a.command("stop")["ok"] is True
-        assert b.state["status"] == "running"
+        a.wait_state(lambda s: s["status"] == "ended")
+        assert b.wait_state(lambda s: s["status"] != "idle").json()["status"] == "running"
     finally:
         daemon.stop()
         for part in (*sims, *supervisors):

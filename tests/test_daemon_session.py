@@ -138,7 +138,7 @@ def test_start_is_refused_while_a_session_runs_and_for_bad_profiles(
     rig = serve_room({"warm": WARM, "misfit": MISFIT}, speed=10)
     sup = rig.supervisor
     assert sup.command("start", profile="warm")["ok"] is True
-    session_id = sup.state["session_id"]
+    session_id = sup.wait_state(lambda s: s["status"] == "running").json()["session_id"]
 
     since = time.monotonic()
     again = sup.command("start", profile="warm")
@@ -157,9 +157,9 @@ def test_start_is_refused_while_a_session_runs_and_for_bad_profiles(
     assert unknown["ok"] is False and "nosuch" in unknown["error"]
     misfit = sup.command("start", profile="misfit")
     assert misfit["ok"] is False and "window_lamp" in misfit["error"]
-    state = sup.state
-    assert state["status"] == "ended"
+    state = sup.wait_state(lambda s: s["status"] == "ended").json()
     assert state["session_id"] == session_id
+    wait_for(lambda: len(sup.events("command_rejected", since)) >= 4, what="4 rejections")
     assert len(sup.events("command_rejected", since)) == 4
     assert sup.events("session_started", since) == []
 
@@ -172,7 +172,7 @@ def test_start_at_loads_the_session_to_that_time(serve_room: RigFactory) -> None
     reply = sup.command("start", profile="warm", at="65s")
     assert reply["ok"] is True
     replied = time.monotonic()
-    state = sup.state
+    state = sup.wait_state(lambda s: s["status"] == "running", sent_at).json()
     assert state["phase"] == "dim" and state["phase_index"] == 1
     assert abs(state["elapsed_s"] - 65.0) < 0.5
     assert abs(state["phase_remaining_s"] - 55.0) < 0.5
@@ -195,9 +195,10 @@ def test_start_at_loads_the_session_to_that_time(serve_room: RigFactory) -> None
 def test_pause_freezes_native_fades_and_resume_continues(serve_room: RigFactory) -> None:
     rig = serve_room({"long": LONG}, speed=10)
     sup = rig.supervisor
+    started = time.monotonic()
     assert sup.command("start", profile="long")["ok"] is True
-    before = sup.state
-    before_at = sup.states()[-1].at
+    first = sup.wait_state(lambda s: s["status"] == "running", started)
+    before, before_at = first.json(), first.at
     ceiling = rig.device("ceiling")
     time.sleep(1.5)  # 15 s into the 40 s (4 s wall) fade to 100 %
 
