@@ -214,7 +214,13 @@ def test_kill_9_mid_fade_resumes_the_same_session_at_the_right_time(setup: Setup
     assert setup.process.wait(timeout=10) == 0  # type: ignore[union-attr]
     journal = Journal(setup.state_dir, readonly=True)
     recorded = [e.type for e in journal.events(session_id)]
-    seen = [e["type"] for e in setup.supervisor.events if e.get("session_id") == session_id]
+    # QoS 1 is at-least-once: a subscriber may see an event twice, never miss one.
+    unique = {(e["type"], e["ts"]): e for e in setup.supervisor.events}.values()
+    seen = [
+        e["type"]
+        for e in sorted(unique, key=lambda e: e["ts"])
+        if e.get("session_id") == session_id
+    ]
     assert recorded == seen
     assert recorded[:2] == ["session_started", "phase_started"]
     assert "recovered" in recorded
