@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -32,27 +33,28 @@ def _offline(state: Mapping[str, Any]) -> str:
 
 
 def rooms_table(states: Mapping[str, Mapping[str, Any]]) -> Table:
-    """Return a table with one row per room."""
-    table = Table(title="roomctl rooms", expand=False)
-    for column in ("room", "status", "profile", "phase", "elapsed", "phase left", "left"):
-        table.add_column(column)
-    table.add_column("paused by")
-    table.add_column("offline devices")
+    """Return a table with one row per room, narrow enough for an 80-column terminal."""
+    table = Table(title="roomctl rooms", expand=False, box=box.SIMPLE_HEAD)
+    for column in ("room", "status", "profile", "phase"):
+        table.add_column(column, overflow="fold")
+    for column in ("elapsed", "left: phase/all"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("offline", overflow="fold")
     for room_id in sorted(states):
         state = states[room_id]
         status = str(state.get("status", "?"))
+        shown = status + (f" by {state['paused_by']}" if state.get("paused_by") else "")
         phase = state.get("phase")
         if phase is not None:
-            phase = f"{phase} ({int(state.get('phase_index', 0)) + 1}/{state.get('phase_count')})"
+            phase = f"{phase} {int(state.get('phase_index', 0)) + 1}/{state.get('phase_count')}"
+        left = f"{_time(state.get('phase_remaining_s'))}/{_time(state.get('remaining_s'))}"
         table.add_row(
             room_id,
-            Text(status, style=STATUS_STYLES.get(status, "")),
+            Text(shown, style=STATUS_STYLES.get(status, "")),
             str(state.get("profile") or "-"),
             str(phase or "-"),
             _time(state.get("elapsed_s")),
-            _time(state.get("phase_remaining_s")),
-            _time(state.get("remaining_s")),
-            str(state.get("paused_by") or "-"),
+            left if state.get("session_id") else "-",
             _offline(state),
         )
     return table
