@@ -22,5 +22,13 @@ test: lint
 demo: setup
 	$(BIN)/roomctl demo
 
+# Issue 6's figures beside their baselines: a real Mosquitto, `roomctl run` and simulated
+# lights; a table on stdout and bench.json. Under 5 minutes; bench-quick under 1.
+bench: setup
+	$(BIN)/python scripts/bench.py
+
+bench-quick: setup
+	$(BIN)/python scripts/bench.py --quick
+
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

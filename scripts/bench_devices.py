@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Run rooms' simulated lights in their own process, answering the bench over stdin/stdout.
+
+The bench starts this as `python scripts/bench_devices.py --broker URL ROOMFILE...`. It
+starts every light of every room (roomctl.sim), prints one JSON line `{"ready": ...}`,
+then answers one JSON request per stdin line with one JSON line on stdout:
+
+- `{"op": "wait", "room": R, "after": T, "settle": S, "timeout": S2}`: wait until every
+  light of room R has received a command after monotonic time T and none has received
+  one for S seconds (or S2 seconds passed); answer each light's last command
+  [monotonic, topic, payload] (or null).
+- `{"op": "levels", "room": R}`: what each light shows now: [on, brightness].
+- `{"op": "received", "room": R, "after": T, "until": T2}`: each light's commands that
+  arrived in (T, T2]: [[monotonic, topic, payload], ...].
+- `{"op": "count"}`: how many commands all lights have received.
+
+Arrival times are `time.monotonic()`, which on Linux is one clock for every process of
+the machine, so the bench compares them with its own send times directly.
+"""
+
+from __future__ import annotations
+
+import json
+import selectors
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+
+# Run as a script from anywhere: the repo root holds roomctl.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from roomctl.config import load_room
+from roomctl.sim import Received, SimulatedRoom
+
+# How often `wait` looks at the lights' logs: 1 ms keeps its own delay below the
+# latencies measured (tens of ms) at negligible CPU for the few seconds it polls.
+POLL_S = 0.001
+# How long the bench waits for all simulated lights to connect: 300 paho clients take a
+# few seconds on a loaded two-core machine.
+READY_TIMEOUT_S = 120.0
+# How long the bench waits for an answer that involves no waiting on the lights.
+ANSWER_TIMEOUT_S = 30.0
+
+
+def _arrivals_after(room: SimulatedRoom, after: float) -> dict[str, Received | None]:
+    """Return each light's last command if it arrived after `after`, else None."""
+    last: dict[str, Received | None] = {}
+    for name, device in room.devices.items():
+        received = device.received
+        entry = received[-1] if received else None
+        last[name] = entry if entry is not None and entry[0] > after else None
+    return last
+
+
+def _wait(room: SimulatedRoom, after: float, settle: float, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        last = _arrivals_after(room, after)
+        stamps = [entry[0] for entry in last.values() if entry is not None]
+        now = time.monotonic()
+        if len(stamps) == len(last) and now - max(stamps) >= settle:
+            break
+        if now > deadline:
+            break
+        time.sleep(POLL_S)
+    return {"last": last}
+
+
+def _levels(room: SimulatedRoom) -> dict[str, Any]:
+    return {
+        "levels": {
+            name: [level.on, round(level.brightness, 4)] for name, level in room.levels().items()
+        }
+    }
+
+
+def _received(room: SimulatedRoom, after: float, until: float) -> dict[str, Any]:
+    return {
+        "messages": {
+            name: [list(entry) for entry in list(device.received) if after < entry[0] <= until]
+            for name, device in room.devices.items()
+        }
+    }
+
+
+def _answer(rooms: dict[str, SimulatedRoom], request: dict[str, Any]) -> dict[str, Any]:
+    op = request["op"]
+    if op == "count":
+        total = sum(len(d.received) for r in rooms.values() for d in r.devices.values())
+        return {"count": total}
+    room = rooms[request["room"]]
+    if op == "wait":
+        return _wait(room, request["after"], request["settle"], request["timeout"])
+    if op == "levels":
+        return _levels(room)
+    if op == "received":
+        return _received(room, request["after"], request["until"])
+    raise ValueError(f"unknown op {op!r}")
+
+
+def main() -> int:
+    """Start the lights, say ready, answer requests until stdin closes."""
+    args = sys.argv[1:]
+    if len(args) < 3 or args[0] != "--broker":
+        print("usage: bench_devices.py --broker URL ROOMFILE...", file=sys.stderr)
+        return 2
+    broker, files = args[1], args[2:]
+    rooms: dict[str, SimulatedRoom] = {}
+    for path in files:
+        preset = load_room(Path(path))
+        room = SimulatedRoom(preset, broker)
+        room.start()
+        rooms[preset.id] = room
+    print(json.dumps({"ready": sorted(rooms)}), flush=True)
+    try:
+        for line in sys.stdin:
+            print(json.dumps(_answer(rooms, json.loads(line))), flush=True)
+    finally:
+        for room in rooms.values():
+            room.stop()
+    return 0
+
+
+class DeviceProcess:
+    """The bench's handle on a bench_devices.py process."""
+
+    def __init__(self, broker_url: str, room_files: list[Path], log: Path) -> None:
+        self._log = log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--broker", broker_url, *map(str, room_files)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            text=True,
+        )
+        self._lock = threading.Lock()  # one request and its answer at a time
+        self.rooms: list[str] = self._read(READY_TIMEOUT_S)["ready"]
+
+    def ask(self, **request: Any) -> dict[str, Any]:
+        """Send one request and return its answer (safe from several threads)."""
+        stdin = self.process.stdin
+        assert stdin is not None
+        with self._lock:
+            stdin.write(json.dumps(request) + "\n")
+            stdin.flush()
+            timeout = float(request.get("timeout", 0.0)) + ANSWER_TIMEOUT_S
+            return self._read(timeout)
+
+    def _read(self, timeout: float) -> dict[str, Any]:
+        stdout: IO[str] | None = self.process.stdout
+        assert stdout is not None
+        line = _readline(stdout, timeout)
+        if not line:
+            raise RuntimeError(f"simulated devices stopped: see {self._log.name}")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    def stop(self) -> None:
+        """Close stdin (the process stops its lights and exits) and wait for it."""
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+def _readline(stream: IO[str], timeout: float) -> str:
+    """Return one line from a pipe, or raise TimeoutError after `timeout` seconds."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            raise TimeoutError(f"no answer from the simulated devices within {timeout:.0f} s")
+    return stream.readline()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
