@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_daemon import DaemonProcess
+from bench_daemon import CLOCK_TICKS, DaemonProcess, cpu_ns
 from bench_devices import DeviceProcess
 from bench_fade import adapters, economy_fade, plan
 from bench_rooms import ECONOMY_FADE_S, ECONOMY_LEAD_S, Light
@@ -48,20 +48,21 @@ def idle_cost(
 
     The window opens SETTLE_S after the session's start and lasts `seconds`; a timer reads
     both daemons' CPU time at its end. The returned function waits for that, stops the
-    daemons and returns each one's CPU share of one core, in %.
+    daemons and returns each one's CPU share of one core, in %: from utime + stime in
+    /proc/PID/stat (clock ticks), and from the nanoseconds in each thread's schedstat.
     """
     daemons = (start_daemon([rooms[0]], "idle-none"), start_daemon([rooms[1]], "idle-session"))
     for daemon, path in zip(daemons, rooms, strict=True):
-        sup.wait_online(path.stem, daemon.started_mono, ONLINE_TIMEOUT_S)
+        sup.wait_ready(path.stem, daemon.started_mono, ONLINE_TIMEOUT_S)
     sup.command(rooms[1].stem, "start", profile=hold_profile)
     time.sleep(SETTLE_S)
     begin = time.monotonic()
-    before = [d.cpu_seconds() for d in daemons]
-    after: list[float] = []
+    before = [(d.cpu_seconds(), cpu_ns(d.pid)) for d in daemons]
+    after: list[tuple[float, int]] = []
     ended: list[float] = []
 
     def close_window() -> None:
-        after.extend(d.cpu_seconds() for d in daemons)
+        after.extend((d.cpu_seconds(), cpu_ns(d.pid)) for d in daemons)
         ended.append(time.monotonic())
 
     timer = threading.Timer(seconds, close_window)
@@ -70,14 +71,18 @@ def idle_cost(
     def finish() -> dict[str, Any]:
         timer.join()
         wall = ended[0] - begin
-        shares = [100.0 * (a - b) / wall for a, b in zip(after, before, strict=True)]
+        ticks = [100.0 * (a[0] - b[0]) / wall for a, b in zip(after, before, strict=True)]
+        precise = [100.0 * (a[1] - b[1]) / 1e9 / wall for a, b in zip(after, before, strict=True)]
         for daemon in daemons:
             daemon.check_running()
             daemon.stop()
         return {
             "seconds": round(wall, 1),
-            "no_session_pct": round(shares[0], 3),
-            "mid_session_pct": round(shares[1], 3),
+            "no_session_pct": round(ticks[0], 3),
+            "mid_session_pct": round(ticks[1], 3),
+            "no_session_schedstat_pct": round(precise[0], 3),
+            "mid_session_schedstat_pct": round(precise[1], 3),
+            "tick_resolution_pct": round(100.0 / CLOCK_TICKS / wall, 3),
         }
 
     return finish
@@ -116,7 +121,7 @@ def audio_memory(
         stack.callback(server.stop)
         daemon = start_daemon([room], "audio", sound=True, env=server.env)
         stack.callback(daemon.stop)
-        sup.wait_online(room.stem, daemon.started_mono, ONLINE_TIMEOUT_S)
+        sup.wait_ready(room.stem, daemon.started_mono, ONLINE_TIMEOUT_S)
         sup.command(room.stem, "start", profile=profile)
         time.sleep(seconds)
         daemon.check_running()
@@ -149,7 +154,7 @@ def live_fade(
 
     The count is compared with what plan_fade plans for the same fade in wall time.
     """
-    sup.wait_online(room_id, daemon.started_mono, ONLINE_TIMEOUT_S)
+    sup.wait_ready(room_id, daemon.started_mono, ONLINE_TIMEOUT_S)
     reply = sup.command(room_id, "start", profile=profile)
     lead_end = reply.sent_mono + ECONOMY_LEAD_S / speed
     fade_s = ECONOMY_FADE_S / speed

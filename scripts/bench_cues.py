@@ -151,7 +151,7 @@ def cue_run(
     try:
         timeout = max(ONLINE_TIMEOUT_MIN_S, ONLINE_TIMEOUT_PER_ROOM_S * rooms)
         for room_id in ids:
-            sup.wait_online(room_id, daemon.started_mono, timeout)
+            sup.wait_ready(room_id, daemon.started_mono, timeout)
         order = list(ids)
         rng.shuffle(order)
         sent = []

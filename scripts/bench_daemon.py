@@ -31,6 +31,17 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[index]) + int(fields[index + 1])) / CLOCK_TICKS
 
 
+def cpu_ns(pid: int) -> int:
+    """Return the nanoseconds the live threads of a process have run (schedstat, precise)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[0])
+        except (OSError, ValueError, IndexError):  # the thread ended meanwhile
+            continue
+    return total
+
+
 class DaemonProcess:
     """One `roomctl run` child serving some rooms; stopped with SIGTERM as a service is."""
 

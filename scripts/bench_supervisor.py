@@ -71,6 +71,7 @@ class _Inbox:
     pongs: dict[str, float] = field(default_factory=dict)
     events: list[Arrival] = field(default_factory=list)
     availability: dict[str, Arrival] = field(default_factory=dict)
+    states: dict[str, float] = field(default_factory=dict)  # room -> last arrival (mono)
 
 
 class Supervisor:
@@ -179,6 +180,22 @@ class Supervisor:
         assert event is not None
         return event
 
+    def wait_ready(self, room: str, after_mono: float, timeout: float) -> None:
+        """Wait until a room takes commands: `online`, then a state, since `after_mono`.
+
+        `online` alone is not enough: the daemon's bus publishes it before its command
+        subscription is in place (see the bench report), and a command sent in between is
+        lost. The state that follows comes after the subscription's SUBACK.
+        """
+        self.wait_online(room, after_mono, timeout)
+
+        def stated() -> bool:
+            return self._inbox.states.get(room, 0.0) > after_mono
+
+        with self._inbox.condition:
+            if not self._inbox.condition.wait_for(stated, timeout):
+                raise TimeoutError(f"{room} published no state within {timeout:.0f} s")
+
     def wait_online(self, room: str, after_mono: float, timeout: float) -> float:
         """Wait for `online` on a room's availability after `after_mono`; return its arrival."""
 
@@ -203,6 +220,7 @@ class Supervisor:
                 ("roomctl/+/reply", QOS),
                 ("roomctl/+/events", QOS),
                 ("roomctl/+/availability", QOS),
+                ("roomctl/+/state", QOS),
                 *((pong, QOS) for _, pong, _ in ECHOES),
             ]
         )
@@ -214,6 +232,8 @@ class Supervisor:
         with self._inbox.condition:
             if topic.startswith("bench/echo/"):
                 self._inbox.pongs[text] = mono
+            elif topic.endswith("/state"):
+                self._inbox.states[topic.split("/")[1]] = mono
             elif topic.endswith("/availability"):
                 room = topic.split("/")[1]
                 self._inbox.availability[room] = Arrival(topic, {"text": text}, mono, wall)
