@@ -18,7 +18,7 @@ from bench_rooms import ECONOMY_FADE_S, ECONOMY_LEAD_S, Light
 from bench_stats import Spread
 from bench_supervisor import Supervisor
 
-from tests.fixtures.pulse import PulseServer
+from tests.fixtures.pulse import RATE, PulseServer
 
 # A room that has just started holds still after its one-second fade and the state and
 # events that follow: measure from this long after the start.
@@ -127,9 +127,7 @@ def audio_memory(
         daemon.check_running()
         assert server.recorder is not None
         end = server.recorder.position()
-        recorded = server.recorder.read(
-            max(0, end - round(RECORD_CHECK_S * 48_000)), RECORD_CHECK_S
-        )
+        recorded = server.recorder.read(max(0, end - round(RECORD_CHECK_S * RATE)), RECORD_CHECK_S)
         rms = float(np.sqrt(np.mean(recorded**2))) if recorded.size else 0.0
         rss, peak = daemon.memory_mb()
         return {

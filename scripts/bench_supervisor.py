@@ -150,35 +150,10 @@ class Supervisor:
 
     # -- events and availability ---------------------------------------------------
 
-    def events(self, since_mono: float = 0.0) -> list[Arrival]:
-        """Return the events that arrived after `since_mono`."""
+    def events(self) -> list[Arrival]:
+        """Return every event received so far."""
         with self._inbox.condition:
-            return [e for e in self._inbox.events if e.mono > since_mono]
-
-    def clear_events(self) -> None:
-        """Forget the events received so far."""
-        with self._inbox.condition:
-            self._inbox.events.clear()
-
-    def wait_for_event(self, room: str, kind: str, after_mono: float, timeout: float) -> Arrival:
-        """Wait for an event of a kind from a room that arrived after `after_mono`."""
-
-        def found() -> Arrival | None:
-            for event in self._inbox.events:
-                if (
-                    event.mono > after_mono
-                    and event.payload.get("room") == room
-                    and event.payload.get("type") == kind
-                ):
-                    return event
-            return None
-
-        with self._inbox.condition:
-            if not self._inbox.condition.wait_for(lambda: found() is not None, timeout):
-                raise TimeoutError(f"{room}: no {kind} event within {timeout:.0f} s")
-            event = found()
-        assert event is not None
-        return event
+            return list(self._inbox.events)
 
     def wait_ready(self, room: str, after_mono: float, timeout: float) -> None:
         """Wait until a room takes commands: `online`, then a state, since `after_mono`.
