@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import random
+import socket
 import ssl
 import threading
 import time
@@ -46,6 +48,12 @@ MAX_QUEUED_MESSAGES = 1000
 # MQTT v5 CONNACK reason for "Unsupported protocol version" (also what paho reports when a
 # v3.1.1-only broker answers a v5 CONNECT with its return code 1).
 _UNSUPPORTED_PROTOCOL_VERSION = 0x84
+
+
+def _no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+    """Send small packets at once: a pause must not wait 40 ms for a delayed ACK."""
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 @dataclass
@@ -206,6 +214,7 @@ class Bus:
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
         client.on_subscribe = self._handle_subscribe
+        client.on_socket_open = _no_delay
         return client
 
     def _connect(self, client: mqtt.Client) -> None:
@@ -235,20 +244,21 @@ class Bus:
         return info
 
     def _replay(self, client: mqtt.Client) -> int | None:
-        """Resend what the broker never acknowledged and every retained message, then resubscribe.
+        """Resubscribe, then resend what the broker never acknowledged and every retained one.
 
-        Return the resubscription's message id: a broker handles one connection's packets in
-        order, so its SUBACK also means the replayed messages have been taken.
+        Subscribing first matters: a broker handles one connection's packets in order, so
+        by the time anyone sees the retained `online` again, the command subscription is
+        active and a command sent on seeing it is not lost. Return the subscription's id.
         """
         self._accepted = True
+        mid = None
+        if self._filters:
+            _rc, mid = client.subscribe([(f, SUBSCRIBE_QOS) for f in self._filters])
         for old in client.drop_out_messages():  # in publish order
             if not (old.retain and old.topic in self._retained):  # the map has a newer one
                 client.publish(old.topic, old.payload, old.qos, old.retain, old.properties)
         for msg in self._retained.values():
             client.publish(msg.topic, msg.payload, msg.qos, retain=True)
-        if not self._filters:
-            return None
-        _rc, mid = client.subscribe([(f, SUBSCRIBE_QOS) for f in self._filters])
         return mid
 
     def _handle_connect(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import threading
 import time
 import uuid
@@ -41,6 +43,12 @@ def _state_of(payload: bytes) -> dict[str, Any] | None:
     return data if data is not None and isinstance(data.get("room"), str) else None
 
 
+def _no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+    """Send a command at once rather than after a delayed ACK."""
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class NoReplyError(Exception):
     """No broker, or no daemon answered in time."""
 
@@ -68,6 +76,7 @@ class Client:
         self._client.on_connect = self._handle_connect
         self._handlers: list[Callable[[str, bytes], None]] = []
         self._client.on_message = self._handle_message
+        self._client.on_socket_open = _no_delay
 
     def __enter__(self) -> Client:
         try:

@@ -23,6 +23,10 @@ def panel(mode: str = "rgb", channel: int = 0) -> ShellyLight:
     return ShellyLight("panel", spec)
 
 
+SOURCE = f"roomctl-{TOPIC}"
+ANSWERS = f"{SOURCE}/rpc"
+
+
 def frame(messages: list[Message]) -> dict[str, Any]:
     assert len(messages) == 1
     assert messages[0].topic == f"{TOPIC}/rpc"
@@ -34,7 +38,7 @@ def frame(messages: list[Message]) -> dict[str, Any]:
 def test_rgb_set_with_colour_brightness_and_transition() -> None:
     document = frame(panel().command(LightLevel(True, 0.4, color=(255.0, 64.0, 0.0)), 12.0))
     assert document == {
-        "src": "roomctl",
+        "src": SOURCE,
         "method": "RGB.Set",
         "params": {
             "id": 0,
@@ -49,7 +53,7 @@ def test_rgb_set_with_colour_brightness_and_transition() -> None:
 def test_light_mode_on_its_channel_has_brightness_only() -> None:
     document = frame(panel("light", 2).command(LightLevel(True, 0.255, 300.0, None), 0.0))
     assert document == {
-        "src": "roomctl",
+        "src": SOURCE,
         "method": "Light.Set",
         "params": {"id": 2, "on": True, "brightness": 26, "transition_duration": 0.5},
     }
@@ -121,17 +125,19 @@ def test_refresh_answer_is_matched_by_request_id() -> None:
     document = json.loads(request.payload)
     assert request.topic == f"{TOPIC}/rpc"
     assert (document["method"], document["params"]) == ("RGB.GetStatus", {"id": 0})
-    assert "roomctl/rpc" in adapter.subscriptions()
+    # Answers come on the light's own source topic, not one every room shares.
+    assert adapter.subscriptions()[-1] == ANSWERS
+    assert "roomctl/rpc" not in adapter.subscriptions()
     answer = {
         "id": document["id"],
         "src": "shelly",
-        "dst": "roomctl",
+        "dst": SOURCE,
         "result": {"id": 0, "output": False, "brightness": 20, "rgb": [0, 0, 255]},
     }
     raw = json.dumps(answer).encode()
-    assert other.parse("roomctl/rpc", raw) is None
-    assert adapter.parse("roomctl/rpc", raw) == DeviceEcho(
+    assert other.parse(ANSWERS, raw) is None
+    assert adapter.parse(ANSWERS, raw) == DeviceEcho(
         "panel", LightLevel(False, 0.2, None, (0.0, 0.0, 255.0))
     )
     # An answer is read once.
-    assert adapter.parse("roomctl/rpc", raw) is None
+    assert adapter.parse(ANSWERS, raw) is None

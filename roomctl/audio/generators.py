@@ -41,6 +41,10 @@ TONE_MAX_HZ = 20_000.0
 # Noise table length in frames: 2**20 is ~22 s at 48 kHz, long enough that one table's
 # repetition is masked by the other, small enough (4 MB) to build in ~0.1 s.
 NOISE_TABLE_FRAMES = 2**20
+# The second table is one frame shorter: 2**20 - 1 is coprime with 2**20, so the pair
+# repeats only after hours, and it factors into small primes (3 x 5^2 x 11 x 31 x 41),
+# so its FFT is fast and light; 2**20 + 1 has a large prime factor and cost 170 MB.
+SECOND_TABLE_FRAMES = NOISE_TABLE_FRAMES - 1
 # Coloured noise rolls off below this frequency: speakers cannot play it and it only
 # wastes headroom.
 NOISE_HIGHPASS_HZ = 20.0
@@ -98,7 +102,7 @@ def noise_tables(colour: str, rate: int) -> tuple[FloatArray, FloatArray]:
     seed = NOISE_COLOURS.index(colour)
     shape = _colour_shape(colour)
     first = _spectral_noise(NOISE_TABLE_FRAMES, rate, 2 * seed, shape)
-    second = _spectral_noise(NOISE_TABLE_FRAMES + 1, rate, 2 * seed + 1, shape)
+    second = _spectral_noise(SECOND_TABLE_FRAMES, rate, 2 * seed + 1, shape)
     first.flags.writeable = False
     second.flags.writeable = False
     return first, second
@@ -183,7 +187,7 @@ def _layers(
     layers = []
     for shape, envelope, weight, seed in specs:
         first = _spectral_noise(NOISE_TABLE_FRAMES, rate, seed, shape)
-        second = _spectral_noise(NOISE_TABLE_FRAMES + 1, rate, seed + 1, shape)
+        second = _spectral_noise(SECOND_TABLE_FRAMES, rate, seed + 1, shape)
         env = _normalise_envelope(envelope)
         for table in (first, second, env):
             table.flags.writeable = False

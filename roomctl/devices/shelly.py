@@ -10,7 +10,7 @@ answers go to `<src>/rpc`. The device announces `true`/`false` on `<topic>/onlin
 (retained), notifies changes as `NotifyStatus` on `<topic>/events/rpc`, and publishes
 full component status on `<topic>/status/<component>:<id>` when status notifications
 are on. `refresh` asks with `RGB.GetStatus` / `Light.GetStatus` and reads the answer on
-`roomctl/rpc` by its request id.
+`roomctl-<topic>/rpc` (a source of the light's own) by its request id.
 
 Maximum native transition: 10800 s (3 h). The shortest the device takes is 0.5 s, and
 a Set without `transition_duration` runs the component's configured default (3 s from
@@ -58,8 +58,8 @@ MIREDS_RANGE = (153.0, 500.0)
 # Each Shelly is its own Wi-Fi device and runs fades natively; two RPC calls a second
 # leaves room for its answers and notifications.
 DEFAULT_RATE_HZ = 2.0
-# RPC request ids, unique across every Shelly adapter of this process, so an answer on
-# the shared `roomctl/rpc` topic reaches the adapter that asked.
+# RPC request ids, unique across every Shelly adapter of this process, so an answer
+# reaches the request that asked for it.
 _REQUEST_IDS = itertools.count(1)
 _RGB_CHANNELS = 3
 
@@ -82,6 +82,9 @@ class ShellyLight(LightAdapter):
             ),
         )
         self.topic = spec.topic
+        # Answers come back on `<src>/rpc`: a source of the light's own keeps every other
+        # room on the broker from receiving (and parsing) this light's answers.
+        self._source = f"{SOURCE}-{spec.topic.replace('/', '-')}"
         self.channel = spec.channel
         self._namespace = "RGB" if spec.mode == "rgb" else "Light"
         self.component = f"{spec.mode}:{spec.channel}"
@@ -111,7 +114,7 @@ class ShellyLight(LightAdapter):
             f"{self.topic}/online",
             f"{self.topic}/events/rpc",
             f"{self.topic}/status/{self.component}",
-            f"{SOURCE}/rpc",
+            f"{self._source}/rpc",
         ]
 
     def parse(self, topic: str, payload: bytes) -> DeviceHealth | DeviceEcho | None:
@@ -129,7 +132,7 @@ class ShellyLight(LightAdapter):
         """Return the component status a notification, status message or answer carries."""
         if topic == f"{self.topic}/status/{self.component}":
             return document
-        if topic == f"{SOURCE}/rpc":
+        if topic == f"{self._source}/rpc":
             return self._answer(document)
         if topic != f"{self.topic}/events/rpc":
             return None
@@ -147,7 +150,7 @@ class ShellyLight(LightAdapter):
         request_id = next(_REQUEST_IDS)
         if method.endswith(".GetStatus"):
             self._asked.add(request_id)
-        frame = {"id": request_id, "src": SOURCE, "method": method, "params": params}
+        frame = {"id": request_id, "src": self._source, "method": method, "params": params}
         return Message(f"{self.topic}/rpc", dumps(frame))
 
     def _answer(self, document: dict[str, Any]) -> object:
