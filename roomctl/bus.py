@@ -50,7 +50,7 @@ MAX_QUEUED_MESSAGES = 1000
 _UNSUPPORTED_PROTOCOL_VERSION = 0x84
 
 
-def _no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
+def no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
     """Send small packets at once: a pause must not wait 40 ms for a delayed ACK."""
     with contextlib.suppress(OSError, AttributeError):
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -214,7 +214,7 @@ class Bus:
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
         client.on_subscribe = self._handle_subscribe
-        client.on_socket_open = _no_delay
+        client.on_socket_open = no_delay
         return client
 
     def _connect(self, client: mqtt.Client) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import socket
 import threading
 import time
 import uuid
@@ -17,6 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from roomctl.api.topics import ALL_STATES, RoomTopics
 from roomctl.broker_url import BrokerUrl, parse_broker_url
+from roomctl.bus import no_delay
 
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 BROKER_ENV = "ROOMCTL_BROKER"
@@ -41,12 +40,6 @@ def _json_object(payload: bytes) -> dict[str, Any] | None:
 def _state_of(payload: bytes) -> dict[str, Any] | None:
     data = _json_object(payload)
     return data if data is not None and isinstance(data.get("room"), str) else None
-
-
-def _no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
-    """Send a command at once rather than after a delayed ACK."""
-    with contextlib.suppress(OSError, AttributeError):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 class NoReplyError(Exception):
@@ -76,7 +69,7 @@ class Client:
         self._client.on_connect = self._handle_connect
         self._handlers: list[Callable[[str, bytes], None]] = []
         self._client.on_message = self._handle_message
-        self._client.on_socket_open = _no_delay
+        self._client.on_socket_open = no_delay
 
     def __enter__(self) -> Client:
         try:

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from paho.mqtt.client import topic_matches_sub
 
+from roomctl.api.topics import RoomTopics
 from roomctl.audio.engine import AudioEngine
 from roomctl.broker_url import BrokerUrl, is_embedded, parse_broker_url
 from roomctl.bus import Bus
+from roomctl.client import BROKER_ENV, DEFAULT_BROKER
 from roomctl.config import ProfileLibrary, load_room
 from roomctl.devices.base import LightAdapter
 from roomctl.devices.registry import adapter_for
@@ -34,8 +35,6 @@ from roomctl.runtime.worker import RoomWorker
 
 _LOGGER = logging.getLogger(__name__)
 
-DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
-BROKER_ENV = "ROOMCTL_BROKER"
 ONLINE = "online"
 OFFLINE = "offline"
 
@@ -77,7 +76,7 @@ class RoomService:
         journal: Journal | None = None,
     ) -> None:
         self.room = room
-        availability = f"roomctl/{room.id}/availability"
+        availability = RoomTopics(room.id).availability
         self._online = Message(availability, ONLINE, retain=True)
         self._offline = Message(availability, OFFLINE, retain=True)
         self.bus = Bus(
@@ -90,6 +89,11 @@ class RoomService:
         self._adapters: dict[str, LightAdapter] = {
             name: adapter_for(name, spec) for name, spec in room.lights().items()
         }
+        # Device topics are exact (the models refuse wildcards): one lookup per message.
+        self._listeners: dict[str, list[LightAdapter]] = {}
+        for adapter in self._adapters.values():
+            for topic in adapter.subscriptions():
+                self._listeners.setdefault(topic, []).append(adapter)
         self._speakers: dict[str, AudioEngine] = {}
         if options.audio:
             for name, spec in room.speakers().items():
@@ -131,9 +135,8 @@ class RoomService:
                 _LOGGER.error("room %s: speaker %s unavailable: %s", self.room.id, name, error)
                 self.worker.put(SpeakerHealth(name, online=False, reason=str(error)))
         self.bus.subscribe(self._cmd_topic)
-        for adapter in self._adapters.values():
-            for topic in adapter.subscriptions():
-                self.bus.subscribe(topic)
+        for topic in self._listeners:
+            self.bus.subscribe(topic)
         self.bus.start()
         self.bus.publish(self._online)
 
@@ -149,11 +152,10 @@ class RoomService:
         if inbound.topic == self._cmd_topic:
             self.worker.put(CommandArrived(inbound))
             return
-        for adapter in self._adapters.values():
-            if any(topic_matches_sub(sub, inbound.topic) for sub in adapter.subscriptions()):
-                news = adapter.parse(inbound.topic, inbound.payload)
-                if news is not None:
-                    self.worker.put(news)
+        for adapter in self._listeners.get(inbound.topic, ()):
+            news = adapter.parse(inbound.topic, inbound.payload)
+            if news is not None:
+                self.worker.put(news)
 
     def _on_connection(self, connected: bool) -> None:
         if connected:

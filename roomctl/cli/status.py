@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,7 +66,7 @@ def _watch(client: Client, room_id: str | None, console: Console) -> None:
             while True:
                 with lock:
                     live.update(rooms_view(_ticking(states)))
-                threading.Event().wait(1 / WATCH_REFRESH_HZ)
+                time.sleep(1 / WATCH_REFRESH_HZ)
         except KeyboardInterrupt:
             return
 

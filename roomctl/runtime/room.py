@@ -13,6 +13,7 @@ from roomctl.api.payloads import EventType, RoomState, Status, event_payload, re
 from roomctl.api.topics import RoomTopics
 from roomctl.config import ProfileLibrary
 from roomctl.devices.base import DeviceEcho, DeviceHealth
+from roomctl.easing import Easing
 from roomctl.journal import SessionRow, StoredEvent
 from roomctl.levels import LightFade, LightLevel, SoundFade, Voice
 from roomctl.messages import Inbound, Message
@@ -398,12 +399,12 @@ class RoomRuntime:
         targets: dict[str, LightLevel],
         now: float,
         duration: float,
-        easing: str,
+        easing: Easing,
     ) -> dict[str, LightFade]:
         fades: dict[str, LightFade] = {}
         for name, target in targets.items():
             source = current.get(name) or target
-            fades[name] = LightFade(now, now + duration, source, target, easing)  # type: ignore[arg-type]
+            fades[name] = LightFade(now, now + duration, source, target, easing)
         return fades
 
     def _to_wall(self, tau_at: float, tau_now: float, now: float) -> float:
