@@ -7,8 +7,10 @@ pulse plugin and PulseAudio's own resampling from the engine's 44.1 kHz.
 
 from __future__ import annotations
 
+import logging
 import math
 import queue
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,6 +20,7 @@ import numpy.typing as npt
 import pytest
 
 from roomctl.audio import AudioEngine, AudioOutputError
+from roomctl.audio.engine import MONITOR_PERIOD_S
 from roomctl.easing import ease
 from roomctl.levels import Voice, db_to_gain
 from tests.fixtures.pulse import RATE, PulseServer
@@ -29,18 +32,36 @@ SETTLE_S = 0.3
 # How far the recording's sample clock may be off the wall clock: the null sink renders
 # ahead of real time in blocks of ~10 ms (parec asks for 10 ms), sometimes two or more.
 ALIGNMENT_S = 0.05
+# How long the starvation test keeps the callback from running: several times what the
+# output buffers ahead (~35 ms), so it surely underruns.
+STARVE_S = 0.3
 # 11 whole periods of 440 Hz at 48 kHz: a sliding RMS over them has no ripple.
 ENVELOPE_WINDOW = 1200
 
 
+# A measurement spoilt by an underrun is taken again, at most this many more times. An
+# underrun means the machine did not run the callback in time (a busy CI host): the gap it
+# leaves says nothing about the engine's ramps, and scripts/bench_audio.py counts
+# underruns over minutes. An engine that underruns every time still fails.
+STARVED_RERUNS = 2
+remeasured_if_starved = pytest.mark.flaky(reruns=STARVED_RERUNS, only_rerun=["OutputStarvedError"])
+
+
+class OutputStarvedError(Exception):
+    """The output underran while a test measured it, so the recording has a gap."""
+
+
 @contextmanager
 def playing(max_gain: float = 1.0) -> Iterator[AudioEngine]:
+    """Play through the default output; raise OutputStarvedError if it underran meanwhile."""
     engine = AudioEngine("default", max_gain=max_gain)
     engine.start()
     try:
         yield engine
     finally:
         engine.stop()
+        if engine.underruns:
+            raise OutputStarvedError(f"the output underran {engine.underruns} time(s)")
 
 
 def tone(hz: float, gain: float) -> tuple[Voice, ...]:
@@ -99,6 +120,7 @@ def max_step(samples: Floats) -> float:
     return float(np.abs(np.diff(samples)).max())
 
 
+@remeasured_if_starved
 def test_levels_at_zero_db_under_the_cap_and_the_pitch_of_a_tone(pulse: PulseServer) -> None:
     assert pulse.recorder is not None
     recorder = pulse.recorder
@@ -125,6 +147,7 @@ def test_levels_at_zero_db_under_the_cap_and_the_pitch_of_a_tone(pulse: PulseSer
     assert db(rms(noise)) == pytest.approx(-21.0, abs=0.5)
 
 
+@remeasured_if_starved
 @pytest.mark.parametrize(("easing", "rising"), [("linear", True), ("s-curve", False)])
 def test_fade_has_its_shape_and_length(pulse: PulseServer, easing: str, rising: bool) -> None:
     assert pulse.recorder is not None
@@ -154,6 +177,7 @@ def test_fade_has_its_shape_and_length(pulse: PulseServer, easing: str, rising: 
     assert max_step(samples) <= 0.25 * 2 * math.pi * 440 / RATE * 1.05 + 3 * LSB
 
 
+@remeasured_if_starved
 def test_crossfade_has_no_dip_or_bump_and_no_click(pulse: PulseServer) -> None:
     assert pulse.recorder is not None
     recorder = pulse.recorder
@@ -172,6 +196,7 @@ def test_crossfade_has_no_dip_or_bump_and_no_click(pulse: PulseServer) -> None:
     assert max_step(samples) <= 0.25 * 2 * math.pi * math.hypot(440, 660) / RATE * 1.05 + 3 * LSB
 
 
+@remeasured_if_starved
 def test_silence_is_reached_within_100_ms_without_a_click(pulse: PulseServer) -> None:
     assert pulse.recorder is not None
     recorder = pulse.recorder
@@ -190,6 +215,7 @@ def test_silence_is_reached_within_100_ms_without_a_click(pulse: PulseServer) ->
     assert max_step(samples) <= 0.25 * 2 * math.pi * 440 / RATE * 1.05 + 3 * LSB
 
 
+@remeasured_if_starved
 def test_hold_keeps_the_level_and_resume_continues(pulse: PulseServer) -> None:
     assert pulse.recorder is not None
     recorder = pulse.recorder
@@ -210,6 +236,43 @@ def test_hold_keeps_the_level_and_resume_continues(pulse: PulseServer) -> None:
     assert 0.25 * math.sin(0.35 * math.pi / 2) < level < 0.25 * math.sin(0.55 * math.pi / 2)
     assert float(np.median(env[-RATE // 5 :])) == pytest.approx(0.25, rel=0.02)
     assert max_step(samples) <= 0.25 * 2 * math.pi * 440 / RATE * 1.05 + 3 * LSB
+
+
+def test_a_starved_output_is_counted_and_logged(
+    pulse: PulseServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert pulse.recorder is not None
+    recorder = pulse.recorder
+    engine = AudioEngine("default")
+    engine.start()
+    try:
+        engine.apply(tone(440, 0.25), 0.0, "linear")
+        time.sleep(SETTLE_S)
+        start = recorder.position()
+        with caplog.at_level(logging.WARNING, logger="roomctl.audio.engine"):
+            _hold_the_interpreter(STARVE_S)
+            time.sleep(SETTLE_S + MONITOR_PERIOD_S)
+        samples = recorder.read(start, 2 * SETTLE_S + STARVE_S)
+    finally:
+        engine.stop()
+    assert engine.underruns >= 1
+    assert "Sound output underran" in caplog.text
+    # The room heard a gap, and the tone came back after it.
+    silent = np.abs(samples) < LSB
+    assert silent.sum() > RATE // 100
+    assert np.abs(samples[-RATE // 10 :]).max() == pytest.approx(0.25, abs=0.01)
+
+
+def _hold_the_interpreter(seconds: float) -> None:
+    """Keep every other Python thread, the audio callback too, from running for a while."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(seconds * 10)
+    try:
+        began = time.perf_counter()
+        while time.perf_counter() - began < seconds:
+            pass
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def test_output_failure_is_reported_and_the_mix_comes_back(pulse: PulseServer) -> None:

@@ -59,6 +59,10 @@ FALLBACK_RATE = 48_000
 # as root or with an rtprio limit): low among real-time threads, above every normal one,
 # so a busy machine does not make the output underrun.
 REALTIME_PRIORITY = 10
+# Underruns (gaps a listener hears) are logged at most this often, with the count since the
+# last report: an IT person sees that the machine is too busy to feed the output, without
+# a log line per gap on a machine that is starved for minutes.
+UNDERRUN_REPORT_PERIOD_S = 60.0
 # Reopening a failed output: first retry after RETRY_FIRST_S, doubling up to RETRY_MAX_S
 # so a missing device is polled gently while a restarted sound server is caught quickly.
 RETRY_FIRST_S = 0.5
@@ -105,6 +109,8 @@ class AudioEngine:
         self._callback_error: BaseException | None = None
         self._realtime: bool | None = None  # set by the callback thread, logged by the monitor
         self.underruns = 0
+        self._underruns_reported = 0
+        self._next_underrun_report = 0.0
         self.callback_seconds = 0.0
 
     @property
@@ -331,6 +337,7 @@ class AudioEngine:
         logged_realtime: bool | None = None
         while not self._stopping.wait(MONITOR_PERIOD_S):
             self._drain_retired()
+            self._report_underruns()
             if self._realtime is not None and self._realtime != logged_realtime:
                 logged_realtime = self._realtime
                 _LOGGER.info(
@@ -343,6 +350,18 @@ class AudioEngine:
             problem = self._problem()
             if problem is not None:
                 self._recover(problem)
+
+    def _report_underruns(self) -> None:
+        """Log the underruns since the last report, at most once per report period."""
+        now = time.monotonic()
+        if self.underruns > self._underruns_reported and now >= self._next_underrun_report:
+            _LOGGER.warning(
+                "Sound output underran %d time(s): the machine was too busy to feed it in "
+                "time, and the room heard a gap",
+                self.underruns - self._underruns_reported,
+            )
+            self._underruns_reported = self.underruns
+            self._next_underrun_report = now + UNDERRUN_REPORT_PERIOD_S
 
     def _problem(self) -> str | None:
         """Return what is wrong with the stream, or None while it plays."""
