@@ -2,6 +2,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,8 @@ from roomctl.journal.schema import SCHEMA_VERSION
 from roomctl.runtime.recorder import Recorder
 
 T0 = 1_800_000_000.0
+# Rooms writing at once in the group-commit tests.
+WRITERS = 8
 
 
 def _row(session_id: str = "s1", ended_at: float | None = None, start: float = T0) -> SessionRow:
@@ -100,6 +105,66 @@ def test_the_recorder_keeps_records_while_the_journal_fails_then_writes_them(
     assert recorder.pending == 0
     assert [e.type for e in journal.events("s1")] == ["paused", "resumed"]
     assert journal.session("s1") == _row()
+
+
+def _write_from_threads(journal: Journal, blocker: sqlite3.Connection, release: bool) -> list[str]:
+    """Write one event from each of WRITERS threads while `blocker` holds the file.
+
+    The first writer's commit waits for the file; the others queue behind it. Once they
+    have all queued, the blocker lets go (release) or keeps the file past the busy
+    timeout. Return what each writer raised ("" for none).
+    """
+    outcomes = [""] * WRITERS
+
+    def write(index: int) -> None:
+        try:
+            journal.write([_event("cue", index, index=index)])
+        except JournalError as error:
+            outcomes[index] = str(error)
+
+    first = threading.Thread(target=write, args=(0,))
+    first.start()
+    # It queued before taking the write lock, so a held lock and an empty queue mean it
+    # has taken its own write as a batch of one and is committing it.
+    _wait_until(lambda: journal._lock.locked() and journal.waiting == 0)
+    others = [threading.Thread(target=write, args=(i,)) for i in range(1, WRITERS)]
+    for thread in others:
+        thread.start()
+    _wait_until(lambda: journal.waiting == WRITERS - 1)
+    if release:
+        blocker.rollback()
+    for thread in [first, *others]:
+        thread.join(timeout=10)
+    return outcomes
+
+
+def _wait_until(done: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 1.0  # well within the journal's busy timeout
+    while not done():
+        assert time.monotonic() < deadline, "writers did not queue"
+        time.sleep(0.001)
+
+
+def test_writes_queued_during_a_commit_are_committed_together(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    blocker = sqlite3.connect(tmp_path / "journal.sqlite3", timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")
+    outcomes = _write_from_threads(journal, blocker, release=True)
+    assert outcomes == [""] * WRITERS
+    assert journal.commits == 2  # the first writer's, then one for the seven queued behind it
+    stored = journal.events("s1")
+    assert sorted(e.data["index"] for e in stored) == list(range(WRITERS))
+
+
+def test_every_write_of_a_failed_commit_is_told(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    blocker = sqlite3.connect(tmp_path / "journal.sqlite3", timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")
+    outcomes = _write_from_threads(journal, blocker, release=False)
+    blocker.rollback()
+    assert all("cannot write" in outcome and "locked" in outcome for outcome in outcomes)
+    assert journal.commits == 0
+    assert journal.events("s1") == []
 
 
 def test_a_report_shows_phases_pauses_cues_and_incidents() -> None:

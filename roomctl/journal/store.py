@@ -50,6 +50,16 @@ class StoredEvent:
     data: dict[str, Any]
 
 
+@dataclass(slots=True)
+class _Write:
+    """One caller's rows, queued for the next commit, and how that commit went."""
+
+    events: list[tuple[Any, ...]]
+    sessions: list[tuple[Any, ...]]
+    done: bool = False
+    error: sqlite3.Error | None = None
+
+
 def _row(values: tuple[Any, ...]) -> SessionRow:
     session_id, room, profile, started_at, ended_at, end_reason, alive_at, snapshot = values
     return SessionRow(
@@ -57,6 +67,7 @@ def _row(values: tuple[Any, ...]) -> SessionRow:
     )
 
 
+_ADD_EVENT = "INSERT INTO events (room, session_id, ts, type, data) VALUES (?, ?, ?, ?, ?)"
 _SAVE_SESSION = (
     "INSERT INTO sessions (session_id, room, profile, started_at, ended_at, end_reason,"
     " alive_at, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO"
@@ -83,7 +94,10 @@ class Journal:
 
     def __init__(self, state_dir: Path, readonly: bool = False) -> None:
         self.path = state_dir / JOURNAL_FILE
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held while using the connection
+        self._queue_lock = threading.Lock()  # held only to add to or take the queue
+        self._queued: list[_Write] = []
+        self.commits = 0
         self._connection = self._open(state_dir, readonly)
 
     def _open(self, state_dir: Path, readonly: bool) -> sqlite3.Connection:
@@ -122,6 +136,12 @@ class Journal:
             ) from None
         return connection
 
+    @property
+    def waiting(self) -> int:
+        """Return how many writes are queued for the next commit."""
+        with self._queue_lock:
+            return len(self._queued)
+
     def close(self) -> None:
         """Close the file."""
         with self._lock:
@@ -130,18 +150,39 @@ class Journal:
     # -- writing -----------------------------------------------------------------------
 
     def write(self, events: Sequence[StoredEvent], sessions: Sequence[SessionRow] = ()) -> None:
-        """Append events and save session snapshots in one durable transaction."""
+        """Append events and save session snapshots durably; return once they are on disk.
+
+        Writes from many rooms are committed together (group commit): whoever takes the
+        write lock commits every write queued meanwhile in one transaction, so many rooms
+        wait for one fsync rather than one each, in turn.
+        """
+        request = _Write(
+            [(e.room, e.session_id, e.ts, e.type, json.dumps(e.data)) for e in events],
+            [_values(r) for r in sessions],
+        )
+        with self._queue_lock:
+            self._queued.append(request)
         with self._lock:
-            try:
-                with self._connection:
-                    self._connection.executemany(
-                        "INSERT INTO events (room, session_id, ts, type, data)"
-                        " VALUES (?, ?, ?, ?, ?)",
-                        [(e.room, e.session_id, e.ts, e.type, json.dumps(e.data)) for e in events],
-                    )
-                    self._connection.executemany(_SAVE_SESSION, [_values(r) for r in sessions])
-            except sqlite3.Error as error:
-                raise JournalError(f"cannot write {self.path}: {error}") from error
+            if not request.done:
+                with self._queue_lock:
+                    batch, self._queued = self._queued, []
+                error = self._commit(batch)
+                for queued in batch:
+                    queued.error, queued.done = error, True
+        if request.error is not None:
+            raise JournalError(f"cannot write {self.path}: {request.error}") from request.error
+
+    def _commit(self, batch: list[_Write]) -> sqlite3.Error | None:
+        """Write a batch in one transaction; return the error if it failed."""
+        try:
+            with self._connection:
+                for request in batch:
+                    self._connection.executemany(_ADD_EVENT, request.events)
+                    self._connection.executemany(_SAVE_SESSION, request.sessions)
+        except sqlite3.Error as error:
+            return error
+        self.commits += 1
+        return None
 
     # -- reading -----------------------------------------------------------------------
 
