@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -38,6 +39,8 @@ class Loaded(Generic[M]):
     document: YamlDocument
 
 
+# What the schema pass gives: the model (None when it failed) and the problems found.
+Parsed = tuple[Loaded[M] | None, list[Problem]]
 LoadedRoom = Loaded[RoomPreset]
 LoadedProfile = Loaded[SessionProfile]
 
@@ -47,7 +50,7 @@ def sounds_dir_for(path: Path) -> Path:
     return path.parent.parent / SOUNDS_FOLDER
 
 
-def _read(path: Path, model: type[M]) -> tuple[Loaded[M] | None, list[Problem]]:
+def _read(path: Path, model: type[M]) -> Parsed[M]:
     """Run the schema pass: YAML, then the model; return the model if it validated."""
     document, problems = read_yaml(path)
     if document is None:
@@ -67,9 +70,16 @@ def read_room(path: Path) -> tuple[LoadedRoom | None, list[Problem]]:
     return loaded, problems
 
 
-def read_profile(path: Path) -> tuple[LoadedProfile | None, list[Problem]]:
-    """Return a session profile (None when its schema fails) and every problem, warnings too."""
-    loaded, problems = _read(path, SessionProfile)
+def read_profile(
+    path: Path, parsed: Parsed[SessionProfile] | None = None
+) -> tuple[LoadedProfile | None, list[Problem]]:
+    """Return a session profile (None when its schema fails) and every problem, warnings too.
+
+    `parsed` is the schema pass already done (ProfileLibrary keeps it while the file is
+    unchanged); the checks that look outside the file, such as its sound files, always run.
+    """
+    loaded, problems = parsed if parsed is not None else _read(path, SessionProfile)
+    problems = list(problems)
     if loaded is not None:
         problems += profile_own_problems(loaded.document, loaded.model, sounds_dir_for(path))
     return loaded, problems
@@ -94,13 +104,15 @@ def load_room(path: Path) -> RoomPreset:
     return _checked(*read_room(path))
 
 
-def load_profile(path: Path, room: RoomPreset | None = None) -> SessionProfile:
+def load_profile(
+    path: Path, room: RoomPreset | None = None, parsed: Parsed[SessionProfile] | None = None
+) -> SessionProfile:
     """Return the session profile in `path`, checked against `room` when one is given.
 
     Raise ConfigError listing every error: schema, cross references, a sound source that
     does not exist and, with a room, targets it lacks and limits the profile breaks.
     """
-    loaded, problems = read_profile(path)
+    loaded, problems = read_profile(path, parsed)
     if loaded is not None and room is not None:
         problems += profile_problems(loaded, room)
     return _checked(loaded, problems)
@@ -114,10 +126,17 @@ class ProfileNameError(ConfigError):
 
 
 class ProfileLibrary:
-    """The session profiles in one folder, by name (the file name without .yaml)."""
+    """The session profiles in one folder, by name (the file name without .yaml).
+
+    Each file's schema pass (YAML and model, the costly part of a start) is kept while
+    the file is unchanged: same inode, size and modification time. An edited or replaced
+    file is read again at its next load.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._parsed: dict[Path, tuple[tuple[int, int, int], Parsed[SessionProfile]]] = {}
+        self._lock = threading.Lock()  # rooms load from their own threads
 
     def names(self) -> list[str]:
         """Return the names of the profiles in the folder, sorted."""
@@ -154,4 +173,20 @@ class ProfileLibrary:
         Raise ProfileNameError for a path-like or unknown name and ConfigError (its base)
         for a profile with errors or one that does not fit the room.
         """
-        return load_profile(self.path_of(name), room)
+        path = self.path_of(name)
+        return load_profile(path, room, self._parse(path))
+
+    def _parse(self, path: Path) -> Parsed[SessionProfile] | None:
+        """Return the file's schema pass, from the last load while the file is unchanged."""
+        try:
+            status = path.stat()
+        except OSError:
+            return None  # gone since path_of: load_profile reports it
+        stamp = (status.st_ino, status.st_size, status.st_mtime_ns)
+        # Parsed under the lock: rooms starting the same profile at once parse it once.
+        with self._lock:
+            kept = self._parsed.get(path)
+            if kept is None or kept[0] != stamp:
+                kept = (stamp, _read(path, SessionProfile))
+                self._parsed[path] = kept
+            return kept[1]

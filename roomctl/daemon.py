@@ -191,11 +191,14 @@ class Daemon:
         if self.options.state_dir is not None:
             self.journal = Journal(self.options.state_dir)
         self._scheduler.start()
+        # One library per folder, shared by its rooms: a profile is parsed once for all.
+        libraries: dict[Path, ProfileLibrary] = {}
         for path, room in presets:
             profiles = self.options.profiles_dir or default_profiles_dir(path)
+            library = libraries.setdefault(profiles, ProfileLibrary(profiles))
             service = RoomService(
                 room,
-                ProfileLibrary(profiles),
+                library,
                 self._broker_for(room),
                 self._scheduler,
                 self.options,

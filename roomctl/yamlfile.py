@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,10 +118,20 @@ def _kind(value: object) -> str:
     return "a list" if isinstance(value, list) else f"the single value {to_plain(value)!r}"
 
 
+# A YAML instance per thread: making one looks for plug-ins on disk (a glob over
+# sys.path, the most of a small file's load), and one instance is not safe to share
+# between threads (rooms load profiles from their own threads).
+_PARSERS = threading.local()
+
+
 def _round_trip() -> YAML:
-    yaml = YAML(typ="rt")
-    # Duplicates are found on the composed nodes instead, all of them with their lines.
-    yaml.allow_duplicate_keys = True
+    """Return this thread's round-trip parser, which keeps duplicate keys for _duplicate_keys."""
+    yaml: YAML | None = getattr(_PARSERS, "yaml", None)
+    if yaml is None:
+        yaml = YAML(typ="rt")
+        # Duplicates are found on the composed nodes instead, all of them with their lines.
+        yaml.allow_duplicate_keys = True
+        _PARSERS.yaml = yaml
     return yaml
 
 
@@ -137,7 +148,7 @@ def _syntax_problem(path: Path, error: MarkedYAMLError) -> Problem:
 
 def _duplicate_keys(path: Path, text: str) -> list[Problem]:
     """Return a problem at every repeated key of a mapping, at the repeat's line."""
-    root = YAML(typ="rt").compose(text)
+    root = _round_trip().compose(text)
     problems: list[Problem] = []
     seen: set[int] = set()
     stack: list[tuple[Node, list[str | int]]] = [(root, [])] if root is not None else []

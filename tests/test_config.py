@@ -250,6 +250,30 @@ def test_library_lists_and_loads_profiles_by_name() -> None:
     assert library.path_of("demo") == SESSIONS / "demo.yaml"
 
 
+def test_library_reads_a_profile_again_only_when_its_file_changes(tmp_path: Path) -> None:
+    path = tmp_path / "sessions" / "calm.yaml"
+    text = "title: %s\nphases:\n  - name: a\n    duration: 1m\n"
+    write(path, text % "Calm")
+    library = ProfileLibrary(path.parent)
+    first = library.load("calm")
+    assert library.load("calm") is first  # unchanged: the parsed profile is kept
+    write(path, text % "Calm, edited")
+    assert library.load("calm").title == "Calm, edited"
+    path.unlink()
+    write(path.with_suffix(".yml"), text % "Calm, moved")
+    assert library.load("calm").title == "Calm, moved"
+
+
+def test_library_looks_for_sound_files_at_every_load(tmp_path: Path) -> None:
+    text = "title: p\nphases:\n  - name: a\n    duration: 1m\n    sound: {source: bowl.flac}\n"
+    library = ProfileLibrary(write(tmp_path / "sessions" / "p.yaml", text).parent)
+    with pytest.raises(ConfigError, match=r"'bowl\.flac': no such file"):
+        library.load("p")
+    write_sound(tmp_path / "sounds" / "bowl.flac")  # the clinic adds the file; no edit
+    sound = library.load("p").phases[0].sound
+    assert isinstance(sound, SoundSetting) and sound.source == "bowl.flac"
+
+
 @pytest.mark.parametrize(
     "name", ["../rooms/room-1", "/etc/passwd", "demo.yaml", "a b", "", "demo\n", "sessions/demo"]
 )
