@@ -6,8 +6,9 @@ import logging
 import queue
 import threading
 import time
+import zlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -20,8 +21,19 @@ _LOGGER = logging.getLogger(__name__)
 # The contract asks for state at least every 30 s while a session runs; every 15 s keeps a
 # watcher's view fresh and stays well inside that even if one publication is lost.
 HEARTBEAT_S = 15.0
+# Heartbeat phases are spread over this many slots of the interval, by room id.
+HEARTBEAT_SLOTS = 1000
 # A worker that is asked to stop finishes its current input within this long.
 STOP_TIMEOUT_S = 5.0
+
+
+def heartbeat_offset(room_id: str) -> float:
+    """Return when in the heartbeat interval a room beats, fixed by its id.
+
+    Rooms of one daemon start together; with one phase for all they would all publish
+    their state and write the journal at the same instant every interval.
+    """
+    return zlib.crc32(room_id.encode()) % HEARTBEAT_SLOTS / HEARTBEAT_SLOTS * HEARTBEAT_S
 
 
 class RoomWorker:
@@ -50,10 +62,12 @@ class RoomWorker:
     def start(self) -> None:
         """Start the thread and the room's heartbeat and calendar jobs."""
         self._thread.start()
+        first_beat = datetime.now(UTC) + timedelta(seconds=heartbeat_offset(self.runtime.room.id))
         self._scheduler.add_job(
             self.put,
             "interval",
             seconds=HEARTBEAT_S,
+            start_date=first_beat,
             args=[Heartbeat()],
             id=f"{self._job_prefix}-heartbeat",
             replace_existing=True,
