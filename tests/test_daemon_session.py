@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from typing import Any
 
@@ -9,6 +10,7 @@ import pytest
 
 import roomctl.runtime.worker
 from roomctl.config import ProfileLibrary
+from roomctl.journal import Journal
 from roomctl.levels import SILENCE, LightLevel
 from roomctl.sim._device import SimDevice
 from roomctl.timeline import SessionPlan, Timeline, scene_lights
@@ -392,3 +394,48 @@ def test_state_is_republished_while_a_session_runs_and_stands_still_paused(
     assert all(s["status"] == "paused" for s in paused)
     assert len({s["elapsed_s"] for s in paused}) == 1
     assert len({s["updated_at"] for s in paused}) == len(paused)
+
+
+# How long the busy-journal test holds the journal at most: past the cue (1 s) by enough
+# that a room waiting for its heartbeat's write would show its cue late, and under the
+# journal's 2-s busy timeout, so the writes wait rather than fail.
+JOURNAL_HELD_S = 1.8
+
+
+def test_a_busy_journal_does_not_hold_back_a_cue_and_loses_nothing(
+    serve_room: RigFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Heartbeats every 0.3 s give the room a journal write to make before the cue.
+    monkeypatch.setattr(roomctl.runtime.worker, "HEARTBEAT_S", 0.3)
+    rig = serve_room({"cued": CUED}, speed=10)
+    sup = rig.supervisor
+    started = time.monotonic()
+    reply = sup.command("start", profile="cued")
+    assert reply["ok"] is True
+    # Another process holds the journal, as a slow disk would, across the cue (due 1 s
+    # after the start at speed 10), for less than the journal's busy timeout.
+    blocker = sqlite3.connect(rig.state_dir / "journal.sqlite3", timeout=5)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        wait_for(
+            lambda: sup.events("cue", started),
+            timeout=JOURNAL_HELD_S - (time.monotonic() - started),
+            what="the cue while the journal is held",
+        )
+    finally:
+        blocker.rollback()
+        blocker.close()
+    arrived = next(s.at for s in sup.on(sup.topics.events) if s.json()["type"] == "cue")
+    assert arrived - started < 1.0 + 0.3
+    session_id = sup.wait_event("session_started", started)["session_id"]
+    journal = Journal(rig.state_dir, readonly=True)
+    try:
+        wait_for(
+            lambda: "cue" in [e.type for e in journal.events(session_id)],
+            what="the cue in the journal once it is free",
+        )
+        types = [e.type for e in journal.events(session_id)]
+        assert types[:3] == ["session_started", "phase_started", "cue"]
+    finally:
+        journal.close()
+    assert all("journal" not in s.json() for s in sup.states(started))

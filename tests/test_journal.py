@@ -124,8 +124,8 @@ def _write_from_threads(journal: Journal, blocker: sqlite3.Connection, release: 
 
     first = threading.Thread(target=write, args=(0,))
     first.start()
-    # It queued before taking the write lock, so a held lock and an empty queue mean it
-    # has taken its own write as a batch of one and is committing it.
+    # The writer takes the queue, then the connection's lock: a held lock and an empty
+    # queue mean it has taken the first write as a batch of one and is committing it.
     _wait_until(lambda: journal._lock.locked() and journal.waiting == 0)
     others = [threading.Thread(target=write, args=(i,)) for i in range(1, WRITERS)]
     for thread in others:
@@ -165,6 +165,49 @@ def test_every_write_of_a_failed_commit_is_told(tmp_path: Path) -> None:
     assert all("cannot write" in outcome and "locked" in outcome for outcome in outcomes)
     assert journal.commits == 0
     assert journal.events("s1") == []
+
+
+def test_the_recorder_goes_on_while_the_journal_is_busy_and_keeps_the_order(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path)
+    recorder = Recorder(journal)
+    written = threading.Event()
+    recorder.on_written = written.set
+    blocker = sqlite3.connect(tmp_path / "journal.sqlite3", timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")
+    recorder.event(_event("cue", 1, index=1))
+    began = time.monotonic()
+    recorder.flush(wait=False)
+    recorder.event(_event("cue", 2, index=2))
+    recorder.flush(wait=False)  # the first write is in flight: this one waits its turn
+    assert time.monotonic() - began < 0.5  # not the journal's 2-s busy timeout
+    assert recorder.pending == 2
+    blocker.rollback()
+    assert written.wait(timeout=5.0)
+    assert recorder.flush(wait=True) is False
+    assert recorder.pending == 0
+    assert [e.data["index"] for e in journal.events("s1")] == [1, 2]
+
+
+def test_a_failed_write_is_kept_ahead_of_newer_records(tmp_path: Path) -> None:
+    journal = Journal(tmp_path)
+    recorder = Recorder(journal)
+    written = threading.Event()
+    recorder.on_written = written.set
+    blocker = sqlite3.connect(tmp_path / "journal.sqlite3", timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")
+    recorder.event(_event("cue", 1, index=1))
+    recorder.flush(wait=False)
+    recorder.event(_event("cue", 2, index=2))
+    assert written.wait(timeout=5.0)  # failed after the busy timeout
+    assert recorder.flush(wait=False) is True  # the failure shows
+    assert recorder.error is not None and "locked" in recorder.error
+    assert recorder.pending == 2  # not tried again at once: no loop on a failing disk
+    blocker.rollback()
+    assert recorder.flush(wait=True) is True  # the next flush writes both, in order
+    assert recorder.error is None
+    assert [e.data["index"] for e in journal.events("s1")] == [1, 2]
 
 
 def test_a_report_shows_phases_pauses_cues_and_incidents() -> None:

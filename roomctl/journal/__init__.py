@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from roomctl.journal.store import Journal, JournalError, SessionRow, StoredEvent
+from roomctl.journal.store import Journal, JournalError, PendingWrite, SessionRow, StoredEvent
 
-__all__ = ["Journal", "JournalError", "SessionRow", "StoredEvent"]
+__all__ = ["Journal", "JournalError", "PendingWrite", "SessionRow", "StoredEvent"]

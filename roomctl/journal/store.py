@@ -6,7 +6,7 @@ import json
 import logging
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,14 +50,43 @@ class StoredEvent:
     data: dict[str, Any]
 
 
-@dataclass(slots=True)
-class _Write:
-    """One caller's rows, queued for the next commit, and how that commit went."""
+WrittenCallback = Callable[["PendingWrite"], None]
 
-    events: list[tuple[Any, ...]]
-    sessions: list[tuple[Any, ...]]
-    done: bool = False
-    error: sqlite3.Error | None = None
+
+class PendingWrite:
+    """Rows handed to the journal's writer; `wait()` returns once they are on disk."""
+
+    def __init__(
+        self,
+        events: list[tuple[Any, ...]],
+        sessions: list[tuple[Any, ...]],
+        on_done: WrittenCallback | None,
+    ) -> None:
+        self.events = events
+        self.sessions = sessions
+        self.error: JournalError | None = None
+        self._on_done = on_done
+        self._done = threading.Event()
+
+    @property
+    def done(self) -> bool:
+        """Return whether the write has been committed or has failed."""
+        return self._done.is_set()
+
+    def wait(self) -> JournalError | None:
+        """Wait until the write is committed or has failed; return the error, if any."""
+        self._done.wait()
+        return self.error
+
+    def finish(self, error: JournalError | None) -> None:
+        """Record how the write went, wake its waiter and call its callback."""
+        self.error = error
+        self._done.set()
+        if self._on_done is not None:
+            try:
+                self._on_done(self)
+            except Exception:
+                _LOGGER.exception("journal write callback failed")
 
 
 def _row(values: tuple[Any, ...]) -> SessionRow:
@@ -95,10 +124,15 @@ class Journal:
     def __init__(self, state_dir: Path, readonly: bool = False) -> None:
         self.path = state_dir / JOURNAL_FILE
         self._lock = threading.Lock()  # held while using the connection
-        self._queue_lock = threading.Lock()  # held only to add to or take the queue
-        self._queued: list[_Write] = []
+        self._queue = threading.Condition()  # guards _queued and _closing
+        self._queued: list[PendingWrite] = []
+        self._closing = False
         self.commits = 0
         self._connection = self._open(state_dir, readonly)
+        self._writer: threading.Thread | None = None
+        if not readonly:
+            self._writer = threading.Thread(target=self._write_queued, name="journal", daemon=True)
+            self._writer.start()
 
     def _open(self, state_dir: Path, readonly: bool) -> sqlite3.Connection:
         if readonly:
@@ -139,40 +173,75 @@ class Journal:
     @property
     def waiting(self) -> int:
         """Return how many writes are queued for the next commit."""
-        with self._queue_lock:
+        with self._queue:
             return len(self._queued)
 
     def close(self) -> None:
-        """Close the file."""
+        """Write what is queued, then close the file."""
+        with self._queue:
+            self._closing = True
+            self._queue.notify()
+        if self._writer is not None:
+            self._writer.join()
         with self._lock:
             self._connection.close()
 
     # -- writing -----------------------------------------------------------------------
 
     def write(self, events: Sequence[StoredEvent], sessions: Sequence[SessionRow] = ()) -> None:
-        """Append events and save session snapshots durably; return once they are on disk.
+        """Append events and save session snapshots; return once they are on disk."""
+        error = self.submit(events, sessions).wait()
+        if error is not None:
+            raise error
 
-        Writes from many rooms are committed together (group commit): whoever takes the
-        write lock commits every write queued meanwhile in one transaction, so many rooms
-        wait for one fsync rather than one each, in turn.
+    def submit(
+        self,
+        events: Sequence[StoredEvent],
+        sessions: Sequence[SessionRow] = (),
+        on_done: WrittenCallback | None = None,
+    ) -> PendingWrite:
+        """Queue events and session snapshots for the writer; return at once.
+
+        The writer commits every write queued while it was busy in one transaction (group
+        commit), so many rooms wait for one fsync rather than one each, in turn. Writes are
+        committed in the order they were submitted. `on_done` is called on the writer's
+        thread once the write is on disk or has failed.
         """
-        request = _Write(
+        request = PendingWrite(
             [(e.room, e.session_id, e.ts, e.type, json.dumps(e.data)) for e in events],
             [_values(r) for r in sessions],
+            on_done,
         )
-        with self._queue_lock:
-            self._queued.append(request)
-        with self._lock:
-            if not request.done:
-                with self._queue_lock:
-                    batch, self._queued = self._queued, []
-                error = self._commit(batch)
-                for queued in batch:
-                    queued.error, queued.done = error, True
-        if request.error is not None:
-            raise JournalError(f"cannot write {self.path}: {request.error}") from request.error
+        with self._queue:
+            if self._writer is None or self._closing:
+                closed = JournalError(f"cannot write {self.path}: the journal is closed")
+            else:
+                closed = None
+                self._queued.append(request)
+                self._queue.notify()
+        if closed is not None:
+            request.finish(closed)
+        return request
 
-    def _commit(self, batch: list[_Write]) -> sqlite3.Error | None:
+    def _write_queued(self) -> None:
+        """Commit what is queued, a batch at a time, until closed and drained."""
+        while True:
+            with self._queue:
+                while not self._queued and not self._closing:
+                    self._queue.wait()
+                if not self._queued:
+                    return
+                batch, self._queued = self._queued, []
+            with self._lock:
+                failure = self._commit(batch)
+            error = None
+            if failure is not None:
+                error = JournalError(f"cannot write {self.path}: {failure}")
+                error.__cause__ = failure
+            for request in batch:
+                request.finish(error)
+
+    def _commit(self, batch: list[PendingWrite]) -> sqlite3.Error | None:
         """Write a batch in one transaction; return the error if it failed."""
         try:
             with self._connection:

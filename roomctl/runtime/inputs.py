@@ -55,8 +55,13 @@ class Recover:
 
 
 @dataclass(frozen=True, slots=True)
+class JournalWritten:
+    """The room's last journal write ended: hand over what was recorded meanwhile."""
+
+
+@dataclass(frozen=True, slots=True)
 class Shutdown:
-    """Stop the room's worker."""
+    """Stop the room's worker, once what it recorded is on disk."""
 
 
 RoomInput = (
@@ -69,5 +74,6 @@ RoomInput = (
     | SpeakerHealth
     | BrokerConnected
     | Recover
+    | JournalWritten
     | Shutdown
 )

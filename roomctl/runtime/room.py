@@ -93,6 +93,9 @@ class RoomRuntime:
 
     def handle(self, item: RoomInput, now: float) -> None:
         """Handle one input at wall time `now`."""
+        if isinstance(item, Shutdown):
+            self._recorder.flush(wait=True)  # what was recorded is on disk before it stops
+            return
         if isinstance(item, CommandArrived):
             self._on_command(item.inbound, now)
         elif isinstance(item, Wake):
@@ -114,10 +117,14 @@ class RoomRuntime:
             self._recover(item.row, now)
         elif isinstance(item, DeviceEcho):
             self._lights.observe(item.device, item.level)
-        elif isinstance(item, Shutdown):
-            pass
         self._lights.flush(now)
-        self._checkpoint(now)
+        # Only a command's records are waited for (in _on_command); a JournalWritten
+        # needs nothing more than this: it hands over what came meanwhile.
+        self._checkpoint(now, wait=False)
+
+    def on_journal_written(self, callback: Callable[[], None]) -> None:
+        """Have `callback` called (on the journal's thread) when a journal write ends."""
+        self._recorder.on_written = callback
 
     def next_wake(self, now: float) -> float | None:
         """Return the wall time the room must next be woken, or None."""
@@ -138,10 +145,10 @@ class RoomRuntime:
             _HANDLERS[command.action](self, command, now)
         except CommandError as error:
             self._event("command_rejected", now, reason=error.reason)
-            self._checkpoint(now)
+            self._checkpoint(now, wait=True)
             self._reply(inbound, error.request_id, ok=False, error=error.reason)
             return
-        self._checkpoint(now)  # durable before it is acknowledged
+        self._checkpoint(now, wait=True)  # durable before it is acknowledged
         self._reply(inbound, command.request_id, ok=True, error=None)
         self.publish_state(now)
 
@@ -490,13 +497,11 @@ class RoomRuntime:
             Message(self.topics.events, event_payload(kind, now, {**context, **fields}))
         )
 
-    def _checkpoint(self, now: float) -> None:
-        """Write what changed to the journal; show it on the state topic if that fails."""
-        if not self._dirty:
-            return
-        self._dirty = False
+    def _checkpoint(self, now: float, wait: bool) -> None:
+        """Write what changed to the journal (waiting with `wait`); show it if that fails."""
         session = self.session
-        if session is not None and (self.status in ACTIVE or self._ended is not None):
+        ended = self._ended is not None
+        if self._dirty and session is not None and (self.status in ACTIVE or ended):
             ended_at, reason = self._ended or (None, None)
             self._recorder.session(
                 SessionRow(
@@ -512,7 +517,8 @@ class RoomRuntime:
                     ),
                 )
             )
-        if self._recorder.flush():
+        self._dirty = False
+        if self._recorder.flush(wait):
             self.publish_state(now)
 
     def _reply(self, inbound: Inbound, request_id: str | None, ok: bool, error: str | None) -> None:

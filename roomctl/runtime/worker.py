@@ -13,7 +13,14 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from roomctl.runtime.inputs import Heartbeat, RoomInput, SceneDue, Shutdown, Wake
+from roomctl.runtime.inputs import (
+    Heartbeat,
+    JournalWritten,
+    RoomInput,
+    SceneDue,
+    Shutdown,
+    Wake,
+)
 from roomctl.runtime.room import RoomRuntime
 
 _LOGGER = logging.getLogger(__name__)
@@ -49,6 +56,7 @@ class RoomWorker:
         self._scheduler = scheduler
         self._clock = clock
         self._queue: queue.SimpleQueue[RoomInput] = queue.SimpleQueue()
+        runtime.on_journal_written(lambda: self.put(JournalWritten()))
         self._thread = threading.Thread(
             target=self._run, name=f"room-{runtime.room.id}", daemon=True
         )
@@ -92,13 +100,15 @@ class RoomWorker:
     def _run(self) -> None:
         while True:
             item = self._queue.get()
-            if isinstance(item, Shutdown):
-                return
             try:
                 self.runtime.handle(item, self._clock())
+                if isinstance(item, Shutdown):
+                    return
                 self._replan_wake()
             except Exception:
                 _LOGGER.exception("room %s failed on %r", self.runtime.room.id, item)
+                if isinstance(item, Shutdown):
+                    return
 
     def _replan_wake(self) -> None:
         wake = self.runtime.next_wake(self._clock())
