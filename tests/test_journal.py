@@ -167,15 +167,27 @@ def test_every_write_of_a_failed_commit_is_told(tmp_path: Path) -> None:
     assert journal.events("s1") == []
 
 
-def test_the_recorder_goes_on_while_the_journal_is_busy_and_keeps_the_order(
+def _recorder_with_the_journal_held(
     tmp_path: Path,
-) -> None:
+) -> tuple[Journal, Recorder, threading.Event, sqlite3.Connection]:
+    """Return a journal, its recorder, an event set when a write ends, and the holder.
+
+    The holder is another connection with an exclusive lock on the file, as another
+    process (or a stalled disk) would hold it: writes wait for it up to the busy timeout.
+    """
     journal = Journal(tmp_path)
     recorder = Recorder(journal)
     written = threading.Event()
     recorder.on_written = written.set
     blocker = sqlite3.connect(tmp_path / "journal.sqlite3", timeout=0)
     blocker.execute("BEGIN EXCLUSIVE")
+    return journal, recorder, written, blocker
+
+
+def test_the_recorder_goes_on_while_the_journal_is_busy_and_keeps_the_order(
+    tmp_path: Path,
+) -> None:
+    journal, recorder, written, blocker = _recorder_with_the_journal_held(tmp_path)
     recorder.event(_event("cue", 1, index=1))
     began = time.monotonic()
     recorder.flush(wait=False)
@@ -191,12 +203,7 @@ def test_the_recorder_goes_on_while_the_journal_is_busy_and_keeps_the_order(
 
 
 def test_a_failed_write_is_kept_ahead_of_newer_records(tmp_path: Path) -> None:
-    journal = Journal(tmp_path)
-    recorder = Recorder(journal)
-    written = threading.Event()
-    recorder.on_written = written.set
-    blocker = sqlite3.connect(tmp_path / "journal.sqlite3", timeout=0)
-    blocker.execute("BEGIN EXCLUSIVE")
+    journal, recorder, written, blocker = _recorder_with_the_journal_held(tmp_path)
     recorder.event(_event("cue", 1, index=1))
     recorder.flush(wait=False)
     recorder.event(_event("cue", 2, index=2))
