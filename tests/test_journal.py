@@ -167,6 +167,27 @@ def test_every_write_of_a_failed_commit_is_told(tmp_path: Path) -> None:
     assert journal.events("s1") == []
 
 
+def test_one_writes_bad_rows_fail_only_that_write_and_the_writer_goes_on(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path)
+    blocker = sqlite3.connect(tmp_path / "journal.sqlite3", timeout=0)
+    blocker.execute("BEGIN EXCLUSIVE")
+    first = journal.submit([_event("cue", 1, index=1)])
+    _wait_until(lambda: journal.waiting == 0)  # the writer is committing it, waiting
+    # A time SQLite cannot hold, queued with a good write: one batch.
+    bad = journal.submit([StoredEvent("room-1", "s1", 2**70, "cue", {"index": 2})])
+    good = journal.submit([_event("cue", 3, index=3)])
+    _wait_until(lambda: journal.waiting == 2)
+    blocker.rollback()
+    assert first.wait() is None
+    assert good.wait() is None
+    error = bad.wait()
+    assert error is not None and "cannot write" in str(error)
+    journal.write([_event("cue", 4, index=4)])  # the writer is still there
+    assert [e.data["index"] for e in journal.events("s1")] == [1, 3, 4]
+
+
 def _recorder_with_the_journal_held(
     tmp_path: Path,
 ) -> tuple[Journal, Recorder, threading.Event, sqlite3.Connection]:

@@ -114,8 +114,13 @@ def _values(row: SessionRow) -> tuple[Any, ...]:
         row.ended_at,
         row.end_reason,
         row.alive_at,
-        json.dumps(row.snapshot),
+        _json(row.snapshot),
     )
+
+
+def _json(data: Any) -> str:
+    """Return data as JSON; what JSON cannot hold is kept as its text, never refused."""
+    return json.dumps(data, default=str)
 
 
 class Journal:
@@ -204,24 +209,31 @@ class Journal:
 
         The writer commits every write queued while it was busy in one transaction (group
         commit), so many rooms wait for one fsync rather than one each, in turn. Writes are
-        committed in the order they were submitted. `on_done` is called on the writer's
-        thread once the write is on disk or has failed.
+        committed in the order they were submitted. `on_done` is called once the write is
+        on disk or has failed: on the writer's thread, or at once, on the caller's, when
+        the journal is read-only or closed.
         """
         request = PendingWrite(
-            [(e.room, e.session_id, e.ts, e.type, json.dumps(e.data)) for e in events],
+            [(e.room, e.session_id, e.ts, e.type, _json(e.data)) for e in events],
             [_values(r) for r in sessions],
             on_done,
         )
         with self._queue:
-            if self._writer is None or self._closing:
-                closed = JournalError(f"cannot write {self.path}: the journal is closed")
-            else:
-                closed = None
+            refused = self._refusal()
+            if refused is None:
                 self._queued.append(request)
                 self._queue.notify()
-        if closed is not None:
-            request.finish(closed)
+        if refused is not None:
+            request.finish(refused)
         return request
+
+    def _refusal(self) -> JournalError | None:
+        """Return why a write cannot be queued now, if it cannot (with _queue held)."""
+        if self._writer is None:
+            return JournalError(f"cannot write {self.path}: it was opened read-only")
+        if self._closing or not self._writer.is_alive():
+            return JournalError(f"cannot write {self.path}: the journal is closed")
+        return None
 
     def _write_queued(self) -> None:
         """Commit what is queued, a batch at a time, until closed and drained."""
@@ -233,22 +245,28 @@ class Journal:
                     return
                 batch, self._queued = self._queued, []
             with self._lock:
-                failure = self._commit(batch)
-            error = None
-            if failure is not None:
-                error = JournalError(f"cannot write {self.path}: {failure}")
-                error.__cause__ = failure
-            for request in batch:
+                error = self._commit(batch)
+                if error is None or isinstance(error.__cause__, sqlite3.OperationalError):
+                    # Committed, or the file or disk failed (locked, full, read-only): the
+                    # same answer for every write.
+                    errors: list[JournalError | None] = [error] * len(batch)
+                else:
+                    # Some write's rows were refused: each on its own, so one room's bad
+                    # rows do not fail the others.
+                    errors = [self._commit([request]) for request in batch]
+            for request, error in zip(batch, errors, strict=True):
                 request.finish(error)
 
-    def _commit(self, batch: list[PendingWrite]) -> sqlite3.Error | None:
+    def _commit(self, batch: list[PendingWrite]) -> JournalError | None:
         """Write a batch in one transaction; return the error if it failed."""
         try:
             with self._connection:
                 for request in batch:
                     self._connection.executemany(_ADD_EVENT, request.events)
                     self._connection.executemany(_SAVE_SESSION, request.sessions)
-        except sqlite3.Error as error:
+        except Exception as failure:  # any: the writer must outlive one write's bad rows
+            error = JournalError(f"cannot write {self.path}: {failure}")
+            error.__cause__ = failure
             return error
         self.commits += 1
         return None

@@ -15,8 +15,9 @@ class Recorder:
 
     A command's records are waited for (durable before it is acknowledged); what the
     timeline does by itself (phases, cues, heartbeats) is handed over without waiting,
-    so a slow disk never holds a cue back. `on_written` is called (on the journal's
-    thread) when a write ends, so the room can hand over what came meanwhile.
+    so a slow disk never holds a cue back. `on_written` is called when a write ends (on
+    the journal's thread, or at once if the journal refuses it), so the room can hand
+    over what came meanwhile.
 
     When the journal cannot be written (read-only, disk full), nothing is dropped: the
     records wait in memory, in order, and go out with the next successful write, and
@@ -53,7 +54,9 @@ class Recorder:
 
         With `wait`, return once everything recorded so far is on disk (or the write has
         failed). Without, take the result of a finished write and hand over what is
-        queued if no write is in flight; after a failure, the next flush tries again.
+        queued if no write is in flight. A failure found by a flush is not retried by
+        that flush unless it waits, so a failing disk is tried once per room input, not
+        in a loop.
         """
         if self._journal is None:
             return False
@@ -67,10 +70,9 @@ class Recorder:
 
     def _submit(self, journal: Journal) -> None:
         """Hand the queued records to the journal as the one write in flight."""
-        events, sessions = self._events, self._sessions
+        write = journal.submit(self._events, list(self._sessions.values()), self._written)
+        self._in_flight, self._in_flight_records = write, (self._events, self._sessions)
         self._events, self._sessions = [], {}
-        self._in_flight_records = (events, sessions)
-        self._in_flight = journal.submit(events, list(sessions.values()), self._written)
 
     def _written(self, _write: PendingWrite) -> None:
         if self.on_written is not None:

@@ -118,12 +118,12 @@ class RoomRuntime:
         elif isinstance(item, DeviceEcho):
             self._lights.observe(item.device, item.level)
         self._lights.flush(now)
-        # Only a command's records are waited for (in _on_command); a JournalWritten
-        # needs nothing more than this: it hands over what came meanwhile.
+        # Only a command's records (in _on_command) and a stopping room's are waited for;
+        # a JournalWritten needs nothing more than this: it hands over what came meanwhile.
         self._checkpoint(now, wait=False)
 
     def on_journal_written(self, callback: Callable[[], None]) -> None:
-        """Have `callback` called (on the journal's thread) when a journal write ends."""
+        """Have `callback` called when a journal write ends (see Recorder.on_written)."""
         self._recorder.on_written = callback
 
     def next_wake(self, now: float) -> float | None:
