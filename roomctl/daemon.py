@@ -6,6 +6,7 @@ import logging
 import os
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from roomctl.runtime.lights import LightOutput
 from roomctl.runtime.recorder import Recorder
 from roomctl.runtime.room import RoomRuntime
 from roomctl.runtime.sound import SoundOutput, SoundSink
-from roomctl.runtime.worker import RoomWorker
+from roomctl.runtime.worker import STOP_TIMEOUT_S, RoomWorker
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -142,11 +143,21 @@ class RoomService:
 
     def stop(self) -> None:
         """Say the room is offline, stop its worker and speakers; devices stay as they are."""
+        self.begin_stop()
+        self.finish_stop(STOP_TIMEOUT_S)
+
+    def begin_stop(self) -> None:
+        """Say the room is offline and ask its worker to stop (it writes what it recorded)."""
         self.bus.stop(final=[self._offline])
-        self.worker.stop()
+        self.worker.request_stop()
+
+    def finish_stop(self, timeout: float) -> bool:
+        """Wait up to `timeout` for the worker, stop the speakers; return whether it stopped."""
+        stopped = self.worker.join(timeout)
         self._sound.close()
         for engine in self._speakers.values():
             engine.stop()
+        return stopped
 
     def _on_message(self, inbound: Inbound) -> None:
         if inbound.topic == self._cmd_topic:
@@ -231,8 +242,22 @@ class Daemon:
 
     def stop(self) -> None:
         """Publish offline for every room, stop workers, scheduler and embedded broker."""
+        # All rooms are asked first, so their last records go to the journal together.
         for service in self.rooms:
-            service.stop()
+            service.begin_stop()
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        late = [
+            service.room.id
+            for service in self.rooms
+            if not service.finish_stop(max(0.0, deadline - time.monotonic()))
+        ]
+        if late:
+            _LOGGER.error(
+                "rooms %s did not stop within %g s: what they record from now on is not "
+                "written to the journal",
+                ", ".join(late),
+                STOP_TIMEOUT_S,
+            )
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         if self._embedded is not None:

@@ -30,7 +30,8 @@ _LOGGER = logging.getLogger(__name__)
 HEARTBEAT_S = 15.0
 # Heartbeat phases are spread over this many slots of the interval, by room id.
 HEARTBEAT_SLOTS = 1000
-# A worker that is asked to stop finishes its current input within this long.
+# A daemon's workers, asked to stop together, finish their current input and write what
+# they recorded within this long (a slow disk's fsync included).
 STOP_TIMEOUT_S = 5.0
 
 
@@ -91,11 +92,20 @@ class RoomWorker:
 
     def stop(self) -> None:
         """Stop the room's jobs and its thread."""
+        self.request_stop()
+        self.join(STOP_TIMEOUT_S)
+
+    def request_stop(self) -> None:
+        """Stop the room's jobs and ask its thread to stop once what it recorded is written."""
         for job in self._scheduler.get_jobs():
             if job.id.startswith(self._job_prefix):
                 job.remove()
         self.put(Shutdown())
-        self._thread.join(timeout=STOP_TIMEOUT_S)
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to `timeout` for the thread to stop; return whether it has."""
+        self._thread.join(timeout=timeout)
+        return not self._thread.is_alive()
 
     def _run(self) -> None:
         while True:
