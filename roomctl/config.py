@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -27,6 +28,10 @@ _LOGGER = logging.getLogger(__name__)
 PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 PROFILE_SUFFIXES = (".yaml", ".yml")
 SOUNDS_FOLDER = "sounds"
+# A profile modified this recently is read again at every load rather than kept: an edit
+# of the same size within one tick of a coarse file-system clock (FAT and SMB shares
+# count modification times in 2-s steps) would otherwise go unnoticed.
+MTIME_SETTLE_S = 2.0
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -183,10 +188,12 @@ class ProfileLibrary:
         except OSError:
             return None  # gone since path_of: load_profile reports it
         stamp = (status.st_ino, status.st_size, status.st_mtime_ns)
+        settled = time.time() - status.st_mtime >= MTIME_SETTLE_S
         # Parsed under the lock: rooms starting the same profile at once parse it once.
         with self._lock:
             kept = self._parsed.get(path)
             if kept is None or kept[0] != stamp:
                 kept = (stamp, _read(path, SessionProfile))
-                self._parsed[path] = kept
+                if settled:
+                    self._parsed[path] = kept
             return kept[1]

@@ -20,6 +20,7 @@ _LOGGER = logging.getLogger(__name__)
 
 Loc = Sequence[str | int]
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,10 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Problem]]:
         return None, [_syntax_problem(path, error)]
     except YAMLError as error:
         return None, [Problem(path, 1, "", f"YAML error: {error}")]
+    except (ValueError, TypeError) as error:  # `!!int`/`!!float` on a value that is none
+        line = _tagged_value_line(text, str(error))
+        message = f"YAML error: a tagged value cannot be read ({error}): fix it or drop the tag"
+        return None, [Problem(path, line, "", message)]
     problems = _duplicate_keys(path, text)
     if not isinstance(tree, CommentedMap):
         found = "the file is empty" if tree is None else f"found {_kind(tree)}"
@@ -173,6 +178,22 @@ def _duplicate_keys(path: Path, text: str) -> list[Problem]:
         elif isinstance(node, SequenceNode):
             stack.extend((item, [*keys, i]) for i, item in enumerate(node.value))
     return problems
+
+
+def _tagged_value_line(text: str, error: str) -> int:
+    """Return the line of the first number-tagged value that the error names (else 1)."""
+    root = _round_trip().compose(text)
+    queue: list[Node] = [root] if root is not None else []
+    while queue:
+        node = queue.pop(0)
+        if isinstance(node, ScalarNode):
+            if _tag_name(node) in _NUMBER_TAGS and repr(str(node.value)) in error:
+                return int(node.start_mark.line) + 1
+        elif isinstance(node, MappingNode):
+            queue.extend(item for pair in node.value for item in pair)
+        elif isinstance(node, SequenceNode):
+            queue.extend(node.value)
+    return 1
 
 
 def _tag_name(node: Node) -> str:

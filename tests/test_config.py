@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -254,6 +256,7 @@ def test_library_reads_a_profile_again_only_when_its_file_changes(tmp_path: Path
     path = tmp_path / "sessions" / "calm.yaml"
     text = "title: %s\nphases:\n  - name: a\n    duration: 1m\n"
     write(path, text % "Calm")
+    _age(path)
     library = ProfileLibrary(path.parent)
     first = library.load("calm")
     assert library.load("calm") is first  # unchanged: the parsed profile is kept
@@ -262,6 +265,25 @@ def test_library_reads_a_profile_again_only_when_its_file_changes(tmp_path: Path
     path.unlink()
     write(path.with_suffix(".yml"), text % "Calm, moved")
     assert library.load("calm").title == "Calm, moved"
+
+
+def test_library_reads_a_just_modified_profile_at_every_load(tmp_path: Path) -> None:
+    text = "title: Calm %s\nphases:\n  - name: a\n    duration: 1m\n"
+    path = write(tmp_path / "sessions" / "calm.yaml", text % "B")
+    library = ProfileLibrary(path.parent)
+    assert library.load("calm").title == "Calm B"
+    modified = path.stat().st_mtime_ns
+    # Edited in place to the same size within one tick of a coarse file-system clock:
+    # the same inode, size and modification time.
+    path.write_text(text % "C")
+    os.utime(path, ns=(modified, modified))
+    assert library.load("calm").title == "Calm C"
+
+
+def _age(path: Path) -> None:
+    """Date a file's modification a minute back, past the library's settle time."""
+    back = time.time() - 60.0
+    os.utime(path, (back, back))
 
 
 def test_library_looks_for_sound_files_at_every_load(tmp_path: Path) -> None:
@@ -341,6 +363,19 @@ def test_shapes_a_clinic_gets_wrong(tmp_path: Path, text: str, expected: str) ->
     with pytest.raises(ConfigError) as caught:
         load_profile(path)
     assert [p.format() for p in caught.value.problems] == [f"{path}{expected}"]
+
+
+def test_a_number_tag_on_text_is_a_problem_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "p.yaml", "title: p\nphases:\n  - name: a\n    duration: !!int abc\n")
+    with pytest.raises(ConfigError) as caught:
+        load_profile(path)
+    assert [(p.line, p.message) for p in caught.value.problems] == [
+        (
+            4,
+            "YAML error: a tagged value cannot be read (invalid literal for int() with base "
+            "10: 'abc'): fix it or drop the tag",
+        )
+    ]
 
 
 def test_a_device_name_that_is_not_text(tmp_path: Path) -> None:

@@ -224,6 +224,8 @@ class AudioEngine:
         if self._monitor is not None:
             self._monitor.join()
             self._monitor = None
+        self._next_underrun_report = 0.0
+        self._report_underruns()  # the last ones too, however recent the last report
         self._close()
         self._drain_retired()
 
