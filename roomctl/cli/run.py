@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -69,5 +70,10 @@ def run(
         click.echo(f"roomctl: {error}", err=True)
         daemon.stop()
         sys.exit(1)
+    # What start-up built (rooms, adapters, modules, the scheduler) lives as long as the
+    # process: set it aside from the cyclic collector, whose full passes over it paused
+    # every room for up to 0.2 s with 200 rooms. Garbage is collected first, not kept.
+    gc.collect()
+    gc.freeze()
     click.echo(f"roomctl: serving {', '.join(r.room.id for r in daemon.rooms)}", err=True)
     daemon.serve()
