@@ -32,10 +32,13 @@ from roomctl.runtime.lights import LightOutput
 from roomctl.runtime.recorder import Recorder
 from roomctl.runtime.room import RoomRuntime
 from roomctl.runtime.sound import SoundOutput, SoundSink
-from roomctl.runtime.worker import STOP_TIMEOUT_S, RoomWorker
+from roomctl.runtime.worker import RoomWorker
 
 _LOGGER = logging.getLogger(__name__)
 
+# A daemon's rooms, asked to stop together, finish their current input and write what
+# they recorded within this long (a slow disk's fsync included).
+STOP_TIMEOUT_S = 5.0
 ONLINE = "online"
 OFFLINE = "offline"
 
@@ -140,11 +143,6 @@ class RoomService:
             self.bus.subscribe(topic)
         self.bus.start()
         self.bus.publish(self._online)
-
-    def stop(self) -> None:
-        """Say the room is offline, stop its worker and speakers; devices stay as they are."""
-        self.begin_stop()
-        self.finish_stop(STOP_TIMEOUT_S)
 
     def begin_stop(self) -> None:
         """Say the room is offline and ask its worker to stop (it writes what it recorded)."""

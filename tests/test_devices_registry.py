@@ -56,7 +56,6 @@ def test_capabilities_refuse_nonsense() -> None:
         brightness=True,
         color_temp=True,
         color=False,
-        native_transition=True,
         max_transition_s=10.0,
         transition_step_s=0.1,
         mireds_range=(153.0, 500.0),

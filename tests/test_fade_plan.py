@@ -37,7 +37,7 @@ WLED = adapter_for("s", WledSpec(type="wled", topic="w")).capabilities
 SHELLY = adapter_for("p", ShellySpec(type="shelly", topic="p", mode="light")).capabilities
 HA_JSON = adapter_for("j", MqttJsonSpec(type="mqtt_json", command_topic="j/set")).capabilities
 # A light with no native transition at all: it can only be stepped.
-PLAIN = replace(TASMOTA, native_transition=False, max_transition_s=0.0, network="plain")
+PLAIN = replace(TASMOTA, max_transition_s=0.0, network="plain")
 NATIVE = [ZIGBEE, WLED, SHELLY, HA_JSON]
 TWENTY_MINUTES = 1200.0
 ONE_PERCENT = 0.01

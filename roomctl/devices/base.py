@@ -27,7 +27,6 @@ class Capabilities:
     brightness: bool
     color_temp: bool
     color: bool
-    native_transition: bool
     max_transition_s: float
     transition_step_s: float
     mireds_range: tuple[float, float]
@@ -45,6 +44,11 @@ class Capabilities:
             raise ValueError("brightness_step must be within (0, 1]")
         if self.max_transition_s < 0.0 or self.transition_step_s < 0.0:
             raise ValueError("transition times must not be negative")
+
+    @property
+    def native_transition(self) -> bool:
+        """Return whether the light runs fades itself (it has a longest transition)."""
+        return self.max_transition_s > 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +114,6 @@ def expect_spec(spec: LightSpec, kind: type[_Spec]) -> _Spec:
 def light_capabilities(
     spec: LightSpec,
     *,
-    native_transition: bool,
     max_transition_s: float,
     transition_step_s: float,
     mireds_range: tuple[float, float],
@@ -124,7 +127,6 @@ def light_capabilities(
         brightness="brightness" in shows,
         color_temp="color_temp" in shows,
         color="color" in shows,
-        native_transition=native_transition,
         max_transition_s=max_transition_s,
         transition_step_s=transition_step_s,
         mireds_range=mireds_range,

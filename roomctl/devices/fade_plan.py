@@ -62,7 +62,7 @@ def freeze_step(level: LightLevel, now: float) -> LightStep:
 
 def uses_native_fades(caps: Capabilities) -> bool:
     """Tell whether a light's own transitions carry its fades (else it is stepped)."""
-    return caps.native_transition and caps.max_transition_s >= MIN_USEFUL_TRANSITION_S
+    return caps.max_transition_s >= MIN_USEFUL_TRANSITION_S
 
 
 def plan_fade(

@@ -75,7 +75,6 @@ class TasmotaLight(LightAdapter):
             name,
             light_capabilities(
                 spec,
-                native_transition=True,
                 max_transition_s=MAX_TRANSITION_S,
                 transition_step_s=SPEED_UNIT_S,
                 mireds_range=MIREDS_RANGE,

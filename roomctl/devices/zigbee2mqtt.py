@@ -63,7 +63,6 @@ class Zigbee2MqttLight(LightAdapter):
             name,
             light_capabilities(
                 spec,
-                native_transition=True,
                 max_transition_s=MAX_TRANSITION_S,
                 transition_step_s=TRANSITION_STEP_S,
                 mireds_range=MIREDS_RANGE,

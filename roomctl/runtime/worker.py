@@ -30,9 +30,6 @@ _LOGGER = logging.getLogger(__name__)
 HEARTBEAT_S = 15.0
 # Heartbeat phases are spread over this many slots of the interval, by room id.
 HEARTBEAT_SLOTS = 1000
-# A daemon's workers, asked to stop together, finish their current input and write what
-# they recorded within this long (a slow disk's fsync included).
-STOP_TIMEOUT_S = 5.0
 
 
 def heartbeat_offset(room_id: str) -> float:
@@ -89,11 +86,6 @@ class RoomWorker:
                 id=f"{self._job_prefix}-schedule-{index}",
                 replace_existing=True,
             )
-
-    def stop(self) -> None:
-        """Stop the room's jobs and its thread."""
-        self.request_stop()
-        self.join(STOP_TIMEOUT_S)
 
     def request_stop(self) -> None:
         """Stop the room's jobs and ask its thread to stop once what it recorded is written."""
