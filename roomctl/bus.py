@@ -18,6 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersi
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from roomctl.broker_url import BrokerUrl
 from roomctl.messages import Inbound, Message
@@ -151,7 +152,7 @@ class Bus:
                 return
             self._filters.append(topic_filter)
             if self._accepted:
-                self._client.subscribe(topic_filter, SUBSCRIBE_QOS)
+                self._subscribe(self._client, [topic_filter])
 
     def publish(self, msg: Message) -> None:
         """Publish from any thread; retained messages are replayed after every reconnect.
@@ -217,6 +218,20 @@ class Bus:
         client.on_socket_open = no_delay
         return client
 
+    def _subscribe(self, client: mqtt.Client, filters: Sequence[str]) -> int | None:
+        """Subscribe to filters; with MQTT v5, retain as published. Return the message id.
+
+        Then a message published with the retain flag arrives with it even while the
+        subscription is live, so a retained command is told from a live one at once (MQTT
+        3.1.1 brokers clear the flag on live delivery; the stored copy still shows it).
+        """
+        if self._v5:
+            options = SubscribeOptions(qos=SUBSCRIBE_QOS, retainAsPublished=True)
+            _rc, mid = client.subscribe([(f, options) for f in filters])
+        else:
+            _rc, mid = client.subscribe([(f, SUBSCRIBE_QOS) for f in filters])
+        return mid
+
     def _connect(self, client: mqtt.Client) -> None:
         """Start the client's network thread, which connects and reconnects on its own."""
         if self._v5:
@@ -253,7 +268,7 @@ class Bus:
         self._accepted = True
         mid = None
         if self._filters:
-            _rc, mid = client.subscribe([(f, SUBSCRIBE_QOS) for f in self._filters])
+            mid = self._subscribe(client, self._filters)
         for old in client.drop_out_messages():  # in publish order
             if not (old.retain and old.topic in self._retained):  # the map has a newer one
                 client.publish(old.topic, old.payload, old.qos, old.retain, old.properties)

@@ -27,7 +27,8 @@ from roomctl.journal import Journal
 from roomctl.levels import db_to_gain
 from roomctl.messages import Inbound, Message
 from roomctl.models import RoomPreset
-from roomctl.runtime.inputs import BrokerConnected, CommandArrived, Recover, SpeakerHealth
+from roomctl.runtime.inputs import BrokerConnected, Recover, SpeakerHealth
+from roomctl.runtime.intake import CommandIntake
 from roomctl.runtime.lights import LightOutput
 from roomctl.runtime.recorder import Recorder
 from roomctl.runtime.room import RoomRuntime
@@ -125,6 +126,7 @@ class RoomService:
         )
         self.worker = RoomWorker(self.runtime, scheduler)
         self._cmd_topic = self.runtime.topics.cmd
+        self._intake = CommandIntake()
         self._unfinished = journal.unfinished(room.id) if journal is not None else None
 
     def start(self) -> None:
@@ -159,7 +161,11 @@ class RoomService:
 
     def _on_message(self, inbound: Inbound) -> None:
         if inbound.topic == self._cmd_topic:
-            self.worker.put(CommandArrived(inbound))
+            arrived = self._intake.take(inbound)
+            if arrived is not None:
+                self.worker.put(arrived)
+            if inbound.retain:  # refused by the room; cleared so no restart sees it again
+                self.bus.publish(Message(self._cmd_topic, "", retain=True))
             return
         for adapter in self._listeners.get(inbound.topic, ()):
             news = adapter.parse(inbound.topic, inbound.payload)

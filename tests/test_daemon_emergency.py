@@ -41,7 +41,12 @@ def test_emergency_overtakes_a_full_queue(serve_room: RigFactory) -> None:
     started = time.monotonic()
     assert sup.command("start", profile="jump")["ok"] is True
     sent = sup.send({"action": "emergency", "operator": "kim", "request_id": "e1"})
-    assert sup.wait_reply("e1") == {"request_id": "e1", "ok": True, "status": "emergency"}
+    assert sup.wait_reply("e1") == {
+        "request_id": "e1",
+        "ok": True,
+        "status": "emergency",
+        "recorded": True,
+    }
 
     def emergencies() -> dict[str, float]:
         found = {}
@@ -154,7 +159,12 @@ def test_emergency_outside_a_session_and_release_to_where_it_was(serve_room: Rig
         assert received(ceiling, sent)[0].json() == ZIGBEE_EMERGENCY
         released = time.monotonic()
         reply = sup.command("release")
-        assert reply == {"request_id": reply["request_id"], "ok": True, "status": after}
+        assert reply == {
+            "request_id": reply["request_id"],
+            "ok": True,
+            "status": after,
+            "recorded": True,
+        }
         sup.wait_state(lambda s: s["status"] == after, released)
         wait_for(lambda: ceiling.level().brightness == 102 / 254, what="standby again")
         assert received(ceiling, released)[-1].json()["brightness"] == 102

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from roomctl.config import ProfileLibrary
 from roomctl.devices.registry import adapter_for
@@ -13,13 +16,22 @@ from roomctl.journal import Journal
 from roomctl.levels import SoundMix
 from roomctl.messages import Inbound, Message
 from roomctl.models import RoomPreset
-from roomctl.runtime.inputs import CommandArrived, Recover, Wake
+from roomctl.runtime.acks import ACK_WAIT_S
+from roomctl.runtime.inputs import JournalWritten, Recover, Wake
+from roomctl.runtime.intake import CommandIntake
 from roomctl.runtime.lights import LightOutput
 from roomctl.runtime.recorder import Recorder
-from roomctl.runtime.room import RoomRuntime
+from roomctl.runtime.room import JOURNAL_STALL_S, RoomRuntime
 from roomctl.runtime.sound import SoundOutput
+from roomctl.runtime.worker import RoomWorker
+from tests.fixtures.room import wait_for
 
 T0 = 1_800_000_000.0
+# A journal write on a local disk ends within milliseconds; 5 s covers a loaded CI machine.
+WRITE_TIMEOUT_S = 5.0
+# Junk commands queued ahead of an emergency, as in the red team's flood.
+JUNK = 500
+_REPLY = "roomctl/room-t/reply"
 PROFILE = """
 title: Cue test
 phases:
@@ -94,8 +106,13 @@ def _runtime(tmp_path: Path, journal: Journal | None = None) -> tuple[RoomRuntim
     return runtime, outbox
 
 
+_INTAKE = CommandIntake()
+
+
 def _command(runtime: RoomRuntime, now: float, **body: object) -> None:
-    runtime.handle(CommandArrived(Inbound("roomctl/room-t/cmd", json.dumps(body).encode())), now)
+    arrived = _INTAKE.take(Inbound("roomctl/room-t/cmd", json.dumps(body).encode()))
+    assert arrived is not None
+    runtime.handle(arrived, now)
 
 
 def test_a_cue_at_the_start_fires_at_start_and_the_next_at_its_time(tmp_path: Path) -> None:
@@ -136,10 +153,74 @@ def test_pause_sends_the_ceiling_its_current_level_without_transition(tmp_path: 
     assert state["phase_remaining_s"] == 570.0
 
 
+def _written(runtime: RoomRuntime, now: float) -> None:
+    """Wait for the journal write; hand the room its JournalWritten as the worker does."""
+    written = threading.Event()
+    runtime.on_journal_written(written.set)
+    assert written.wait(WRITE_TIMEOUT_S)
+    runtime.handle(JournalWritten(), now)
+
+
+def test_a_command_is_answered_once_its_record_is_on_disk(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "state")
+    runtime, outbox = _runtime(tmp_path, journal)
+    _command(runtime, T0, action="start", profile="cues", operator="kim", request_id="r1")
+    # Carried out at once (lights sent, state published), answered only once recorded.
+    assert runtime.status == "running"
+    assert outbox.to("roomctl/room-t/state")[-1]["status"] == "running"
+    assert outbox.replies() == []
+    _written(runtime, T0 + 0.01)
+    assert outbox.replies() == [
+        {"request_id": "r1", "ok": True, "status": "running", "recorded": True}
+    ]
+    assert journal.unfinished("room-t") is not None
+
+
+def test_a_command_whose_record_is_late_is_answered_as_not_yet_recorded(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "state")
+    runtime, outbox = _runtime(tmp_path, journal)
+    with journal._lock:  # the writer cannot commit: a stalled disk
+        _command(runtime, T0, action="start", profile="cues", request_id="r1")
+        assert runtime.next_wake(T0) == T0 + ACK_WAIT_S
+        runtime.handle(Wake(), T0 + ACK_WAIT_S)
+        [reply] = outbox.replies()
+        assert reply["ok"] is True
+        assert reply["recorded"] is False
+        assert "state disk has not answered" in reply["warning"]
+        runtime.handle(Wake(), T0 + JOURNAL_STALL_S)
+        state = outbox.to("roomctl/room-t/state")[-1]
+        assert state["status"] == "running"
+        assert state["journal"]["ok"] is False
+    _written(runtime, T0 + JOURNAL_STALL_S + 0.1)
+    assert "journal" not in outbox.to("roomctl/room-t/state")[-1]
+    assert len(outbox.replies()) == 1  # exactly one reply
+
+
+def test_an_emergency_refuses_the_commands_it_overtook(tmp_path: Path) -> None:
+    runtime, outbox = _runtime(tmp_path)
+    _command(runtime, T0, action="start", profile="cues")
+    release = _INTAKE.take(Inbound("roomctl/room-t/cmd", b'{"action":"stop","request_id":"s"}'))
+    emergency = _INTAKE.take(Inbound("roomctl/room-t/cmd", b'{"action":"emergency"}'))
+    assert release is not None and emergency is not None and emergency.urgent
+    runtime.handle(emergency, T0 + 1)
+    runtime.handle(release, T0 + 1)  # sent before the emergency, handled after it
+    assert runtime.status == "emergency"
+    assert outbox.replies()[-1]["request_id"] == "s"
+    assert outbox.replies()[-1]["ok"] is False
+    assert "emergency sent after" in outbox.replies()[-1]["error"]
+    _command(runtime, T0 + 2, action="release", request_id="after")
+    assert outbox.replies()[-1] == {
+        "request_id": "after",
+        "ok": True,
+        "status": "paused",
+    }
+
+
 def test_a_journalled_session_comes_back_after_a_restart(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "state")
     runtime, _ = _runtime(tmp_path, journal)
     _command(runtime, T0, action="start", profile="cues", operator="kim")
+    _written(runtime, T0)
     session_id = runtime.session.session_id  # type: ignore[union-attr]
     row = journal.unfinished("room-t")
     assert row is not None
@@ -155,3 +236,26 @@ def test_a_journalled_session_comes_back_after_a_restart(tmp_path: Path) -> None
     assert state["phase"] == "first"
     # The blood-pressure cue at 5 minutes fell in the gap: it fires on recovery.
     assert [e["type"] for e in outbox.events()][:2] == ["recovered", "cue"]
+
+
+def test_the_worker_takes_an_emergency_ahead_of_everything_queued(tmp_path: Path) -> None:
+    runtime, outbox = _runtime(tmp_path)
+    _command(runtime, T0, action="start", profile="cues")
+    scheduler = BackgroundScheduler()
+    worker = RoomWorker(runtime, scheduler)
+    inbound = Inbound("roomctl/room-t/cmd", b"garbage")
+    for _ in range(JUNK):
+        worker.put(_INTAKE.take(inbound))  # type: ignore[arg-type]
+    worker.put(_INTAKE.take(Inbound("roomctl/room-t/cmd", b'{"action":"emergency"}')))  # type: ignore[arg-type]
+    before = len(outbox.messages)
+    worker.start()  # the whole queue is there before the room takes its first input
+    wait_for(lambda: len(outbox.replies()) >= JUNK + 2, what="every reply")
+    worker.request_stop()
+    assert worker.join(WRITE_TIMEOUT_S)
+    taken = [m for m in outbox.messages[before:] if m.topic in ("z/ceiling/set", _REPLY)]
+    # The emergency's light command leaves first, then its reply; then the junk's refusals.
+    assert taken[0].topic == "z/ceiling/set"
+    assert json.loads(taken[0].payload)["brightness"] == 254
+    assert json.loads(taken[1].payload) == {"request_id": None, "ok": True, "status": "emergency"}
+    assert all(json.loads(m.payload)["ok"] is False for m in taken[2:])
+    assert len(taken) == JUNK + 2

@@ -38,11 +38,21 @@ def _dump(data: dict[str, object]) -> str:
     return json.dumps(data, separators=(",", ":"))
 
 
-def reply_payload(request_id: str | None, ok: bool, status: Status, error: str | None) -> str:
-    """Return a command reply."""
+def reply_payload(
+    request_id: str | None,
+    ok: bool,
+    status: Status,
+    error: str | None,
+    recorded: bool | None = None,
+) -> str:
+    """Return a command reply; an accepted one says whether its record is on disk yet."""
     data: dict[str, object] = {"request_id": request_id, "ok": ok, "status": status}
     if not ok:
         data["error"] = error
+    if recorded is not None:
+        data["recorded"] = recorded
+        if not recorded and error is not None:
+            data["warning"] = error
     return _dump(data)
 
 

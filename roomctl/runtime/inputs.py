@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from roomctl.api.commands import Command, CommandError
 from roomctl.devices.base import DeviceEcho, DeviceHealth
 from roomctl.journal import SessionRow
 from roomctl.messages import Inbound
@@ -11,9 +12,16 @@ from roomctl.messages import Inbound
 
 @dataclass(frozen=True, slots=True)
 class CommandArrived:
-    """A message on the room's cmd topic."""
+    """A message on the room's cmd topic, parsed where it arrived, numbered in arrival order."""
 
     inbound: Inbound
+    parsed: Command | CommandError
+    seq: int
+
+    @property
+    def urgent(self) -> bool:
+        """Tell whether the command goes ahead of everything queued (an emergency)."""
+        return isinstance(self.parsed, Command) and self.parsed.action == "emergency"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,9 @@ class Recorder:
     When the journal cannot be written (read-only, disk full), nothing is dropped: the
     records wait in memory, in order, and go out with the next successful write, and
     `error` says what is wrong so the room can show it.
+
+    Every record gets a number in the order it was made; `mark()` and `durable(mark)` let
+    the room answer a command once its records are on disk without waiting for it.
     """
 
     def __init__(self, journal: Journal | None) -> None:
@@ -30,6 +33,10 @@ class Recorder:
         self._sessions: dict[str, SessionRow] = {}
         self._in_flight: PendingWrite | None = None
         self._in_flight_records: tuple[list[StoredEvent], dict[str, SessionRow]] = ([], {})
+        self._made = 0  # records made so far
+        self._in_flight_upto = 0  # the records the write in flight holds, counted from the first
+        self._written_upto = 0  # the records known to be on disk, counted from the first
+        self.in_flight_since: float | None = None  # when the write in flight was handed over
         self.on_written: Callable[[], None] | None = None
         self.error: str | None = None
 
@@ -37,11 +44,26 @@ class Recorder:
         """Queue an event for the next flush."""
         if self._journal is not None:
             self._events.append(event)
+            self._made += 1
 
     def session(self, row: SessionRow) -> None:
         """Queue a session's latest snapshot for the next flush (a newer one replaces it)."""
         if self._journal is not None:
             self._sessions[row.session_id] = row
+            self._made += 1
+
+    @property
+    def keeps_records(self) -> bool:
+        """Tell whether there is a journal to record to (a rehearsal has none)."""
+        return self._journal is not None
+
+    def mark(self) -> int:
+        """Return a mark of what has been recorded so far, for `durable`."""
+        return self._made
+
+    def durable(self, mark: int) -> bool:
+        """Tell whether everything recorded up to `mark` is on disk."""
+        return self._written_upto >= mark
 
     @property
     def pending(self) -> int:
@@ -49,27 +71,28 @@ class Recorder:
         events, sessions = self._in_flight_records
         return len(self._events) + len(self._sessions) + len(events) + len(sessions)
 
-    def flush(self, wait: bool = True) -> bool:
+    def flush(self, wait: bool = True, now: float | None = None) -> bool:
         """Hand what is queued to the journal; return whether `error` changed.
 
         With `wait`, return once everything recorded so far is on disk (or the write has
         failed). Without, take the result of a finished write and hand over what is
         queued if no write is in flight. A failure found by a flush is not retried by
         that flush unless it waits, so a failing disk is tried once per room input, not
-        in a loop.
+        in a loop. `now` is noted as the time a write it hands over starts.
         """
         if self._journal is None:
             return False
         before = self.error
         failed = self._settle(wait)
         if self._in_flight is None and (self._events or self._sessions) and (wait or not failed):
-            self._submit(self._journal)
+            self._submit(self._journal, now)
             if wait:
                 self._settle(wait=True)
         return self.error != before
 
-    def _submit(self, journal: Journal) -> None:
+    def _submit(self, journal: Journal, now: float | None) -> None:
         """Hand the queued records to the journal as the one write in flight."""
+        self._in_flight_upto, self.in_flight_since = self._made, now
         write = journal.submit(self._events, list(self._sessions.values()), self._written)
         self._in_flight, self._in_flight_records = write, (self._events, self._sessions)
         self._events, self._sessions = [], {}
@@ -86,7 +109,9 @@ class Recorder:
         error = write.wait()
         events, sessions = self._in_flight_records
         self._in_flight, self._in_flight_records = None, ([], {})
+        self.in_flight_since = None
         if error is None:
+            self._written_upto = self._in_flight_upto
             if self.error is not None:
                 _LOGGER.warning("journal writable again; all kept records written")
             self.error = None

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
-from roomctl.api.commands import Command, CommandError, parse_command
+from roomctl.api.commands import Command, CommandError
 from roomctl.api.payloads import EventType, RoomState, Status, event_payload, reply_payload
 from roomctl.api.topics import RoomTopics
 from roomctl.config import ProfileLibrary
@@ -19,6 +19,7 @@ from roomctl.levels import LightFade, LightLevel, SoundFade, Voice
 from roomctl.messages import Inbound, Message
 from roomctl.models import RoomPreset, Scene, SoundSetting
 from roomctl.problems import ConfigError
+from roomctl.runtime.acks import ACK_WAIT_S, Acknowledgements, PendingReply
 from roomctl.runtime.inputs import (
     BrokerConnected,
     CommandArrived,
@@ -45,6 +46,13 @@ STOP_FADE_S = 10.0
 RELEASE_FADE_S = 3.0
 # A calendar scene changes an empty room as gently as a stop does.
 SCENE_FADE_S = 10.0
+# The state topic says the state disk stalls once a journal write has not ended after 2 s:
+# a healthy commit takes milliseconds, a busy disk's well under a second.
+JOURNAL_STALL_S = 2.0
+OVERTAKEN = (
+    "not carried out: an emergency sent after this command went ahead of it, and the "
+    "command was meant for the room as it was before; send it again if it still applies"
+)
 
 ACTIVE: tuple[Status, ...] = ("running", "paused", "emergency")
 
@@ -88,6 +96,9 @@ class RoomRuntime:
         self._recorder = recorder or Recorder(None)
         self._ended: tuple[float, str] | None = None
         self._dirty = False
+        self._acks = Acknowledgements()
+        self._emergency_seq = -1  # arrival number of the last emergency carried out
+        self._stall_shown = False
 
     # -- inputs ------------------------------------------------------------------------
 
@@ -97,7 +108,7 @@ class RoomRuntime:
             self._recorder.flush(wait=True)  # what was recorded is on disk before it stops
             return
         if isinstance(item, CommandArrived):
-            self._on_command(item.inbound, now)
+            self._on_command(item, now)
         elif isinstance(item, Wake):
             self._advance(now)
         elif isinstance(item, Heartbeat):
@@ -118,9 +129,13 @@ class RoomRuntime:
         elif isinstance(item, DeviceEcho):
             self._lights.observe(item.device, item.level)
         self._lights.flush(now)
-        # Only a command's records (in _on_command) and a stopping room's are waited for;
-        # a JournalWritten needs nothing more than this: it hands over what came meanwhile.
+        # Only a stopping room waits for the disk; a JournalWritten needs nothing more than
+        # this: it hands over what came meanwhile and answers what is now on disk.
         self._checkpoint(now, wait=False)
+        self._answer(now)
+        if self._disk_stalled(now) != self._stall_shown:
+            self._stall_shown = not self._stall_shown
+            self.publish_state(now)
 
     def on_journal_written(self, callback: Callable[[], None]) -> None:
         """Have `callback` called when a journal write ends (see Recorder.on_written)."""
@@ -128,7 +143,10 @@ class RoomRuntime:
 
     def next_wake(self, now: float) -> float | None:
         """Return the wall time the room must next be woken, or None."""
-        candidates = [self._lights.next_due()]
+        candidates = [self._lights.next_due(), self._acks.next_due()]
+        since = self._recorder.in_flight_since
+        if since is not None and not self._stall_shown:
+            candidates.append(since + JOURNAL_STALL_S)
         if self.status == "running" and self.session is not None:
             tau = self.session.clock.session_time(now)
             change = self.session.timeline(self.room).next_change(tau)
@@ -139,18 +157,36 @@ class RoomRuntime:
 
     # -- commands ----------------------------------------------------------------------
 
-    def _on_command(self, inbound: Inbound, now: float) -> None:
+    def _on_command(self, arrived: CommandArrived, now: float) -> None:
+        """Carry out a command at once; answer it when its records are on disk.
+
+        Nothing here waits for the disk: the effects (lights, sound, state) go out first,
+        a refusal is answered at once, and an accepted command's reply follows its records
+        (see `_answer`).
+        """
+        command = arrived.parsed
         try:
-            command = parse_command(inbound.payload)
+            if isinstance(command, CommandError):
+                raise command
+            if arrived.seq < self._emergency_seq:
+                raise CommandError(OVERTAKEN, command.request_id)
             _HANDLERS[command.action](self, command, now)
         except CommandError as error:
             self._event("command_rejected", now, reason=error.reason)
-            self._checkpoint(now, wait=True)
-            self._reply(inbound, error.request_id, ok=False, error=error.reason)
+            self._reply(arrived.inbound, error.request_id, ok=False, error=error.reason)
             return
-        self._checkpoint(now, wait=True)  # durable before it is acknowledged
-        self._reply(inbound, command.request_id, ok=True, error=None)
+        if command.action == "emergency":
+            self._emergency_seq = max(self._emergency_seq, arrived.seq)
         self.publish_state(now)
+        self._acks.add(
+            PendingReply(
+                arrived.inbound,
+                command.request_id,
+                self.status,
+                self._recorder.mark(),
+                now + ACK_WAIT_S,
+            )
+        )
 
     def _start(self, command: Command, now: float) -> None:
         if self.status in ACTIVE:
@@ -337,9 +373,13 @@ class RoomRuntime:
         if reason != "completed" or session.profile.end == "standby":
             self._go_to_scene(self.room.standby, now, STOP_FADE_S / self._speed)
         self.status = "ended"
-        self._ended = (now, reason)
-        # An ended session's clock stops where it ended: its elapsed_s is final.
-        clock = session.clock if session.clock.paused else session.clock.pause(now)
+        # A session that ran out (perhaps while the daemon was down) ended when its plan
+        # did, not when that was noticed: its clock stops there and its elapsed_s is final.
+        ended_at = now
+        if reason == "completed" and not session.clock.paused:
+            ended_at = session.clock.wall_at(session.plan.end) or now
+        self._ended = (ended_at, reason)
+        clock = session.clock if session.clock.paused else session.clock.pause(ended_at)
         self.session = session.with_changes(clock=clock, emergency=False, paused_by=None)
         self._event("session_ended", now, reason=reason, elapsed_s=self._elapsed(now))
         self.publish_state(now)
@@ -446,8 +486,8 @@ class RoomRuntime:
         """Return the room's state as the state topic shows it."""
         session = self.session
         journal: dict[str, object] = {}
-        if self._recorder.error is not None:
-            journal = {"journal": {"ok": False, "error": self._recorder.error}}
+        if self._recorder.error is not None or self._disk_stalled(now):
+            journal = {"journal": {"ok": False, "error": self._journal_problem(now)}}
         if session is None:
             return RoomState(self.room.id, self.status, devices=dict(self.health), extra=journal)
         tau = session.clock.session_time(now)
@@ -518,12 +558,43 @@ class RoomRuntime:
                 )
             )
         self._dirty = False
-        if self._recorder.flush(wait):
+        if self._recorder.flush(wait, now):
             self.publish_state(now)
 
-    def _reply(self, inbound: Inbound, request_id: str | None, ok: bool, error: str | None) -> None:
-        payload = reply_payload(request_id, ok, self.status, error)
+    def _reply(
+        self,
+        inbound: Inbound,
+        request_id: str | None,
+        ok: bool,
+        error: str | None,
+        status: Status | None = None,
+        recorded: bool | None = None,
+    ) -> None:
+        payload = reply_payload(request_id, ok, status or self.status, error, recorded)
         self._outbox.reply(inbound, Message(self.topics.reply, payload))
+
+    def _answer(self, now: float) -> None:
+        """Send the replies whose records are on disk, and those that cannot wait longer."""
+        for pending, recorded in self._acks.ready(self._recorder.durable, now):
+            warning = None if recorded else self._journal_problem(now)
+            said = recorded if self._recorder.keeps_records else None
+            self._reply(pending.inbound, pending.request_id, True, warning, pending.status, said)
+
+    def _disk_stalled(self, now: float) -> bool:
+        since = self._recorder.in_flight_since
+        return since is not None and now - since >= JOURNAL_STALL_S
+
+    def _journal_problem(self, now: float) -> str | None:
+        """Return what keeps the journal from recording now, if anything."""
+        if self._recorder.error is not None:
+            return f"not yet recorded: {self._recorder.error}; the room keeps it in memory"
+        since = self._recorder.in_flight_since
+        if since is not None and now - since >= ACK_WAIT_S:
+            return (
+                f"not yet recorded: the state disk has not answered for {now - since:.0f} s;"
+                " the room keeps the record in memory and writes it when the disk answers"
+            )
+        return None
 
 
 _HANDLERS: dict[str, Callable[[RoomRuntime, Command, float], None]] = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -14,6 +15,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from roomctl.runtime.inputs import (
+    CommandArrived,
     Heartbeat,
     JournalWritten,
     RoomInput,
@@ -30,6 +32,8 @@ _LOGGER = logging.getLogger(__name__)
 HEARTBEAT_S = 15.0
 # Heartbeat phases are spread over this many slots of the interval, by room id.
 HEARTBEAT_SLOTS = 1000
+# The worker's two lanes: an emergency is taken before anything queued in the other.
+URGENT, IN_TURN = 0, 1
 
 
 def heartbeat_offset(room_id: str) -> float:
@@ -42,7 +46,11 @@ def heartbeat_offset(room_id: str) -> float:
 
 
 class RoomWorker:
-    """The one thread that owns a room: every input crosses into it through `put`."""
+    """The one thread that owns a room: every input crosses into it through `put`.
+
+    Inputs are handled in the order they came, except an emergency, which goes ahead of
+    everything queued (the room refuses the commands it overtook: see RoomRuntime).
+    """
 
     def __init__(
         self,
@@ -53,7 +61,8 @@ class RoomWorker:
         self.runtime = runtime
         self._scheduler = scheduler
         self._clock = clock
-        self._queue: queue.SimpleQueue[RoomInput] = queue.SimpleQueue()
+        self._queue: queue.PriorityQueue[tuple[int, int, RoomInput]] = queue.PriorityQueue()
+        self._order = itertools.count()
         runtime.on_journal_written(lambda: self.put(JournalWritten()))
         self._thread = threading.Thread(
             target=self._run, name=f"room-{runtime.room.id}", daemon=True
@@ -63,7 +72,8 @@ class RoomWorker:
 
     def put(self, item: RoomInput) -> None:
         """Hand an input to the room (safe from any thread)."""
-        self._queue.put(item)
+        lane = URGENT if isinstance(item, CommandArrived) and item.urgent else IN_TURN
+        self._queue.put((lane, next(self._order), item))
 
     def start(self) -> None:
         """Start the thread and the room's heartbeat and calendar jobs."""
@@ -101,14 +111,15 @@ class RoomWorker:
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            _lane, _order, item = self._queue.get()
             try:
                 self.runtime.handle(item, self._clock())
                 if isinstance(item, Shutdown):
                     return
                 self._replan_wake()
             except Exception:
-                _LOGGER.exception("room %s failed on %r", self.runtime.room.id, item)
+                # The input's name only: a command's payload can be megabytes of junk.
+                _LOGGER.exception("room %s failed on %s", self.runtime.room.id, type(item).__name__)
                 if isinstance(item, Shutdown):
                     return
 

@@ -1,0 +1,55 @@
+"""Take a room's commands in where they arrive: parsed at once, so an emergency can go first."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+
+from roomctl.api.commands import Command, CommandError, parse_command
+from roomctl.messages import Inbound
+from roomctl.runtime.inputs import CommandArrived
+
+_LOGGER = logging.getLogger(__name__)
+
+RETAINED = (
+    "retained commands are never executed (it would run again at every restart): "
+    "publish commands without the retain flag"
+)
+# How much of a payload a log line quotes: enough to recognise it, never a flood's worth.
+EXCERPT_CHARS = 120
+
+
+class CommandIntake:
+    """Number and parse the messages of a room's cmd topic on the thread that receives them.
+
+    Parsing is cheap and bounded (payloads are capped), so it can run on the MQTT network
+    thread; the room then knows an emergency from junk before it queues either.
+    """
+
+    def __init__(self) -> None:
+        self._arrivals = itertools.count()
+
+    def take(self, inbound: Inbound) -> CommandArrived | None:
+        """Return the arrived command, or None for the clearing of a retained one.
+
+        An empty message with the retain flag is how MQTT deletes a retained message
+        (roomctl does so for a retained command it refused): not a command, no answer.
+        """
+        if not inbound.payload and inbound.retain:
+            return None
+        return CommandArrived(inbound, _parse(inbound), next(self._arrivals))
+
+
+def _parse(inbound: Inbound) -> Command | CommandError:
+    try:
+        command = parse_command(inbound.payload)
+    except CommandError as error:
+        return error
+    except Exception as error:  # any: every message gets its one answer, whatever it holds
+        _LOGGER.warning(
+            "cannot parse a command (%s): %r", type(error).__name__, inbound.payload[:EXCERPT_CHARS]
+        )
+        return CommandError('cannot read this command: send a JSON object like {"action": "pause"}')
+    if inbound.retain:
+        return CommandError(RETAINED, command.request_id)
+    return command
