@@ -273,11 +273,17 @@ def test_a_session_that_ran_out_while_down_ends_cleanly_to_standby(setup: Setup)
     wait_for(lambda: "session_ended" in setup.supervisor.event_types(), 10, "the session to end")
     ended = next(e for e in setup.supervisor.events if e["type"] == "session_ended")
     assert ended["reason"] == "completed"
+    # It ended when its 4 s ran out, not when the restart noticed.
+    assert ended["elapsed_s"] == 4.0
     assert setup.supervisor.state["status"] == "ended"
+    assert setup.supervisor.state["elapsed_s"] == 4.0
     wait_for(lambda: bool(_ceiling_commands(setup, restarted)), 5, "the standby fade")
     assert _ceiling_commands(setup, restarted)[-1]["brightness"] == round(0.40 * 254)
     journal = Journal(setup.state_dir, readonly=True)
-    assert journal.unfinished(ROOM_ID) is None
+    # The record follows the event (the room does not wait for the disk).
+    wait_for(lambda: journal.unfinished(ROOM_ID) is None, 5, "the end in the journal")
+    [row] = journal.sessions(ROOM_ID)
+    assert row.ended_at == pytest.approx(row.started_at + 4.0, abs=0.1)
 
 
 def test_a_corrupt_journal_is_refused_and_never_overwritten(setup: Setup) -> None:
