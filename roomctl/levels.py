@@ -30,6 +30,50 @@ class LightLevel:
 
 OFF = LightLevel(on=False, brightness=0.0)
 
+# Full scale of an RGB channel.
+COLOR_FULL = 255.0
+# What black is shown as: it has no hue, so the light keeps to neutral white (every
+# colour-capable family renders #ffffff; a white-only light ignores it), at whatever
+# brightness the limits leave it.
+BLACK_SHOWN_AS: Rgb = (COLOR_FULL, COLOR_FULL, COLOR_FULL)
+
+
+def light_output(level: LightLevel) -> float:
+    """Return the light a level emits, 0..1: its brightness times its colour's value.
+
+    A colour's own value scales the light on the families that take colour and brightness
+    apart (WLED `col` x `bri`, Shelly `rgb` x `brightness`): #000000 at 50 % is dark and
+    #101010 at 50 % is 3 %. That is the strictest reading of a level, so it is the one
+    the limits hold to. Off emits nothing.
+    """
+    if not level.on:
+        return 0.0
+    if level.color is None:
+        return level.brightness
+    return level.brightness * max(0.0, min(COLOR_FULL, max(level.color))) / COLOR_FULL
+
+
+def as_shown(level: LightLevel) -> LightLevel:
+    """Return the level with its colour at full value and that value moved into brightness.
+
+    Every device family then shows the same light for it: a family that reads a colour's
+    value (WLED, Shelly) and one that keeps only its hue (Tasmota's Color2, a Zigbee bulb
+    given xy) both light at `light_output`. Black, which has no hue, becomes
+    BLACK_SHOWN_AS at brightness 0. A level without a colour is returned as it is.
+    """
+    if level.color is None:
+        return level
+    peak = max(level.color)
+    if peak == COLOR_FULL:
+        return level
+    if peak <= 0.0:
+        return replace(level, brightness=0.0, color=BLACK_SHOWN_AS)
+    scale = COLOR_FULL / peak
+    # The strongest channel is full scale exactly, not a rounding away from it.
+    r, g, b = (COLOR_FULL if c == peak else min(COLOR_FULL, c * scale) for c in level.color)
+    color = (r, g, b)
+    return replace(level, brightness=light_output(level), color=color)
+
 
 def kelvin_to_mireds(kelvin: float) -> float:
     """Convert a colour temperature in kelvin to mireds."""
@@ -50,6 +94,11 @@ def interpolate_light(source: LightLevel, target: LightLevel, fraction: float) -
 
     A light fading on starts from brightness 0 with the target's colour; a light fading
     off keeps its colour and stays on until the very end, where it switches off.
+
+    Between the ends, brightness moves along the light each end emits (`light_output`)
+    and a colour along the line between the ends' full-value colours, put back at full
+    value: so red to green passes through yellow, not a dim olive, and the light never
+    dips below the dimmer end on its way.
     """
     if fraction >= 1.0:
         return target
@@ -57,6 +106,7 @@ def interpolate_light(source: LightLevel, target: LightLevel, fraction: float) -
         return source
     if not source.on and not target.on:
         return target
+    source, target = as_shown(source), as_shown(target)
     start_brightness = source.brightness if source.on else 0.0
     end_brightness = target.brightness if target.on else 0.0
     brightness = _lerp(start_brightness, end_brightness, fraction)
@@ -64,11 +114,13 @@ def interpolate_light(source: LightLevel, target: LightLevel, fraction: float) -
     color: Rgb | None = None
     if target.color is not None:
         if source.color is not None and source.on:
-            color = (
+            mixed = (
                 _lerp(source.color[0], target.color[0], fraction),
                 _lerp(source.color[1], target.color[1], fraction),
                 _lerp(source.color[2], target.color[2], fraction),
             )
+            # Two full-value colours mix to a peak of at least half scale: never black.
+            color = as_shown(LightLevel(True, 1.0, None, mixed)).color
         else:
             color = target.color
     elif target.mireds is not None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from roomctl.audio.generators import NOISE_COLOURS, SCAPES
 from roomctl.audio.sources import validate_source
 from roomctl.broker_url import is_embedded, parse_broker_url
+from roomctl.levels import LightLevel, light_output
 from roomctl.models import ALL_TARGET, LightSetting, RoomPreset, Scene, SessionProfile, SoundSetting
 from roomctl.models.capabilities import capabilities_of
 from roomctl.models.units import format_duration
@@ -130,10 +131,10 @@ def scene_problems(
             problems.append(document.problem((*loc, "sound"), message, "warning"))
         if scene.sound.volume > room.limits.max_volume:
             message = (
-                f"{scene.sound.volume:g} dB is above the limits.max_volume of {label} "
-                f"({room.limits.max_volume:g} dB): write {room.limits.max_volume:g} dB or less"
+                f"{scene.sound.volume:g} dB is above the limits.max_volume of {label}: "
+                f"it will play clamped to {room.limits.max_volume:g} dB"
             )
-            problems.append(document.problem((*loc, "sound", "volume"), message))
+            problems.append(document.problem((*loc, "sound", "volume"), message, "warning"))
     return problems
 
 
@@ -151,13 +152,7 @@ def _light_problems(
     document: YamlDocument, loc: Loc, target: str, value: LightSetting, room: RoomPreset, label: str
 ) -> list[Problem]:
     problems: list[Problem] = []
-    floor = room.limits.min_brightness
-    if value.brightness is not None and value.brightness < floor:
-        message = (
-            f"{_percent(value.brightness)} is under the limits.min_brightness of {label} "
-            f"({_percent(floor)}): write {_percent(floor)} or more, or off"
-        )
-        problems.append(document.problem((*loc, "brightness"), message))
+    problems += _floor_problems(document, loc, value, room, label)
     lights = room.resolve(target)
     for field in ("brightness", "color_temp", "color"):
         if getattr(value, field) is None:
@@ -172,8 +167,43 @@ def _light_problems(
     return problems
 
 
+def _floor_problems(
+    document: YamlDocument, loc: Loc, value: LightSetting, room: RoomPreset, label: str
+) -> list[Problem]:
+    """Return a warning for a setting that emits under the room's floor: it will be clamped.
+
+    What a colour emits counts its value (levels.light_output): #000000 at 50 % is dark. A
+    colour given without a brightness is judged at full brightness, the most it can show.
+    """
+    floor = room.limits.min_brightness
+    brightness = 1.0 if value.brightness is None else value.brightness
+    if value.color is not None:
+        r, g, b = value.color
+        emitted = light_output(LightLevel(True, brightness, color=(float(r), float(g), float(b))))
+    else:
+        emitted = brightness
+    if emitted >= floor:
+        return []
+    what = _percent(brightness)
+    field = "brightness"
+    if value.color is not None:
+        what = f"{_hex(value.color)} at {what} emits {_percent(emitted)}, which"
+        # A dark colour at a fair brightness: the colour is what takes it under.
+        field = "color" if value.brightness is not None and value.brightness >= floor else field
+    message = (
+        f"{what} is under the limits.min_brightness of {label}: "
+        f"it will play clamped to {_percent(floor)}"
+    )
+    return [document.problem((*loc, field), message, "warning")]
+
+
 def _percent(fraction: float) -> str:
-    return f"{fraction * 100:g}%"
+    return f"{round(fraction * 100, 1):g}%"
+
+
+def _hex(color: tuple[int, int, int]) -> str:
+    """Return `#rrggbb` for a colour as written."""
+    return "#" + "".join(f"{c:02x}" for c in color)
 
 
 def _sound_source_problems(

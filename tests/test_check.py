@@ -92,7 +92,9 @@ def test_room_cross_references() -> None:
         f"{path}:16: schedule[0].scene",
     ]
     assert "no device 'ceilng' in this room: did you mean 'ceiling'?" in lines[2]
-    assert "2% is under the limits.min_brightness of this room (5%)" in lines[4]
+    assert lines[4].endswith(
+        "warning: 2% is under the limits.min_brightness of this room: it will play clamped to 5%"
+    )
     assert "no scene 'standbye' in this room: did you mean 'standby'?" in lines[6]
 
 
@@ -104,16 +106,16 @@ def test_profile_against_the_room_beside_it() -> None:
     assert lines == [
         f"{path}:7: phases[0].lights.lamb: room 'small' has no light or group 'lamb': "
         "did you mean 'lamp'?",
-        f"{path}:8: phases[0].lights.soft.brightness: 5% is under the limits.min_brightness "
-        "of room 'small' (10%): write 10% or more, or off",
-        f"{path}:9: phases[0].sound.volume: -10 dB is above the limits.max_volume of room "
-        "'small' (-20 dB): write -20 dB or less",
+        f"{path}:8: phases[0].lights.soft.brightness: warning: 5% is under the "
+        "limits.min_brightness of room 'small': it will play clamped to 10%",
+        f"{path}:9: phases[0].sound.volume: warning: -10 dB is above the limits.max_volume of "
+        "room 'small': it will play clamped to -20 dB",
         f"{path}:13: phases[1].cues[0].at: cue at 6m is after the end of phase 'onset' "
         "(5m long): times count from the phase's start; move the cue to a later phase",
         f"{path}:15: phases[2].name: phase name 'arrival' is already used by phases[0]: "
         "give each phase its own name",
     ]
-    assert stderr.strip() == "5 errors, 0 warnings in 1 of 1 file"
+    assert stderr.strip() == "3 errors, 2 warnings in 1 of 1 file"
 
 
 def test_profile_against_a_room_given_instead_of_the_one_beside(tmp_path: Path) -> None:
@@ -221,3 +223,28 @@ def test_broken_examples_fail(name: str) -> None:
     code, lines, _ = run_check(BROKEN / f"{name}.yaml", SMALL_ROOM)
     assert code == 1
     assert lines
+
+
+def test_what_the_limits_clamp_is_a_warning_and_check_passes(tmp_path: Path) -> None:
+    room = tmp_path / "rooms" / "r.yaml"
+    room.parent.mkdir()
+    room.write_text(
+        "id: r\ndevices:\n  strip: {type: wled, topic: w}\n  spk: {type: audio}\n"
+        "limits: {min_brightness: 5%, max_volume: -12 dB}\n"
+    )
+    profile = tmp_path / "sessions" / "p.yaml"
+    profile.parent.mkdir()
+    profile.write_text(
+        "title: p\nphases:\n  - name: a\n    duration: 1m\n    lights:\n"
+        "      strip: {brightness: 50%, color: '#000000'}\n"
+        "    sound: {source: 'tone:440', volume: -6 dB}\n"
+    )
+    code, lines, stderr = run_check(profile)
+    assert code == 0
+    assert lines == [
+        f"{profile}:6: phases[0].lights.strip.color: warning: #000000 at 50% emits 0%, which is "
+        "under the limits.min_brightness of room 'r': it will play clamped to 5%",
+        f"{profile}:7: phases[0].sound.volume: warning: -6 dB is above the limits.max_volume of "
+        "room 'r': it will play clamped to -12 dB",
+    ]
+    assert stderr.strip() == "0 errors, 2 warnings in 1 of 1 file"

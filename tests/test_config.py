@@ -20,7 +20,7 @@ from roomctl.config import (
 )
 from roomctl.models import LightSetting, ShellySpec, SoundSetting
 from roomctl.models.capabilities import capabilities_of
-from roomctl.problems import ConfigError, Problem
+from roomctl.problems import ConfigError, Problem, errors
 from roomctl.references import source_problem
 from roomctl.yamlfile import read_yaml
 
@@ -148,8 +148,8 @@ def test_profile_problems_against_a_room() -> None:
     fit = profile_problems(loaded, room)
     assert [(p.line, p.path, p.severity) for p in fit] == [
         (7, "phases[0].lights.lamb", "error"),
-        (8, "phases[0].lights.soft.brightness", "error"),
-        (9, "phases[0].sound.volume", "error"),
+        (8, "phases[0].lights.soft.brightness", "warning"),
+        (9, "phases[0].sound.volume", "warning"),
     ]
 
 
@@ -164,18 +164,44 @@ def test_capability_problems_are_warnings_that_load_anyway() -> None:
     assert profile.phases[0].name == "arrival"
 
 
-def test_off_is_exempt_from_min_brightness_but_zero_percent_is_not(tmp_path: Path) -> None:
+def test_off_is_exempt_from_min_brightness_and_zero_percent_is_clamped(tmp_path: Path) -> None:
     room = load_room(DATA / "rooms" / "small.yaml")
     path = write(
         tmp_path / "sessions" / "p.yaml",
         "title: p\nphases:\n  - name: a\n    duration: 1m\n    lights:\n"
         "      lamp: off\n      panel: {brightness: 0%}\n",
     )
-    with pytest.raises(ConfigError) as caught:
-        load_profile(path, room)
-    assert [(p.line, p.path) for p in caught.value.problems] == [
-        (7, "phases[0].lights.panel.brightness")
+    loaded, _ = read_profile(path)
+    assert loaded is not None
+    assert [(p.line, p.path, p.severity) for p in profile_problems(loaded, room)] == [
+        (7, "phases[0].lights.panel.brightness", "warning")
     ]
+    assert load_profile(path, room).phases[0].name == "a"
+
+
+def test_a_dark_colour_is_warned_of_at_its_colour(tmp_path: Path) -> None:
+    room = load_room(DATA / "rooms" / "small.yaml")
+    path = write(
+        tmp_path / "sessions" / "p.yaml",
+        "title: p\nphases:\n"
+        "  - {name: a, duration: 1m, lights: {ceiling: {brightness: 50%, color: '#000000'}}}\n"
+        "  - {name: b, duration: 1m, lights: {ceiling: {brightness: 50%, color: '#101010'}}}\n"
+        "  - {name: c, duration: 1m, lights: {ceiling: {brightness: 50%, color: '#ff0000'}}}\n",
+    )
+    loaded, _ = read_profile(path)
+    assert loaded is not None
+    found = [(p.line, p.path, p.severity, p.message) for p in profile_problems(loaded, room)]
+    clamp = "is under the limits.min_brightness of room 'small': it will play clamped to 10%"
+    assert found == [
+        (3, "phases[0].lights.ceiling.color", "warning", f"#000000 at 50% emits 0%, which {clamp}"),
+        (
+            4,
+            "phases[1].lights.ceiling.color",
+            "warning",
+            f"#101010 at 50% emits 3.1%, which {clamp}",
+        ),
+    ]
+    assert len(load_profile(path, room).phases) == 3
 
 
 def test_fade_longer_than_its_phase(tmp_path: Path) -> None:
@@ -320,7 +346,9 @@ def test_library_refuses_a_profile_that_does_not_fit_the_room() -> None:
     room = load_room(DATA / "rooms" / "small.yaml")
     with pytest.raises(ConfigError) as caught:
         library.load("misfit", room)
+    # Limits clamp rather than refuse: its two limit warnings come along with the 3 errors.
     assert len(caught.value.problems) == 5
+    assert len(errors(caught.value.problems)) == 3
     assert library.load("warn-only", room).title == "Only warnings"
 
 

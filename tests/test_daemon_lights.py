@@ -31,12 +31,14 @@ phases:
     lights: {all: {brightness: 30%, color_temp: 2700K}}
 """
 
-TOO_LOW = """\
-title: Too low
+# Black asks for no light at all: the room's floor holds whatever the colour.
+BLACK = """\
+title: Black
 phases:
   - name: dark
-    duration: 20s
-    lights: {all: {brightness: 5%}}
+    duration: 60s
+    fade: 0s
+    lights: {all: {brightness: 50%, color: "#000000"}}
 """
 
 BRIGHT = """\
@@ -68,13 +70,8 @@ ARRIVAL_JITTER_S = 0.1
 
 
 def test_no_light_goes_below_the_rooms_minimum(serve_room: RigFactory) -> None:
-    rig = serve_room(
-        {"low": LOW, "too-low": TOO_LOW}, extra="limits: {min_brightness: 20%}\n", speed=20
-    )
+    rig = serve_room({"low": LOW}, extra="limits: {min_brightness: 20%}\n", speed=20)
     sup = rig.supervisor
-    refused = sup.command("start", profile="too-low")
-    assert refused["ok"] is False and "min_brightness" in refused["error"]
-
     # From just before the fade to off; then an emergency while everything is off, and
     # its release back to off; then on again from off.
     since = time.monotonic()
@@ -167,3 +164,23 @@ def test_a_light_that_goes_offline_and_comes_back_gets_its_current_level(
     assert given[0].json()["brightness"] == round(0.3 * 254)
     assert given[0].json()["transition"] == 0
     wait_for(lambda: ceiling.level().brightness == round(0.3 * 254) / 254, what="30 %")
+
+
+def test_a_black_phase_starts_and_every_light_shows_the_floor(serve_room: RigFactory) -> None:
+    rig = serve_room({"black": BLACK}, extra="limits: {min_brightness: 20%}\n")
+    sup = rig.supervisor
+    since = time.monotonic()
+    # Limits clamp, they do not refuse: one profile serves rooms with different floors.
+    assert sup.command("start", profile="black")["ok"] is True
+    for name, device in rig.sim.devices.items():
+        # What the simulated light emits: its brightness times its colour's value.
+        wait_for(
+            lambda d=device: d.level().on and abs(d.level().brightness - 0.2) <= 0.01,
+            what=f"{name} at the 20 % floor",
+        )
+    for name, device in rig.sim.devices.items():
+        asked = [commanded_brightness(device.kind, s.text) for s in received(device, since)]
+        assert asked and min(b for b in asked if b is not None) >= 0.2 - ONE_UNIT, name
+        assert device.level().brightness >= 0.2 - ONE_UNIT, name
+        # Not black on the wire: black has no hue and lights in neutral white.
+        assert "#000000" not in received(device, since)[-1].text, name

@@ -40,6 +40,27 @@ phases:
     sound: {source: "tone:440", volume: -12 dB}
 """
 CAPPED_PEAK = 10 ** (-12 / 20)
+# Above the room's -12 dB: plays clamped. tone:440 to tone:441 stay in phase for the whole
+# 3 s crossfade, so they add in amplitude (+2.8 dB over the cap without the output limit).
+CROSSFADE = """
+title: Too loud, crossfaded
+phases:
+  - name: first
+    duration: 4s
+    fade: 0s
+    sound: {source: "tone:440", volume: -6 dB}
+  - name: second
+    duration: 1m
+    fade: 3s
+    easing: linear
+    sound: {source: "tone:441", volume: -6 dB}
+"""
+# One step of the 16-bit recording.
+QUANTUM = 1 / 32768
+# PulseAudio's resampling and sample conversion between the stream and the recording
+# reconstruct the waveform between samples: its peak may sit a hair over the stream's
+# (0.01 dB measured). 0.05 dB is far under the 2.8 dB an unlimited crossfade overshoots.
+CONVERSION_OVERSHOOT = 10 ** (0.05 / 20)
 # The daemon, its speaker and the simulated light are up within seconds on a loaded machine.
 START_TIMEOUT_S = 15.0
 
@@ -62,6 +83,7 @@ class Room:
         sessions.mkdir()
         (rooms / "sound-1.yaml").write_text(ROOM)
         (sessions / "together.yaml").write_text(PROFILE)
+        (sessions / "loud.yaml").write_text(CROSSFADE)
         self.sim = SimulatedRoom(load_room(rooms / "sound-1.yaml"), broker.url)
         self.sim.start()
         self.daemon = Daemon(
@@ -138,8 +160,9 @@ def test_light_and_sound_fades_end_together_and_emergency_silences(
     start_index = max(0, offset)
     # Fully up (equal-power fade-in reaches 99% at 0.94 of its length) about when the
     # light's transition ends, 2 s after the command, within 50 ms plus output latency.
-    up = crossing(env[start_index:], 0.99 * CAPPED_PEAK, rising=True) / RATE
-    assert up == pytest.approx(2.0 * (2 / math.pi) * math.asin(0.99), abs=0.15)
+    # A tone at the cap comes out of the output limiter's soft knee at 0.988 of it.
+    up = crossing(env[start_index:], 0.97 * CAPPED_PEAK, rising=True) / RATE
+    assert up == pytest.approx(2.0 * (2 / math.pi) * math.asin(0.97 / 0.988), abs=0.15)
     assert float(np.abs(samples[start_index + round(2.6 * RATE) :]).max()) == pytest.approx(
         CAPPED_PEAK, abs=0.01
     )
@@ -152,3 +175,20 @@ def test_light_and_sound_fades_end_together_and_emergency_silences(
     quiet_from = round(0.1 * RATE) + lag
     assert float(np.abs(after[quiet_from:]).max()) < 0.001
     assert room.state["status"] == "emergency"
+
+
+def test_a_profile_above_max_volume_starts_and_its_crossfade_peaks_at_the_cap(
+    room: Room, pulse: PulseServer
+) -> None:
+    recorder = pulse.recorder
+    assert recorder is not None
+    before = recorder.position()
+    reply = room.send("start", profile="loud")
+    assert reply["ok"] is True, reply  # clamped, not refused
+    _wait(lambda: room.state.get("phase") == "second", 15.0, "the crossfade")
+    crossing_from = recorder.position()
+    samples = recorder.read(before, 2.0 + (crossing_from - before) / RATE + 3.5)
+    peak = float(np.abs(samples).max())
+    assert peak <= CAPPED_PEAK * CONVERSION_OVERSHOOT + QUANTUM
+    # The clamp holds it at the cap, not far under it.
+    assert peak >= 0.95 * CAPPED_PEAK

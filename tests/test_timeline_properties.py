@@ -170,15 +170,20 @@ def gains(mix: SoundMix) -> dict[str, float]:
     return {voice.source: voice.gain for voice in mix}
 
 
+# A colour fade runs between full-value colours kept at full value (levels.interpolate_light):
+# its channels move at most 2 * 255 / 127.5 = 4 times as fast as the straight line would.
+COLOR_BEND = 4.0
+
+
 def assert_close_levels(a: LightLevel, b: LightLevel, bright: float, mireds: float) -> None:
-    """Assert two levels of a light differ by at most these bounds (colour: 255 * bright)."""
+    """Assert two levels of a light differ by at most these bounds (colour: see COLOR_BEND)."""
     assert a.on == b.on
     assert abs(a.brightness - b.brightness) <= bright + EPS
     if a.mireds is not None and b.mireds is not None:
         assert abs(a.mireds - b.mireds) <= mireds + EPS
     if a.color is not None and b.color is not None:
         for x, y in zip(a.color, b.color, strict=True):
-            assert abs(x - y) <= 255.0 * bright + EPS
+            assert abs(x - y) <= COLOR_BEND * 255.0 * bright + EPS
 
 
 def assert_same_room(a: Timeline, t_a: float, b: Timeline, t_b: float) -> None:

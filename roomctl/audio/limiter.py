@@ -1,4 +1,4 @@
-"""A soft peak limiter: transparent below its knee, never above full scale."""
+"""A soft peak limiter: transparent below its knee, never above its ceiling (the room's cap)."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float32]
 
-# Peaks up to this level pass untouched; above it they are bent smoothly towards the
-# ceiling. 0.95 (-0.45 dBFS) leaves every capped or summed level a room uses unchanged;
-# only a full-scale sine is touched (it comes out at 0.988, -0.1 dB).
+# Peaks up to this share of the ceiling pass untouched; above it they are bent smoothly
+# towards the ceiling. 0.95 (-0.45 dB) leaves a voice under the cap unchanged; a sine at
+# the cap itself comes out at 0.988 of it (-0.1 dB), and only sums above it are bent more.
 LIMIT_KNEE = 0.95
-# The output never exceeds this.
+# The ceiling when none is given: full scale.
 LIMIT_CEILING = 1.0
 # After a peak the gain recovers with this time constant: 150 ms is slow enough not to
 # modulate a low tone's waveform, fast enough not to be heard as pumping.
@@ -23,14 +23,28 @@ _SCAN_FRAMES = 4096
 
 
 class SoftLimiter:
-    """Limit a stream of blocks: instant attack, exponential release, soft knee."""
+    """Limit a stream of blocks: instant attack, exponential release, soft knee.
 
-    def __init__(self, rate: int) -> None:
+    The gain follows an envelope that is at or above every sample's magnitude at once
+    (instant attack), so no sample passes above the ceiling, whatever was summed; it
+    recovers smoothly (release), so the gain never steps and makes no click.
+    """
+
+    def __init__(self, rate: int, ceiling: float = LIMIT_CEILING) -> None:
         self._decay = math.exp(-1.0 / (LIMIT_RELEASE_S * rate))
         self._envelope = 0.0
+        # The largest float32 not above the ceiling: the final clip cannot round past it.
+        top = np.float32(ceiling)
+        self._ceiling = float(top if float(top) <= ceiling else np.nextafter(top, np.float32(0)))
+        self._knee = LIMIT_KNEE * self._ceiling
+
+    @property
+    def ceiling(self) -> float:
+        """Return the level no output sample exceeds."""
+        return self._ceiling
 
     def process(self, block: FloatArray) -> FloatArray:
-        """Return the block (frames, channels) with every peak below LIMIT_CEILING."""
+        """Return the block (frames, channels) with every sample within the ceiling."""
         if len(block) == 0:
             return block
         peaks = np.abs(block).max(axis=1).astype(np.float64)
@@ -43,14 +57,16 @@ class SoftLimiter:
             running = np.maximum.accumulate(np.maximum(chunk / decay, self._envelope))
             envelope[first : first + len(chunk)] = running * decay
             self._envelope = float(envelope[first + len(chunk) - 1])
-        if envelope.max() <= LIMIT_KNEE:
+        knee, ceiling = self._knee, self._ceiling
+        if envelope.max() <= knee:
             return block
-        span = LIMIT_CEILING - LIMIT_KNEE
-        over = np.maximum(envelope - LIMIT_KNEE, 0.0)
-        bent = LIMIT_KNEE + span * np.tanh(over / span)
-        gain = np.where(envelope > LIMIT_KNEE, bent / np.maximum(envelope, LIMIT_KNEE), 1.0)
+        span = ceiling - knee
+        over = np.maximum(envelope - knee, 0.0)
+        bent = knee + span * np.tanh(over / span)
+        gain = np.where(envelope > knee, bent / np.maximum(envelope, knee), 1.0)
         limited = block * gain.astype(np.float32)[:, None]
         # |block| <= envelope, so |limited| <= bent < ceiling already; the clip only guards
         # against float32 rounding at the very top.
-        result: FloatArray = np.clip(limited, -LIMIT_CEILING, LIMIT_CEILING)
+        top = np.float32(ceiling)
+        result: FloatArray = np.clip(limited, -top, top)
         return result

@@ -1,5 +1,10 @@
 """The mixer: voices with per-sample gain ramps, equal-power crossfades, a cap and a limiter.
 
+The cap holds twice: each voice's gain is capped at `max_gain`, and the summed output
+goes through a limiter whose ceiling is `max_gain`, so no output sample exceeds it
+whatever is mixed (correlated voices crossfading add in amplitude: two -12 dB tones a
+hertz apart reach +2.8 dB over the cap halfway through an equal-power crossfade).
+
 Pure numpy and no clock: the audio callback (or a test) tells it how many frames a ramp
 lasts and asks for blocks. A retarget starts every ramp from the gain the voice has at
 that very frame, so a new plan arriving mid-fade never makes a step. The shapes mirror
@@ -18,7 +23,7 @@ from enum import Enum
 import numpy as np
 import numpy.typing as npt
 
-from roomctl.audio.limiter import SoftLimiter
+from roomctl.audio.limiter import LIMIT_CEILING, SoftLimiter
 from roomctl.audio.sources import Source
 from roomctl.easing import Easing, ease
 
@@ -108,7 +113,7 @@ def _noop(_source: Source) -> None:
 
 
 class Mixer:
-    """Mix voices into blocks of (frames, channels) float32 that never exceed 1.0."""
+    """Mix voices into blocks of (frames, channels) float32 that never exceed `max_gain`."""
 
     def __init__(
         self,
@@ -123,7 +128,8 @@ class Mixer:
         self.frame = 0
         self._voices: dict[str, _Voice] = {}
         self._retire = retire
-        self._limiter = SoftLimiter(rate)
+        # The room's cap at the output's sample peak: the last thing the sum goes through.
+        self._limiter = SoftLimiter(rate, min(max_gain, LIMIT_CEILING))
         self._master = _Voice("", _SILENT, 1.0, 1.0, Shape.LINEAR, 0, 0, "linear")
 
     def gains(self) -> dict[str, float]:

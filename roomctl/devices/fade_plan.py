@@ -1,8 +1,10 @@
 """Plan a light's fade as device steps: native transitions where they carry, small steps else.
 
 Pure: a fade (in wall seconds), the time now and the light's capabilities in, a list of
-`LightStep`s out. Every colour channel of a fade is an affine function of the eased time
-fraction e = ease(x), so tolerances are worked out once in e and the curve is fitted there.
+`LightStep`s out. Brightness and colour temperature are affine functions of the eased
+time fraction e = ease(x), and a colour is the line between its ends put back at full
+value (levels.interpolate_light), whose slope is bounded: so tolerances are worked out
+once in e and the curve is fitted there.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from itertools import pairwise
 
 from roomctl.devices.base import Capabilities
 from roomctl.easing import Easing, ease
-from roomctl.levels import LightFade, LightLevel, interpolate_light
+from roomctl.levels import LightFade, LightLevel, as_shown, interpolate_light
 
 # 1 % of full scale (brightness, the light's mired range, an RGB channel) is about the
 # smallest change a person notices in a dim room: steps this size look continuous, and a
@@ -143,6 +145,8 @@ class _Plan:
         easing = self.fade.easing
         if uses_native_fades(caps):
             knots = _fit(easing, x_start, tolerance, caps.max_transition_s / duration, dx_min)
+            if self.bent:
+                knots = self._straightened(knots, dx_min)
         else:
             knots = _stepped(easing, x_start, tolerance, dx_min)
         times = [start] + [self._t(x) for x in knots[1:]]
@@ -152,6 +156,44 @@ class _Plan:
             LightStep(a, self.level(x), min(b - a, caps.max_transition_s))
             for (a, b), x in zip(pairwise(times), knots[1:], strict=True)
         ]
+
+    @property
+    def bent(self) -> bool:
+        """Tell whether the fade's colour path bends (its channels are not affine in e)."""
+        source, target = self.source, self.target
+        if not self.caps.color or source.color is None or target.color is None:
+            return False
+        return _color_steepness(source, target) > 1.0
+
+    def _straightened(self, knots: tuple[float, ...], dx_min: float) -> tuple[float, ...]:
+        """Return the knots with more between any two the light's own straight run misses by.
+
+        A light with transitions runs each colour channel in a straight line from one step
+        to the next; a full-value colour path bends (at most twice per channel), so a run
+        across a bend would leave the curve and dim the colour on the way.
+        """
+        out = [knots[0]]
+        pending = list(reversed(knots[1:]))
+        while pending:
+            end = pending[-1]
+            if end - out[-1] <= dx_min or self._runs_true(out[-1], end):
+                out.append(pending.pop())
+            else:
+                pending.append((out[-1] + end) / 2.0)
+        return tuple(out)
+
+    def _runs_true(self, a: float, b: float) -> bool:
+        """Tell whether a straight run from the level at a to the one at b keeps to the curve."""
+        start, end = self.level(a).color, self.level(b).color
+        assert start is not None and end is not None
+        for i in range(1, _FIT_SAMPLES):
+            share = i / _FIT_SAMPLES
+            want = self.level(a + (b - a) * share).color
+            assert want is not None
+            for s, e, w in zip(start, end, want, strict=True):
+                if abs(s + (e - s) * share - w) > JUST_NOTICEABLE * _COLOR_FULL * _FIT_MARGIN:
+                    return False
+        return True
 
     def _tolerance(self) -> float:
         """Return the error allowed in e: 1 % of full scale on the channel that moves most."""
@@ -163,8 +205,11 @@ class _Plan:
             span = caps.mireds_range[1] - caps.mireds_range[0]
             limits.append(_limit(span, source.mireds, target.mireds))
         if caps.color and source.color is not None and target.color is not None:
-            pairs = zip(source.color, target.color, strict=True)
-            limits += [_limit(_COLOR_FULL, a, b) for a, b in pairs]
+            moved = max(abs(b - a) for a, b in zip(source.color, target.color, strict=True))
+            # A stepped light jumps from step to step: a bent path's steepest stretch sets
+            # the step. A light with transitions has its runs straightened instead.
+            steep = 1.0 if uses_native_fades(caps) else _color_steepness(source, target)
+            limits.append(_limit(_COLOR_FULL, 0.0, moved * steep))
         return min(limits, default=math.inf)
 
     def _x(self, t: float) -> float:
@@ -175,10 +220,15 @@ class _Plan:
 
 
 def _lit(level: LightLevel, other: LightLevel, lowest: float) -> LightLevel:
-    """Return a fade's end as the light shows it: on, at the lowest level or above."""
+    """Return a fade's end as the light shows it: on, emitting the lowest level or more.
+
+    What a colour emits counts its value (levels.light_output), so the colour is put at
+    full value first and the brightness held at the lowest level from there.
+    """
     if not level.on:
-        return LightLevel(True, lowest, other.mireds, other.color)
-    return level.with_brightness(max(lowest, min(1.0, level.brightness)))
+        return as_shown(LightLevel(True, lowest, other.mireds, other.color)).with_brightness(lowest)
+    shown = as_shown(level)
+    return shown.with_brightness(max(lowest, min(1.0, shown.brightness)))
 
 
 def _without_repeats(steps: list[LightStep]) -> list[LightStep]:
@@ -188,6 +238,28 @@ def _without_repeats(steps: list[LightStep]) -> list[LightStep]:
         if step.level != kept[-1].level:
             kept.append(step)
     return kept
+
+
+def _color_steepness(source: LightLevel, target: LightLevel) -> float:
+    """Return how much faster than the straight line a colour fade's channels can move.
+
+    A fade's colour is c(e) = 255 l(e) / m(e), l the line between the ends' full-value
+    colours and m its strongest channel; |c'| <= 2 * 255 / min m per unit the line moves.
+    Where m stays at full scale, c is the line itself (1).
+    """
+    a, b = source.color, target.color
+    assert a is not None and b is not None
+    crossings = [0.0, 1.0]
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        slope = (b[i] - a[i]) - (b[j] - a[j])
+        if slope != 0.0:
+            e = (a[j] - a[i]) / slope
+            if 0.0 < e < 1.0:
+                crossings.append(e)
+    lowest = min(max(p + (q - p) * e for p, q in zip(a, b, strict=True)) for e in crossings)
+    if lowest >= _COLOR_FULL * (1.0 - 1e-9):
+        return 1.0
+    return 2.0 * _COLOR_FULL / max(lowest, 1e-9)
 
 
 def _limit(full: float, a: float, b: float) -> float:

@@ -12,6 +12,7 @@ from roomctl.levels import (
     Rgb,
     SoundMix,
     Voice,
+    as_shown,
     db_to_gain,
     kelvin_to_mireds,
 )
@@ -51,7 +52,11 @@ class _Fields:
         return _Fields(brightness, self.mireds, self.color)
 
     def applied_to(self, previous: LightLevel) -> LightLevel:
-        """Return `previous` with these fields set, switched on."""
+        """Return `previous` with these fields set, switched on, its colour as shown.
+
+        A colour's value counts as brightness (see levels.as_shown): `#800000` at 100 %
+        is `#ff0000` at 50 %, so every device family shows it alike.
+        """
         brightness = self.brightness
         if brightness is None:
             brightness = previous.brightness if previous.on else DEFAULT_ON_BRIGHTNESS
@@ -59,7 +64,7 @@ class _Fields:
             mireds, color = (previous.mireds, previous.color) if previous.on else (None, None)
         else:
             mireds, color = self.mireds, self.color
-        return LightLevel(on=True, brightness=brightness, mireds=mireds, color=color)
+        return as_shown(LightLevel(on=True, brightness=brightness, mireds=mireds, color=color))
 
 
 def _specificity(room: RoomPreset, target: str) -> int:
@@ -111,14 +116,25 @@ def scene_sound(setting: SoundValue | None, previous: SoundMix, max_volume_db: f
 
 
 def apply_limits(level: LightLevel, limits: Limits) -> LightLevel:
-    """Return the level with brightness held within min_brightness..1 while on; off stays off."""
+    """Return the level emitting within min_brightness..1 while on, whatever its colour.
+
+    The light a level emits is its brightness times its colour's value (levels.light_output):
+    the colour is put at full value, keeping its hue, and the brightness raised to the
+    floor where it is under it. Black, having no hue, lights at the floor in neutral
+    white (levels.BLACK_SHOWN_AS). Off stays off: an explicit off is not clamped.
+    """
     if not level.on:
         return level
-    brightness = min(1.0, max(level.brightness, limits.min_brightness))
-    return level if brightness == level.brightness else level.with_brightness(brightness)
+    shown = as_shown(level)
+    brightness = min(1.0, max(shown.brightness, limits.min_brightness))
+    return shown if brightness == shown.brightness else shown.with_brightness(brightness)
 
 
 def cap_mix(mix: SoundMix, max_volume_db: float) -> SoundMix:
-    """Return the mix with every voice's gain capped at `max_volume_db`."""
+    """Return the mix with every voice's gain capped at `max_volume_db`.
+
+    A cap per voice does not hold the sum (correlated voices add in amplitude): the
+    mixer's output limiter holds that, at the output's sample peak.
+    """
     cap = db_to_gain(max_volume_db)
     return tuple(v if v.gain <= cap else Voice(v.source, cap, v.loop) for v in mix)
