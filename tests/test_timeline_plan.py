@@ -67,7 +67,7 @@ def test_a_phase_skipped_at_its_start_is_never_current() -> None:
 def test_round_trips_through_json() -> None:
     plan = SessionPlan.from_profile(PROFILE).extend(0, 60.0).skip(1000.0)
     data = json.loads(json.dumps(plan.to_dict()))
-    assert data == {"bounds": [0.0, 660.0, 1000.0, 6400.0]}
+    assert data == {"bounds": [0.0, 660.0, 1000.0, 6400.0], "extended_s": 60.0}
     assert SessionPlan.from_dict(data) == plan
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
-from roomctl.api.commands import Command, CommandError, parse_command
+from roomctl.api.commands import Command, CommandError, parse_inbound
 from roomctl.api.payloads import EventType, RoomState, Status, event_payload, reply_payload
 from roomctl.api.topics import RoomTopics
 from roomctl.config import ProfileLibrary
@@ -141,7 +141,7 @@ class RoomRuntime:
 
     def _on_command(self, inbound: Inbound, now: float) -> None:
         try:
-            command = parse_command(inbound.payload)
+            command = parse_inbound(inbound)
             _HANDLERS[command.action](self, command, now)
         except CommandError as error:
             self._event("command_rejected", now, reason=error.reason)
@@ -236,7 +236,11 @@ class RoomRuntime:
         index = session.plan.phase_index_at(tau)
         if index is None:
             raise CommandError("the session has no phase left to extend", command.request_id)
-        self.session = session.with_changes(plan=session.plan.extend(index, command.by))
+        try:
+            plan = session.plan.extend(index, command.by)
+        except ValueError as error:  # past the session's cap on extensions
+            raise CommandError(str(error), command.request_id) from None
+        self.session = session.with_changes(plan=plan)
         self._event("extended", now, by=command.operator, added_s=command.by)
         if self.status == "running":
             self._advance(now)
