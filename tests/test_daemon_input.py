@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from tests.fixtures.room import RigFactory, received, wait_for
+from tests.fixtures.room import RESPONSE_BASE, RigFactory, received, wait_for
 
 HOLD = """\
 title: Hold
@@ -139,17 +139,17 @@ def test_a_v5_response_topic_gets_the_reply_with_its_correlation_data(
     since = time.monotonic()
     sup.send(
         {"action": "start", "profile": "hold", "request_id": "v5-start"},
-        response_topic="test/responses/console-7",
+        response_topic=f"{RESPONSE_BASE}/console-7",
         correlation=b"\x00\x01corr-42",
     )
-    sup.send(b"not json", response_topic="test/responses/console-8", correlation=b"bad-1")
+    sup.send(b"not json", response_topic=f"{RESPONSE_BASE}/console-8", correlation=b"bad-1")
     answers = wait_for(
-        lambda: len(a := sup.on("test/responses/console-7", since)) >= 1 and a, what="response"
+        lambda: len(a := sup.on(f"{RESPONSE_BASE}/console-7", since)) >= 1 and a, what="response"
     )
     assert answers[0].json() == {"request_id": "v5-start", "ok": True, "status": "running"}
     assert answers[0].correlation == b"\x00\x01corr-42"
     refused = wait_for(
-        lambda: len(a := sup.on("test/responses/console-8", since)) >= 1 and a, what="refusal"
+        lambda: len(a := sup.on(f"{RESPONSE_BASE}/console-8", since)) >= 1 and a, what="refusal"
     )
     assert refused[0].json()["ok"] is False and refused[0].json()["request_id"] is None
     assert refused[0].correlation == b"bad-1"
@@ -157,5 +157,67 @@ def test_a_v5_response_topic_gets_the_reply_with_its_correlation_data(
     time.sleep(0.2)
     replies = sup.replies(since)
     assert [r["ok"] for r in replies] == [True, False]
-    assert len(sup.on("test/responses/console-7", since)) == 1
-    assert len(sup.on("test/responses/console-8", since)) == 1
+    assert len(sup.on(f"{RESPONSE_BASE}/console-7", since)) == 1
+    assert len(sup.on(f"{RESPONSE_BASE}/console-8", since)) == 1
+
+
+# -- what a client can make the daemon publish ------------------------------------------------
+
+
+def test_a_response_topic_outside_the_reply_namespace_cannot_switch_a_lamp_off(
+    serve_room: RigFactory,
+) -> None:
+    """The red team's attack: a reply aimed at a Tasmota lamp's Backlog with ;Power OFF;."""
+    rig = serve_room({"hold": HOLD}, speed=10)
+    sup = rig.supervisor
+    assert sup.command("start", profile="hold", operator="kim")["ok"] is True
+    lamp = rig.device("lamp")
+    for name, device in rig.sim.devices.items():
+        wait_for(lambda d=device: abs(d.level().brightness - 0.6) < 0.01, what=f"{name} at 60 %")
+
+    since = time.monotonic()
+    sup.send(
+        {"action": "pause", "request_id": ";Power OFF;"},
+        response_topic="cmnd/test-lamp/Backlog",
+        correlation=b"attack",
+    )
+    refusal = wait_for(lambda: len(r := sup.replies(since)) >= 1 and r[0], what="the refusal")
+    assert refusal["ok"] is False and refusal["request_id"] == ";Power OFF;"
+    assert refusal["status"] == "running"
+    assert refusal["error"].startswith(
+        'response topic "cmnd/test-lamp/Backlog" is outside roomctl/replies/: '
+    )
+    assert [e["reason"] for e in sup.events("command_rejected", since)] == [refusal["error"]]
+
+    # A later command's answer on an allowed response topic comes after anything the
+    # daemon published for the first: by then the lamp would have had it.
+    sup.send(
+        {"action": "extend", "by": "1m", "request_id": "after"},
+        response_topic=f"{RESPONSE_BASE}/console-1",
+    )
+    wait_for(lambda: sup.on(f"{RESPONSE_BASE}/console-1", since), what="the later answer")
+    assert received(lamp, since) == []
+    assert lamp.level().on is True
+    assert abs(lamp.level().brightness - 0.6) < 0.01
+    assert sup.state["status"] == "running"
+
+
+def test_a_retained_command_is_refused_and_never_executed(serve_room: RigFactory) -> None:
+    """A retained start would run again at every restart: the broker hands it over retained."""
+    rig = serve_room({"hold": HOLD}, speed=10, start_daemon=False)
+    sup = rig.supervisor
+    command = json.dumps({"action": "start", "profile": "hold", "request_id": "kept"})
+    sup.publish(sup.topics.cmd, command, retain=True)
+    since = time.monotonic()
+    rig.serve()
+    refusal = wait_for(lambda: len(r := sup.replies(since)) >= 1 and r[0], what="the refusal")
+    assert refusal == {
+        "request_id": "kept",
+        "ok": False,
+        "status": "idle",
+        "error": "retained commands are never executed: publish without the retain flag",
+    }
+    assert len(sup.events("command_rejected", since)) == 1
+    assert sup.wait_state(lambda s: s["status"] == "idle", since).json()["session_id"] is None
+    sup.publish(sup.topics.cmd, "", retain=True)  # clear it, as the daemon will
+    assert sup.command("start", profile="hold")["ok"] is True

@@ -58,10 +58,11 @@ class Command:
 
 
 def _shown(value: object) -> str:
-    """Return a client's scalar value as bounded ASCII JSON, or its JSON type name."""
+    """Return a client's scalar value as bounded JSON, or its JSON type name."""
     if isinstance(value, str):
-        cut = value[:_SHOWN_CHARS]
-        return json.dumps(cut) + ("..." if len(value) > _SHOWN_CHARS else "")
+        cut = value[: _SHOWN_CHARS + 1]
+        quoted = json.dumps(cut, ensure_ascii=not _is_text(cut))  # escape a lone surrogate
+        return quoted if len(quoted) <= _SHOWN_CHARS + 2 else quoted[:_SHOWN_CHARS] + '..."'
     if value is None or isinstance(value, bool | float):
         return json.dumps(value)
     if isinstance(value, int):

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from roomctl.api.excerpt import excerpt
 from roomctl.runtime.inputs import (
     Heartbeat,
     JournalWritten,
@@ -108,7 +109,8 @@ class RoomWorker:
                     return
                 self._replan_wake()
             except Exception:
-                _LOGGER.exception("room %s failed on %r", self.runtime.room.id, item)
+                # An input may carry a 64 KiB payload: log a bounded excerpt, never all of it.
+                _LOGGER.exception("room %s failed on %s", self.runtime.room.id, excerpt(repr(item)))
                 if isinstance(item, Shutdown):
                     return
 
