@@ -20,6 +20,8 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from roomctl.api.excerpt import excerpt
+from roomctl.api.topics import response_topic_refusal
 from roomctl.broker_url import BrokerUrl
 from roomctl.messages import Inbound, Message
 
@@ -163,15 +165,20 @@ class Bus:
         self._send(msg)
 
     def reply(self, inbound: Inbound, msg: Message) -> None:
-        """Publish msg, and its payload also to the inbound's v5 response topic if it named one."""
+        """Publish msg, and its payload also to the inbound's v5 response topic if allowed.
+
+        Only topics under roomctl/replies/ are answered on (see response_topic_refusal):
+        any other would let a client make the daemon publish to a device's topic.
+        """
         self._send(msg)
-        if inbound.response_topic is None:
+        topic = inbound.response_topic
+        if topic is None:
             return
-        response = Message(inbound.response_topic, msg.payload, msg.qos)
-        try:
-            self._send(response, inbound.correlation_data)
-        except ValueError as exc:  # a response topic with wildcards, or empty
-            _LOGGER.warning("cannot reply to %r: %s", inbound.response_topic, exc)
+        why = response_topic_refusal(topic)
+        if why is not None:
+            _LOGGER.warning("not replying on response topic %s: %s", excerpt(topic), why)
+            return
+        self._send(Message(topic, msg.payload, msg.qos), inbound.correlation_data)
 
     def stop(self, final: Sequence[Message] = ()) -> None:
         """Publish final messages, wait for the broker to take them, and disconnect cleanly.

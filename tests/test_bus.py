@@ -347,13 +347,13 @@ def test_clean_stop_publishes_final_messages_and_no_will(
 def test_v5_reply_reaches_the_response_topic_with_its_correlation_data(
     started: Bus, mosquitto: Mosquitto, recorder: Recorder
 ) -> None:
-    observer = Observer(mosquitto.url, "t/reply", "t/replies/kim")
+    observer = Observer(mosquitto.url, "t/reply", "roomctl/replies/kim")
     request = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-    request.ResponseTopic = "t/replies/kim"
+    request.ResponseTopic = "roomctl/replies/kim"
     request.CorrelationData = b"\x00req-42"
     observer.publish("t/cmd", '{"action": "stop"}', request)
     inbound = recorder.messages.get(timeout=WAIT_S)
-    assert inbound.response_topic == "t/replies/kim"
+    assert inbound.response_topic == "roomctl/replies/kim"
     assert inbound.correlation_data == b"\x00req-42"
 
     answers: queue.Queue[tuple[str, bytes, bytes | None]] = queue.Queue()
@@ -363,7 +363,7 @@ def test_v5_reply_reaches_the_response_topic_with_its_correlation_data(
     started.reply(inbound, Message("t/reply", '{"ok": true}'))
     got = sorted([answers.get(timeout=WAIT_S), answers.get(timeout=WAIT_S)])
     assert got == [
-        ("t/replies/kim", b'{"ok": true}', b"\x00req-42"),
+        ("roomctl/replies/kim", b'{"ok": true}', b"\x00req-42"),
         ("t/reply", b'{"ok": true}', None),
     ]
     observer.close()
@@ -373,9 +373,28 @@ def test_reply_to_a_wildcard_response_topic_is_skipped_not_raised(
     started: Bus, mosquitto: Mosquitto
 ) -> None:
     observer = Observer(mosquitto.url, "t/reply")
-    hostile = Inbound("t/cmd", b"{}", response_topic="t/#", correlation_data=b"x")
+    hostile = Inbound("t/cmd", b"{}", response_topic="roomctl/replies/#", correlation_data=b"x")
     started.reply(hostile, Message("t/reply", "refused"))
     assert observer.wait_for("t/reply", b"refused") is False
+    observer.close()
+
+
+@pytest.mark.parametrize(
+    "topic",
+    ["cmnd/room2-lamp/Backlog", "roomctl/room-2/cmd", "roomctl/replies/", "roomctl/replies/cmd"],
+)
+def test_reply_never_goes_to_a_topic_outside_the_reply_namespace(
+    started: Bus, mosquitto: Mosquitto, caplog: pytest.LogCaptureFixture, topic: str
+) -> None:
+    observer = Observer(mosquitto.url, "#")
+    hostile = Inbound("t/cmd", b"{}", response_topic=topic, correlation_data=b"x")
+    started.reply(hostile, Message("t/reply", ";Power OFF;"))
+    assert observer.wait_for("t/reply", b";Power OFF;") is False
+    # The broker delivers one client's publications in order: a marker sent after the reply
+    # arriving with nothing between means nothing went to the hostile topic.
+    started.publish(Message("t/marker", "after"))
+    assert observer.next() == ("t/marker", b"after", False)
+    assert any(topic in r.getMessage() for r in caplog.records if r.levelname == "WARNING")
     observer.close()
 
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from roomctl.models import SessionProfile
 from roomctl.timeline import SessionPlan
+from roomctl.timeline.plan import MAX_EXTENSION_S
 
 PROFILE = SessionProfile.model_validate(
     {
@@ -64,16 +65,58 @@ def test_a_phase_skipped_at_its_start_is_never_current() -> None:
     assert plan.phase_index_at(600.0) == 2
 
 
+def test_a_session_is_extended_by_at_most_its_cap_in_all() -> None:
+    plan = SessionPlan.from_profile(PROFILE)
+    for _ in range(3):
+        plan = plan.extend(1, 4 * 3600.0)
+    assert plan.extended_s == MAX_EXTENSION_S == 12 * 3600.0
+    assert plan.end == 7200.0 + MAX_EXTENSION_S
+    with pytest.raises(ValueError) as error:
+        plan.extend(2, 1.0)
+    assert str(error.value) == (
+        "extend would take the session past 12h00m of extensions in all: at most 0s more"
+    )
+
+
+def test_the_cap_says_what_is_left_and_a_skip_gives_none_back() -> None:
+    plan = SessionPlan.from_profile(PROFILE).extend(0, 11 * 3600.0).skip(700.0)
+    assert plan.extended_s == 11 * 3600.0
+    with pytest.raises(ValueError, match="at most 1h00m more"):
+        plan.extend(2, 2 * 3600.0)
+    assert plan.extend(2, 3600.0).extended_s == MAX_EXTENSION_S
+
+
+def test_extending_by_huge_numbers_is_refused_not_overflowed() -> None:
+    plan = SessionPlan.from_profile(PROFILE)
+    with pytest.raises(ValueError, match="past 12h00m"):
+        plan.extend(0, 1e308)
+    with pytest.raises(ValueError, match="positive number"):
+        plan.extend(0, float("inf"))
+
+
+def test_a_snapshot_from_before_the_cap_has_no_extension_yet() -> None:
+    assert SessionPlan.from_dict({"bounds": [0.0, 60.0]}) == SessionPlan((0.0, 60.0), 0.0)
+
+
 def test_round_trips_through_json() -> None:
     plan = SessionPlan.from_profile(PROFILE).extend(0, 60.0).skip(1000.0)
     data = json.loads(json.dumps(plan.to_dict()))
-    assert data == {"bounds": [0.0, 660.0, 1000.0, 6400.0]}
+    assert data == {"bounds": [0.0, 660.0, 1000.0, 6400.0], "extended_s": 60.0}
     assert SessionPlan.from_dict(data) == plan
 
 
 @pytest.mark.parametrize(
     "data",
-    [{}, {"bounds": "0,1"}, {"bounds": [0.0, "5"]}, {"bounds": [0.0]}, {"bounds": [1.0, 2.0]}],
+    [
+        {},
+        {"bounds": "0,1"},
+        {"bounds": [0.0, "5"]},
+        {"bounds": [0.0]},
+        {"bounds": [1.0, 2.0]},
+        {"bounds": [0.0, 1.0], "extended_s": "1h"},
+        {"bounds": [0.0, 1.0], "extended_s": -1.0},
+        {"bounds": [0.0, 1.0], "extended_s": 1e9},
+    ],
 )
 def test_malformed_journal_data_is_refused(data: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="session plan"):

@@ -124,3 +124,16 @@ def test_colours(text: str, rgb: tuple[int, int, int]) -> None:
 def test_bad_colours(text: object) -> None:
     with pytest.raises(ValueError, match="write one like #ff8800"):
         parse_hex_color(text)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf"), 10**400, -(10**400)])
+def test_a_duration_that_is_no_finite_number_says_so_not_negative(value: float) -> None:
+    with pytest.raises(ValueError, match="must be finite") as error:
+        parse_duration(value)
+    assert "negative" not in str(error.value)
+
+
+def test_a_duration_text_longer_than_any_honest_one_is_refused_cheaply() -> None:
+    with pytest.raises(ValueError, match="at most 32 characters"):
+        parse_duration("9" * 400 + "h")
+    assert parse_duration("9" * 31 + "h") == float("9" * 31) * 3600  # finite, and long enough

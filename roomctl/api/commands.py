@@ -1,13 +1,21 @@
-"""Parse and validate commands arriving on roomctl/R/cmd: every failure gets a reason."""
+"""Parse and validate commands arriving on roomctl/R/cmd: every failure gets a reason.
+
+Parsing is cheap and bounded, whatever arrives (it runs on the MQTT network thread): the
+payload size is capped, nesting ends in a refusal, numbers beyond any float are refused,
+and a refusal's reason quotes the client's values only in bounded excerpts.
+"""
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-from roomctl.models.units import parse_duration
+from roomctl.api.topics import REPLIES_PREFIX, response_topic_refusal
+from roomctl.messages import Inbound
+from roomctl.models.units import format_duration, parse_duration
 
 Action = Literal["start", "pause", "resume", "stop", "next", "emergency", "release", "extend"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
@@ -15,8 +23,17 @@ ACTIONS: tuple[Action, ...] = get_args(Action)
 # A command is a few hundred bytes; 64 KiB leaves room for any honest one and refuses floods.
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_TEXT_LENGTH = 200
+# Longest single extend: a phase held for another half-session is plausible, four hours in
+# one go is a typo (2400h for 24m) that would keep a room busy into the night.
+MAX_EXTEND_BY_S = 4 * 3600.0
 PROFILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _KNOWN_FIELDS = {"action", "profile", "at", "by", "operator", "request_id"}
+# C0 and C1 control characters: an operator name shows up in reports, logs and screens.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# How much of a client's value a refusal quotes: enough to recognise a typo, never a flood.
+_SHOWN_CHARS = 40
+# How many unknown field names a refusal lists.
+_SHOWN_FIELDS = 5
 
 
 class CommandError(ValueError):
@@ -40,6 +57,31 @@ class Command:
     by: float | None = None
 
 
+def _shown(value: object) -> str:
+    """Return a client's scalar value as bounded JSON, or its JSON type name."""
+    if isinstance(value, str):
+        cut = value[: _SHOWN_CHARS + 1]
+        quoted = json.dumps(cut, ensure_ascii=not _is_text(cut))  # escape a lone surrogate
+        return quoted if len(quoted) <= _SHOWN_CHARS + 2 else quoted[:_SHOWN_CHARS] + '..."'
+    if value is None or isinstance(value, bool | float):
+        return json.dumps(value)
+    if isinstance(value, int):
+        digits = len(str(abs(value)))  # within Python's int-string limit: json parsed it
+        return str(value) if digits <= _SHOWN_CHARS else f"a {digits}-digit number"
+    return "an array" if isinstance(value, list) else "an object"
+
+
+def _is_text(value: str) -> bool:
+    """Return whether a string is valid Unicode text (no lone UTF-16 surrogate)."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _optional_text(data: dict[str, object], key: str, request_id: str | None) -> str | None:
     value = data.get(key)
     if value is None:
@@ -55,15 +97,37 @@ def _duration(data: dict[str, object], key: str, request_id: str | None) -> floa
         return None
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise CommandError(f"'{key}' must be a duration like \"5m\"", request_id)
+    if isinstance(value, int | float) and not _finite(value):
+        raise CommandError(
+            f"'{key}' must be a finite duration like \"5m\", not {_shown(value)}", request_id
+        )
     try:
         return parse_duration(value)
     except ValueError as error:
         raise CommandError(f"'{key}': {error}", request_id) from None
 
 
+def _finite(number: float) -> bool:
+    """Return whether a JSON number is a finite float (an integer may be beyond any)."""
+    try:
+        return math.isfinite(number)
+    except OverflowError:
+        return False
+
+
 def _request_id(data: dict[str, object]) -> str | None:
     value = data.get("request_id")
-    return value if isinstance(value, str) and len(value) <= MAX_TEXT_LENGTH else None
+    if isinstance(value, str) and len(value) <= MAX_TEXT_LENGTH and _is_text(value):
+        return value
+    return None
+
+
+def _peek_request_id(payload: bytes) -> str | None:
+    """Return the request id a payload carries, if it has a usable one, to answer it with."""
+    try:
+        return _request_id(_decode(payload))
+    except CommandError:
+        return None
 
 
 def _decode(payload: bytes) -> dict[str, object]:
@@ -71,28 +135,48 @@ def _decode(payload: bytes) -> dict[str, object]:
         raise CommandError(f"payload of {len(payload)} bytes is over {MAX_PAYLOAD_BYTES}")
     try:
         data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except RecursionError:
+        raise CommandError("payload is nested too deeply: send a flat JSON object") from None
+    except (UnicodeDecodeError, ValueError):  # also an integer over Python's digit limit
         raise CommandError('payload is not JSON: send an object like {"action": "pause"}') from None
     if not isinstance(data, dict):
         raise CommandError('payload must be a JSON object like {"action": "pause"}')
     return data
 
 
+def _check_text(data: dict[str, object], request_id: str | None) -> None:
+    """Refuse field names and string values that are not valid text (a lone surrogate)."""
+    for key, value in data.items():
+        if not _is_text(key):
+            raise CommandError(
+                "a field name is not valid text: it holds a lone UTF-16 surrogate", request_id
+            )
+        if isinstance(value, str) and not _is_text(value):
+            raise CommandError(
+                f"'{key}' is not valid text: it holds a lone UTF-16 surrogate", request_id
+            )
+
+
 def parse_command(payload: bytes) -> Command:
     """Return the command in a payload, or raise CommandError saying what is wrong."""
     data = _decode(payload)
     request_id = _request_id(data)
+    _check_text(data, request_id)
     if "request_id" in data and data["request_id"] is not None and request_id is None:
         raise CommandError(f"'request_id' must be a string of at most {MAX_TEXT_LENGTH}")
     unknown = sorted(set(data) - _KNOWN_FIELDS)
     if unknown:
-        raise CommandError(f"unknown field(s): {', '.join(unknown)}", request_id)
+        names = ", ".join(_shown(name) for name in unknown[:_SHOWN_FIELDS])
+        more = f" and {len(unknown) - _SHOWN_FIELDS} more" if len(unknown) > _SHOWN_FIELDS else ""
+        raise CommandError(f"unknown field(s): {names}{more}", request_id)
     action = data.get("action")
     if action not in ACTIONS:
         raise CommandError(
-            f"unknown action {json.dumps(action)}: use one of {', '.join(ACTIONS)}", request_id
+            f"unknown action {_shown(action)}: use one of {', '.join(ACTIONS)}", request_id
         )
     operator = _optional_text(data, "operator", request_id)
+    if operator is not None and _CONTROL.search(operator):
+        raise CommandError("'operator' must not hold control characters", request_id)
     profile = _optional_text(data, "profile", request_id)
     at = _duration(data, "at", request_id)
     by = _duration(data, "by", request_id)
@@ -101,7 +185,7 @@ def parse_command(payload: bytes) -> Command:
             raise CommandError("start needs a 'profile'", request_id)
         if not PROFILE_NAME.match(profile):
             raise CommandError(
-                f"profile name {json.dumps(profile)} is not a name: letters, digits, - and _",
+                f"profile name {_shown(profile)} is not a name: letters, digits, - and _",
                 request_id,
             )
     elif profile is not None or at is not None:
@@ -109,6 +193,34 @@ def parse_command(payload: bytes) -> Command:
     if action == "extend":
         if by is None or by <= 0:
             raise CommandError("extend needs 'by', a duration above zero like \"5m\"", request_id)
+        if by > MAX_EXTEND_BY_S:
+            raise CommandError(
+                f"'by' is at most {format_duration(MAX_EXTEND_BY_S)} per extend,"
+                f" not {format_duration(by) if by < 1e9 else _shown(data['by'])}",
+                request_id,
+            )
     elif by is not None:
         raise CommandError(f"'by' goes with extend, not {action}", request_id)
     return Command(action, request_id, operator, profile, at, by)
+
+
+def parse_inbound(inbound: Inbound) -> Command:
+    """Return the command a received message carries, refusing retained and foreign-reply ones.
+
+    A retained command would run again for every new subscriber and after every restart; a
+    response topic outside roomctl/replies/ would let a client make the daemon publish to a
+    device's topic. Both are refused before the payload is read.
+    """
+    if inbound.retain:
+        raise CommandError(
+            "retained commands are never executed: publish without the retain flag",
+            _peek_request_id(inbound.payload),
+        )
+    topic = inbound.response_topic
+    if topic is not None and (why := response_topic_refusal(topic)) is not None:
+        where = "outside" if not topic.startswith(REPLIES_PREFIX) else "refused under"
+        raise CommandError(
+            f"response topic {_shown(topic)} is {where} {REPLIES_PREFIX}: {why}",
+            _peek_request_id(inbound.payload),
+        )
+    return parse_command(inbound.payload)

@@ -40,3 +40,38 @@ class RoomTopics:
 
 
 ALL_STATES = f"{PREFIX}/+/state"
+
+# Where MQTT v5 response topics may point: a client names e.g. roomctl/replies/<client id>/x
+# and the broker's ACL gives each client read on roomctl/replies/%c/#. Anything else could
+# make the daemon publish to a topic it may write for devices (cmnd/..., zigbee2mqtt/...).
+REPLIES_PREFIX = f"{PREFIX}/replies/"
+# Longest response topic taken: a client id and a few levels fit in a fraction of this, and
+# the daemon never echoes more than this into a topic name or a log line.
+MAX_RESPONSE_TOPIC_LENGTH = 256
+# A room's own API levels: a room with id "replies" would have these under the namespace.
+_ROOM_LEVELS = frozenset({"cmd", "reply", "state", "availability", "events"})
+
+
+def response_topic_refusal(topic: str) -> str | None:
+    """Return why a command's MQTT v5 response topic is refused, or None when it is allowed."""
+    if len(topic) > MAX_RESPONSE_TOPIC_LENGTH:
+        return f"it is longer than {MAX_RESPONSE_TOPIC_LENGTH} characters"
+    if not topic.startswith(REPLIES_PREFIX):
+        return f"replies go only under {REPLIES_PREFIX}<client id>/"
+    rest = topic[len(REPLIES_PREFIX) :]
+    problems = (
+        (not rest or rest.startswith("/"), f"name your client, like {REPLIES_PREFIX}console-1"),
+        (any(c in topic for c in "+#\x00"), "a topic to publish to has no '+', '#' or NUL"),
+        (not _is_utf8(topic), "it is not valid UTF-8"),
+        (rest in _ROOM_LEVELS, f"{topic} would be a room's own topic"),
+    )
+    return next((why for bad, why in problems if bad), None)
+
+
+def _is_utf8(text: str) -> bool:
+    """Return whether text encodes to UTF-8 (it holds no lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

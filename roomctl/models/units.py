@@ -18,6 +18,9 @@ _DECIBEL = re.compile(r"^(?P<v>[-+]?\d+(?:\.\d+)?)\s*dB$", re.IGNORECASE)
 _HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 DURATION_HELP = "write a duration like 45s, 10m, 1h30m or 01:30:00"
+# Longest duration text taken: "1h30m15.5s" or "01:30:00" need a dozen characters; more is
+# a typo or a flood, and refusing it first keeps parsing cheap and its numbers finite.
+MAX_DURATION_TEXT = 32
 
 
 def parse_duration(value: object) -> float:
@@ -25,11 +28,19 @@ def parse_duration(value: object) -> float:
     if isinstance(value, bool):
         raise ValueError(DURATION_HELP)
     if isinstance(value, int | float):
-        if value < 0 or not math.isfinite(value):
+        try:
+            seconds = float(value)
+        except OverflowError:  # an integer beyond any float
+            seconds = math.inf
+        if not math.isfinite(seconds):
+            raise ValueError(f"a duration must be finite: {DURATION_HELP}")
+        if seconds < 0:
             raise ValueError(f"a duration cannot be negative: {DURATION_HELP}")
-        return float(value)
+        return seconds
     if not isinstance(value, str):
         raise ValueError(DURATION_HELP)
+    if len(value) > MAX_DURATION_TEXT:
+        raise ValueError(f"a duration is at most {MAX_DURATION_TEXT} characters: {DURATION_HELP}")
     text = value.strip().replace(" ", "")
     clock = _CLOCK.match(text)
     if clock:

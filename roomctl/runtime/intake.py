@@ -5,18 +5,14 @@ from __future__ import annotations
 import itertools
 import logging
 
-from roomctl.api.commands import Command, CommandError, parse_command
+from roomctl.api.commands import Command, CommandError, parse_inbound
+from roomctl.api.excerpt import excerpt
 from roomctl.messages import Inbound
 from roomctl.runtime.inputs import CommandArrived
 
 _LOGGER = logging.getLogger(__name__)
 
-RETAINED = (
-    "retained commands are never executed (it would run again at every restart): "
-    "publish commands without the retain flag"
-)
-# How much of a payload a log line quotes: enough to recognise it, never a flood's worth.
-EXCERPT_CHARS = 120
+UNREADABLE = 'cannot read this command: send a JSON object like {"action": "pause"}'
 
 
 class CommandIntake:
@@ -42,14 +38,11 @@ class CommandIntake:
 
 def _parse(inbound: Inbound) -> Command | CommandError:
     try:
-        command = parse_command(inbound.payload)
+        return parse_inbound(inbound)
     except CommandError as error:
         return error
     except Exception as error:  # any: every message gets its one answer, whatever it holds
         _LOGGER.warning(
-            "cannot parse a command (%s): %r", type(error).__name__, inbound.payload[:EXCERPT_CHARS]
+            "cannot parse a command (%s): %s", type(error).__name__, excerpt(inbound.payload)
         )
-        return CommandError('cannot read this command: send a JSON object like {"action": "pause"}')
-    if inbound.retain:
-        return CommandError(RETAINED, command.request_id)
-    return command
+        return CommandError(UNREADABLE)

@@ -272,7 +272,11 @@ class RoomRuntime:
         index = session.plan.phase_index_at(tau)
         if index is None:
             raise CommandError("the session has no phase left to extend", command.request_id)
-        self.session = session.with_changes(plan=session.plan.extend(index, command.by))
+        try:
+            plan = session.plan.extend(index, command.by)
+        except ValueError as error:  # past the session's cap on extensions
+            raise CommandError(str(error), command.request_id) from None
+        self.session = session.with_changes(plan=plan)
         self._event("extended", now, by=command.operator, added_s=command.by)
         if self.status == "running":
             self._advance(now)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from roomctl.api.excerpt import excerpt
 from roomctl.runtime.inputs import (
     CommandArrived,
     Heartbeat,
@@ -118,8 +119,8 @@ class RoomWorker:
                     return
                 self._replan_wake()
             except Exception:
-                # The input's name only: a command's payload can be megabytes of junk.
-                _LOGGER.exception("room %s failed on %s", self.runtime.room.id, type(item).__name__)
+                # An input may carry a 64 KiB payload: log a bounded excerpt, never all of it.
+                _LOGGER.exception("room %s failed on %s", self.runtime.room.id, excerpt(repr(item)))
                 if isinstance(item, Shutdown):
                     return
 
