@@ -466,6 +466,8 @@ class Journal:
     def _read(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             transient = self._connection is None
+            if transient and not self.path.exists():
+                return []  # no file yet: nothing was written
             try:
                 connection = self._connection or self._open_reader()
             except JournalError as error:
