@@ -126,9 +126,8 @@ def test_records_a_read_only_disk_refused_are_spilled_and_the_newest_is_recovere
     kept_events = len(_seen(setup, session_id)) - seen_before  # recovered, paused, emergency
     _stop(setup)
     log = _log_since(setup, mark)
-    found = re.search(
-        r"(\d+) journal records could not be written to .*they are kept in (\S+)", log
-    )
+    kept = r"(\d+) journal records could not be written \(.*read-only.*\); they are kept in (\S+) "
+    found = re.search(kept, log)
     assert found is not None, log
     count, spill = int(found[1]), Path(found[2])
     assert count == kept_events + 1  # and the session's latest snapshot

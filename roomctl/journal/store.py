@@ -235,9 +235,8 @@ class Journal:
     def _check_readable(self) -> None:
         """Log why the file cannot be written; refuse it if reading shows it is damaged."""
         _LOGGER.error(
-            "journal %s: %s. The rooms are served and their records kept in memory; they "
-            "are written once the journal can be (tried every %g s)",
-            self.path,
+            "%s. The rooms are served and their records kept in memory; they are written "
+            "once the journal can be (tried every %g s)",
             self.fault,
             REOPEN_S,
         )
@@ -358,22 +357,27 @@ class Journal:
             return JournalUnwritableError(self.fault or f"cannot write {self.path}")
         return None
 
-    def spill(self, events: Sequence[StoredEvent], sessions: Sequence[SessionRow]) -> None:
+    def spill(
+        self,
+        events: Sequence[StoredEvent],
+        sessions: Sequence[SessionRow],
+        reason: str | None = None,
+    ) -> None:
         """Keep records the journal could not take in a spill file, or log them as lost."""
         count = len(events) + len(sessions)
         if not count:
             return
+        why = reason or self.fault or f"cannot write {self.path}"
         label = "room " + ", ".join(sorted({e.room for e in events} | {r.room for r in sessions}))
         try:
             path = write_spill(self.state_dir, label, events, sessions)
         except OSError as error:
             _LOGGER.error(
-                "%s: LOST %d journal records: %s could not take them (%s) and no spill "
-                "file could be written (%s); they follow",
+                "%s: LOST %d journal records (%s) and no spill file could be written (%s); "
+                "they follow",
                 label,
                 count,
-                self.path,
-                self.fault,
+                why,
                 error,
             )
             for event in events:
@@ -384,12 +388,11 @@ class Journal:
         with self._lock:
             self._spilled.add(events, sessions)
         _LOGGER.error(
-            "%s: %d journal records could not be written to %s (%s); they are kept in %s "
-            "and written to the journal at the next start",
+            "%s: %d journal records could not be written (%s); they are kept in %s and "
+            "written to the journal at the next start",
             label,
             count,
-            self.path,
-            self.fault,
+            why,
             path,
         )
 

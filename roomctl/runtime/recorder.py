@@ -98,7 +98,7 @@ class Recorder:
             return
         self.flush(wait=True)
         if self._events or self._sessions:
-            self._journal.spill(self._events, list(self._sessions.values()))
+            self._journal.spill(self._events, list(self._sessions.values()), self.error)
             self._events, self._sessions = [], {}
 
     def _settle(self, wait: bool) -> bool:
