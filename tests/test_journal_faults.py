@@ -6,6 +6,7 @@ import logging
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ import pytest
 from roomctl.journal import Journal, JournalUnwritableError, SessionRow, StoredEvent
 from roomctl.journal.spill import RUNTIME_ENV, spill_dirs
 from tests.fixtures.broker import Mosquitto
-from tests.fixtures.disk import ReadOnlyDisk, SmallDisk
+from tests.fixtures.disk import FreezableDisk, ReadOnlyDisk, SmallDisk
 from tests.test_recovery import Setup, wait_for
 
 T0 = 1_800_000_000.0
@@ -24,6 +25,9 @@ T0 = 1_800_000_000.0
 WRITABLE_AGAIN_TIMEOUT_S = 20.0
 # A daemon stops within its 5-s stop timeout; the rest is the interpreter's exit.
 STOP_TIMEOUT_S = 15.0
+# How long a write to a frozen disk is watched to see that it does not land: a commit on
+# a free disk takes milliseconds, so one that has not ended by then is held by the disk.
+STALL_WATCH_S = 1.0
 
 
 @pytest.fixture
@@ -256,3 +260,21 @@ def test_writes_are_refused_at_once_while_the_journal_cannot_be_written(tmp_path
         journal.write([_event("paused", 6)])
     assert journal.unfinished("room-1") is None
     journal.close()
+
+
+def test_a_write_to_a_frozen_disk_waits_for_the_thaw_and_then_lands(
+    frozen_disk: FreezableDisk,
+) -> None:
+    journal = Journal(frozen_disk.path)
+    try:
+        journal.write([_event("session_started", 0)], [_row("running", T0)])
+        frozen_disk.freeze()
+        written = threading.Event()
+        journal.submit([_event("paused", 6)], on_done=lambda _write: written.set())
+        assert not written.wait(STALL_WATCH_S)  # the disk holds the commit
+        frozen_disk.thaw()
+        assert written.wait(WRITABLE_AGAIN_TIMEOUT_S)
+        assert [e.type for e in journal.events("s1")] == ["session_started", "paused"]
+    finally:
+        frozen_disk.thaw()
+        journal.close()
