@@ -157,6 +157,37 @@ def test_records_a_read_only_disk_refused_are_spilled_and_the_newest_is_recovere
     assert recorded[-4:] == ["paused", "emergency", "recovered", "released"]
 
 
+def test_a_disk_that_fills_while_running_loses_nothing_at_stop(
+    small_disk: SmallDisk, setup: Setup
+) -> None:
+    setup.state_dir = small_disk.path
+    setup.run()
+    assert setup.supervisor.send("start", profile="long", operator="kim")["ok"] is True
+    session_id = setup.supervisor.state["session_id"]
+    small_disk.fill()
+    assert setup.supervisor.send("pause", operator="lee")["ok"] is True
+    assert setup.supervisor.send("emergency", operator="lee")["ok"] is True
+    wait_for(lambda: "journal" in setup.supervisor.state, 5, "the journal problem")
+    assert "disk is full" in _journal_error(setup)
+    mark = _log_mark(setup)
+    _stop(setup)
+    kept = r"(\d+) journal records could not be written \(.*disk is full.*\); they are kept in "
+    assert re.search(kept, _log_since(setup, mark)) is not None
+    small_disk.free()
+    setup.run()
+    wait_for(lambda: _recoveries(setup) == 1, 10, "the recovered event")
+    state = setup.supervisor.state
+    assert (state["session_id"], state["status"], state["paused_by"]) == (
+        session_id,
+        "emergency",
+        "lee",
+    )
+    _stop(setup)
+    recorded = [e.type for e in Journal(small_disk.path, readonly=True).events(session_id)]
+    assert recorded == _seen(setup, session_id)
+    assert recorded[-3:] == ["paused", "emergency", "recovered"]
+
+
 def test_a_damaged_journal_on_a_read_only_disk_is_refused_untouched(
     readonly_disk: ReadOnlyDisk, setup: Setup
 ) -> None:
