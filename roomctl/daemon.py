@@ -23,7 +23,7 @@ from roomctl.config import ProfileLibrary, load_room
 from roomctl.devices.base import LightAdapter
 from roomctl.devices.registry import adapter_for
 from roomctl.embedded_broker import EmbeddedBroker
-from roomctl.journal import Journal
+from roomctl.journal import Journal, JournalError, SessionRow
 from roomctl.levels import db_to_gain
 from roomctl.messages import Inbound, Message
 from roomctl.models import RoomPreset
@@ -127,7 +127,21 @@ class RoomService:
         self.worker = RoomWorker(self.runtime, scheduler)
         self._cmd_topic = self.runtime.topics.cmd
         self._intake = CommandIntake()
-        self._unfinished = journal.unfinished(room.id) if journal is not None else None
+        self._unfinished = self._find_unfinished(journal)
+
+    def _find_unfinished(self, journal: Journal | None) -> SessionRow | None:
+        """Return the session the journal says the room was running, if it can tell."""
+        if journal is None:
+            return None
+        try:
+            return journal.unfinished(self.room.id)
+        except JournalError as error:
+            _LOGGER.error(
+                "room %s: cannot look for an unfinished session (%s): none is recovered",
+                self.room.id,
+                error,
+            )
+            return None
 
     def start(self) -> None:
         """Start the room: its worker, speakers and connection, then say it is online."""

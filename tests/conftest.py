@@ -2,4 +2,9 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["tests.fixtures.broker", "tests.fixtures.pulse", "tests.fixtures.room"]
+pytest_plugins = [
+    "tests.fixtures.broker",
+    "tests.fixtures.disk",
+    "tests.fixtures.pulse",
+    "tests.fixtures.room",
+]

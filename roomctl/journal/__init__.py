@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from roomctl.journal.store import Journal, JournalError, PendingWrite, SessionRow, StoredEvent
+from roomctl.journal.records import SessionRow, StoredEvent
+from roomctl.journal.store import Journal, JournalError, JournalUnwritableError, PendingWrite
 
-__all__ = ["Journal", "JournalError", "PendingWrite", "SessionRow", "StoredEvent"]
+__all__ = [
+    "Journal",
+    "JournalError",
+    "JournalUnwritableError",
+    "PendingWrite",
+    "SessionRow",
+    "StoredEvent",
+]

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from roomctl.journal.store import SessionRow, StoredEvent
+from roomctl.journal.records import SessionRow, StoredEvent
 from roomctl.models.units import format_duration
 
 ReportFormat = Literal["md", "csv", "json"]

@@ -7,11 +7,14 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from roomctl.journal.faults import diagnose, is_disk_fault
+from roomctl.journal.records import SessionRow, StoredEvent
 from roomctl.journal.schema import SCHEMA_VERSION, current_version, migrate
+from roomctl.journal.spill import Spilled, read_spills, write_spill
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -19,35 +22,18 @@ JOURNAL_FILE = "journal.sqlite3"
 # How long a write waits for another process holding the file (a `roomctl report` reading
 # it, say) before it counts as failed: long enough for any read, short for a room.
 BUSY_TIMEOUT_S = 2.0
+# How often a journal that cannot be written (disk full, read-only) is tried again: its
+# records are written within seconds of space being freed or the disk remounted, and a
+# failing disk is asked a few times a minute, not hammered.
+REOPEN_S = 3.0
 
 
 class JournalError(Exception):
     """The journal cannot be used: corrupt, from a newer roomctl, or not writable."""
 
 
-@dataclass(frozen=True, slots=True)
-class SessionRow:
-    """One session as the journal keeps it."""
-
-    session_id: str
-    room: str
-    profile: str
-    started_at: float
-    ended_at: float | None
-    end_reason: str | None
-    alive_at: float
-    snapshot: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class StoredEvent:
-    """One event as the journal keeps it."""
-
-    room: str
-    session_id: str | None
-    ts: float
-    type: str
-    data: dict[str, Any]
+class JournalUnwritableError(JournalError):
+    """The journal's disk cannot be written now (full, read-only, permissions, I/O error)."""
 
 
 WrittenCallback = Callable[["PendingWrite"], None]
@@ -123,63 +109,198 @@ def _json(data: Any) -> str:
     return json.dumps(data, default=str)
 
 
+_IMPORT_SESSION = _SAVE_SESSION + " WHERE excluded.alive_at > sessions.alive_at"
+_SESSION_COLUMNS = (
+    "SELECT session_id, room, profile, started_at, ended_at, end_reason, alive_at, snapshot"
+    " FROM sessions"
+)
+
+
 class Journal:
-    """The journal file under a state directory; safe to share between room threads."""
+    """The journal file under a state directory; safe to share between room threads.
+
+    A journal whose disk cannot be written (full, read-only) is still opened: what it
+    holds is read as far as the disk allows, writes are refused at once with a
+    JournalUnwritableError, and the writer tries the file again every REOPEN_S until it can
+    write. A file that is damaged or from a newer roomctl is refused, untouched.
+    Records left in spill files by an earlier run are read at open, count for
+    `unfinished`, and are written to the file as soon as it can be written.
+    """
 
     def __init__(self, state_dir: Path, readonly: bool = False) -> None:
+        self.state_dir = state_dir
         self.path = state_dir / JOURNAL_FILE
-        self._lock = threading.Lock()  # held while using the connection
+        self._lock = threading.Lock()  # held while using the connection or _spilled
         self._queue = threading.Condition()  # guards _queued and _closing
         self._queued: list[PendingWrite] = []
         self._closing = False
         self.commits = 0
-        self._connection = self._open(state_dir, readonly)
+        self.fault: str | None = None  # why the journal cannot be written now
+        self._listeners: list[Callable[[], None]] = []
         self._writer: threading.Thread | None = None
-        if not readonly:
-            self._writer = threading.Thread(target=self._write_queued, name="journal", daemon=True)
-            self._writer.start()
-
-    def _open(self, state_dir: Path, readonly: bool) -> sqlite3.Connection:
+        self._spilled = Spilled()
         if readonly:
             if not self.path.exists():
                 raise JournalError(f"no journal at {self.path}")
-            uri = f"file:{self.path}?mode=ro"
-        else:
-            try:
-                state_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise JournalError(f"cannot create {state_dir}: {error}") from None
-            uri = f"file:{self.path}"
+            self._connection: sqlite3.Connection | None = self._open_reader()
+            return
+        self._spilled = read_spills(state_dir)
+        if self._spilled.count:
+            _LOGGER.warning(
+                "found %d journal records an earlier run could not write, in %s",
+                self._spilled.count,
+                ", ".join(str(p) for p in self._spilled.files),
+            )
+        try:
+            self._connection = self._open_writer()
+        except JournalUnwritableError as error:
+            self._connection = None
+            self.fault = str(error)
+            self._check_readable()
+        self._writer = threading.Thread(target=self._write_queued, name="journal", daemon=True)
+        self._writer.start()
+
+    # -- opening -----------------------------------------------------------------------
+
+    def _open_writer(self) -> sqlite3.Connection:
+        """Open the file read-write, bring it up to date and write what was spilled."""
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise self._unwritable(error) from None
+        connection = self._connect(f"file:{self.path}")
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            # FULL: a write is on disk before its command is acknowledged.
+            connection.execute("PRAGMA synchronous=FULL")
+            migrate(connection)
+            connection.execute("SELECT count(*) FROM sessions").fetchone()
+        except sqlite3.DatabaseError as error:
+            connection.close()
+            raise self._failure(error) from None
+        try:
+            self._import_spilled(connection)
+        except Exception as error:  # any: records an earlier run spilled never block a start
+            if is_disk_fault(error):
+                connection.close()
+                raise self._unwritable(error) from None
+            _LOGGER.error(
+                "cannot write the records in %s to the journal (%s); they are left there",
+                ", ".join(str(p) for p in self._spilled.files),
+                error,
+            )
+        return connection
+
+    def _open_reader(self) -> sqlite3.Connection:
+        """Open the file read-only, even on a disk that cannot take SQLite's WAL index."""
+        try:
+            return self._checked(self._connect(f"file:{self.path}?mode=ro"))
+        except JournalUnwritableError:
+            wal = self.path.with_name(self.path.name + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                raise
+        # With no write-ahead log to read, the file alone is the journal: read it as is.
+        return self._checked(self._connect(f"file:{self.path}?mode=ro&immutable=1"))
+
+    def _connect(self, uri: str) -> sqlite3.Connection:
         try:
             connection = sqlite3.connect(
                 uri, uri=True, timeout=BUSY_TIMEOUT_S, check_same_thread=False
             )
+        except sqlite3.DatabaseError as error:
+            raise self._failure(error) from None
+        try:
             version = current_version(connection)
-            if version > SCHEMA_VERSION:
-                connection.close()
-                raise JournalError(
-                    f"{self.path} is from a newer roomctl (schema {version}, this one knows "
-                    f"{SCHEMA_VERSION}); it is left untouched: upgrade roomctl or use another "
-                    "--state-dir"
-                )
-            if not readonly:
-                connection.execute("PRAGMA journal_mode=WAL")
-                # FULL: a write is on disk before its command is acknowledged.
-                connection.execute("PRAGMA synchronous=FULL")
-                migrate(connection)
+        except sqlite3.DatabaseError as error:
+            connection.close()
+            raise self._failure(error) from None
+        if version > SCHEMA_VERSION:
+            connection.close()
+            raise JournalError(
+                f"{self.path} is from a newer roomctl (schema {version}, this one knows "
+                f"{SCHEMA_VERSION}); it is left untouched: upgrade roomctl or use another "
+                "--state-dir"
+            )
+        return connection
+
+    def _checked(self, connection: sqlite3.Connection) -> sqlite3.Connection:
+        """Return a reading connection once it has read the sessions table."""
+        try:
             connection.execute("SELECT count(*) FROM sessions").fetchone()
         except sqlite3.DatabaseError as error:
-            raise JournalError(
-                f"{self.path} is not a roomctl journal or is damaged ({error}); it is left "
-                "untouched: move it aside to start a new one"
-            ) from None
+            connection.close()
+            raise self._failure(error) from None
         return connection
+
+    def _check_readable(self) -> None:
+        """Log why the file cannot be written; refuse it if reading shows it is damaged."""
+        _LOGGER.error(
+            "%s. The rooms are served and their records kept in memory; they are written "
+            "once the journal can be (tried every %g s)",
+            self.fault,
+            REOPEN_S,
+        )
+        if not self.path.exists():
+            return
+        try:
+            self._open_reader().close()
+        except JournalUnwritableError as error:
+            _LOGGER.error(
+                "journal %s cannot be read either (%s): a session it holds as unfinished is "
+                "not recovered",
+                self.path,
+                error,
+            )
+
+    def _failure(self, error: sqlite3.DatabaseError) -> JournalError:
+        """Return the error for a failed open: the disk's fault, or the file's."""
+        return self._unwritable(error) if is_disk_fault(error) else self._damaged(error)
+
+    def _unwritable(self, error: BaseException) -> JournalUnwritableError:
+        return JournalUnwritableError(
+            f"cannot write {self.path}: {diagnose(self.state_dir, error)} ({error})"
+        )
+
+    def _damaged(self, error: BaseException) -> JournalError:
+        return JournalError(
+            f"{self.path} is not a roomctl journal or is damaged ({error}); it is left "
+            "untouched: move it aside to start a new one"
+        )
+
+    def _import_spilled(self, connection: sqlite3.Connection) -> None:
+        """Write what earlier runs spilled (in one transaction), then remove their files."""
+        with self._lock:
+            spilled = self._spilled
+        if not spilled.count:
+            return
+        with connection:
+            connection.executemany(_ADD_EVENT, [_event_values(e) for e in spilled.events])
+            connection.executemany(_IMPORT_SESSION, [_values(r) for r in spilled.sessions.values()])
+        with self._lock:
+            self._spilled = Spilled()
+        for path in spilled.files:
+            try:
+                path.unlink()
+            except OSError as error:
+                _LOGGER.error(
+                    "cannot remove %s (%s): remove it by hand, or its records are written "
+                    "again at the next start",
+                    path,
+                    error,
+                )
+        _LOGGER.warning(
+            "journal %s: wrote the %d records earlier runs could not", self.path, spilled.count
+        )
 
     @property
     def waiting(self) -> int:
         """Return how many writes are queued for the next commit."""
         with self._queue:
             return len(self._queued)
+
+    def on_writable(self, callback: Callable[[], None]) -> None:
+        """Have `callback` called (on the writer's thread) when the journal can be written again."""
+        self._listeners.append(callback)
 
     def close(self) -> None:
         """Write what is queued, then close the file."""
@@ -189,7 +310,8 @@ class Journal:
         if self._writer is not None:
             self._writer.join()
         with self._lock:
-            self._connection.close()
+            if self._connection is not None:
+                self._connection.close()
 
     # -- writing -----------------------------------------------------------------------
 
@@ -211,12 +333,10 @@ class Journal:
         commit), so many rooms wait for one fsync rather than one each, in turn. Writes are
         committed in the order they were submitted. `on_done` is called once the write is
         on disk or has failed: on the writer's thread, or at once, on the caller's, when
-        the journal is read-only or closed.
+        the journal is read-only, cannot be written now, or is closed.
         """
         request = PendingWrite(
-            [(e.room, e.session_id, e.ts, e.type, _json(e.data)) for e in events],
-            [_values(r) for r in sessions],
-            on_done,
+            [_event_values(e) for e in events], [_values(r) for r in sessions], on_done
         )
         with self._queue:
             refused = self._refusal()
@@ -233,11 +353,61 @@ class Journal:
             return JournalError(f"cannot write {self.path}: it was opened read-only")
         if self._closing or not self._writer.is_alive():
             return JournalError(f"cannot write {self.path}: the journal is closed")
+        if self._connection is None:
+            return JournalUnwritableError(self.fault or f"cannot write {self.path}")
         return None
+
+    def spill(
+        self,
+        events: Sequence[StoredEvent],
+        sessions: Sequence[SessionRow],
+        reason: str | None = None,
+    ) -> None:
+        """Keep records the journal could not take in a spill file, or log them as lost."""
+        count = len(events) + len(sessions)
+        if not count:
+            return
+        why = reason or self.fault or f"cannot write {self.path}"
+        label = "room " + ", ".join(sorted({e.room for e in events} | {r.room for r in sessions}))
+        try:
+            path = write_spill(self.state_dir, label, events, sessions)
+        except OSError as error:
+            _LOGGER.error(
+                "%s: LOST %d journal records (%s) and no spill file could be written (%s); "
+                "they follow",
+                label,
+                count,
+                why,
+                error,
+            )
+            for event in events:
+                _LOGGER.error("lost event %s", _json(asdict(event)))
+            for row in sessions:
+                _LOGGER.error("lost session %s", _json(asdict(row)))
+            return
+        with self._lock:
+            self._spilled.add(events, sessions)
+        _LOGGER.error(
+            "%s: %d journal records could not be written (%s); they are kept in %s and "
+            "written to the journal at the next start",
+            label,
+            count,
+            why,
+            path,
+        )
 
     def _write_queued(self) -> None:
         """Commit what is queued, a batch at a time, until closed and drained."""
         while True:
+            if self._connection is None:
+                # Nothing is queued while the file cannot be written: writes are refused.
+                with self._queue:
+                    if not self._closing:
+                        self._queue.wait(REOPEN_S)
+                    if self._closing:
+                        return
+                self._reopen()
+                continue
             with self._queue:
                 while not self._queued and not self._closing:
                     self._queue.wait()
@@ -257,53 +427,103 @@ class Journal:
             for request, error in zip(batch, errors, strict=True):
                 request.finish(error)
 
+    def _reopen(self) -> None:
+        """Try to open the file for writing; once it is, tell the listeners."""
+        try:
+            connection = self._open_writer()
+        except JournalError as error:
+            _LOGGER.debug("journal still not writable: %s", error)
+            return
+        with self._lock, self._queue:
+            self._connection = connection
+            self.fault = None
+        _LOGGER.warning("journal %s can be written again", self.path)
+        for listener in self._listeners:
+            try:
+                listener()
+            except Exception:
+                _LOGGER.exception("journal listener failed")
+
     def _commit(self, batch: list[PendingWrite]) -> JournalError | None:
         """Write a batch in one transaction; return the error if it failed."""
+        assert self._connection is not None
         try:
             with self._connection:
                 for request in batch:
                     self._connection.executemany(_ADD_EVENT, request.events)
                     self._connection.executemany(_SAVE_SESSION, request.sessions)
         except Exception as failure:  # any: the writer must outlive one write's bad rows
-            error = JournalError(f"cannot write {self.path}: {failure}")
+            if is_disk_fault(failure):
+                error: JournalError = self._unwritable(failure)
+                self.fault = str(error)
+            else:
+                error = JournalError(f"cannot write {self.path}: {failure}")
             error.__cause__ = failure
             return error
         self.commits += 1
+        self.fault = None
         return None
 
     # -- reading -----------------------------------------------------------------------
 
     def _read(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
+            transient = self._connection is None
+            if transient and not self.path.exists():
+                return []  # no file yet: nothing was written
             try:
-                return list(self._connection.execute(sql, parameters).fetchall())
+                connection = self._connection or self._open_reader()
+            except JournalError as error:
+                raise JournalError(f"cannot read {self.path}: {error}") from error
+            try:
+                return list(connection.execute(sql, parameters).fetchall())
             except sqlite3.Error as error:
                 raise JournalError(f"cannot read {self.path}: {error}") from error
+            finally:
+                if transient:
+                    connection.close()
 
     def unfinished(self, room: str) -> SessionRow | None:
-        """Return the room's latest session that has not ended, if any."""
-        rows = self._read(
-            "SELECT session_id, room, profile, started_at, ended_at, end_reason, alive_at,"
-            " snapshot FROM sessions WHERE room=? AND ended_at IS NULL"
-            " ORDER BY started_at DESC LIMIT 1",
-            (room,),
-        )
-        return _row(rows[0]) if rows else None
+        """Return the room's latest session that has not ended, if any.
+
+        A session's newest record counts, whether it is in the file or in a spill file
+        not yet written to it.
+        """
+        with self._lock:
+            spilled = [r for r in self._spilled.sessions.values() if r.room == room]
+        try:
+            rows = {
+                r.session_id: r
+                for r in map(
+                    _row,
+                    self._read(f"{_SESSION_COLUMNS} WHERE room=? AND ended_at IS NULL", (room,)),
+                )
+            }
+            stored: dict[str, SessionRow | None] = {
+                s.session_id: self.session(s.session_id) for s in spilled
+            }
+        except JournalError:
+            if not spilled:
+                raise
+            _LOGGER.error("journal %s unreadable: recovering from spilled records only", self.path)
+            rows, stored = {}, {}
+
+        for row in spilled:
+            kept = rows.get(row.session_id) or stored.get(row.session_id)
+            if kept is None or row.alive_at >= kept.alive_at:
+                rows[row.session_id] = row
+        live = [r for r in rows.values() if r.ended_at is None]
+        return max(live, key=lambda r: r.started_at, default=None)
 
     def session(self, session_id: str) -> SessionRow | None:
         """Return one session by id."""
-        rows = self._read(
-            "SELECT session_id, room, profile, started_at, ended_at, end_reason, alive_at,"
-            " snapshot FROM sessions WHERE session_id=?",
-            (session_id,),
-        )
+        rows = self._read(f"{_SESSION_COLUMNS} WHERE session_id=?", (session_id,))
         return _row(rows[0]) if rows else None
 
     def sessions(self, room: str | None = None, since: float | None = None) -> list[SessionRow]:
         """Return sessions, newest first, optionally of one room and since a wall time."""
         rows = self._read(
-            "SELECT session_id, room, profile, started_at, ended_at, end_reason, alive_at,"
-            " snapshot FROM sessions WHERE (? IS NULL OR room=?) AND (? IS NULL OR"
+            f"{_SESSION_COLUMNS} WHERE (? IS NULL OR room=?) AND (? IS NULL OR"
             " started_at>=?) ORDER BY started_at DESC",
             (room, room, since, since),
         )
@@ -316,3 +536,7 @@ class Journal:
             (session_id,),
         )
         return [StoredEvent(r[0], r[1], r[2], r[3], json.loads(r[4])) for r in rows]
+
+
+def _event_values(event: StoredEvent) -> tuple[Any, ...]:
+    return (event.room, event.session_id, event.ts, event.type, _json(event.data))

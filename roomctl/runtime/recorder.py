@@ -38,7 +38,10 @@ class Recorder:
         self._written_upto = 0  # the records known to be on disk, counted from the first
         self.in_flight_since: float | None = None  # when the write in flight was handed over
         self.on_written: Callable[[], None] | None = None
-        self.error: str | None = None
+        # A journal that cannot be written from the start shows so before a write fails.
+        self.error: str | None = journal.fault if journal is not None else None
+        if journal is not None:
+            journal.on_writable(self._writable)
 
     def event(self, event: StoredEvent) -> None:
         """Queue an event for the next flush."""
@@ -83,6 +86,8 @@ class Recorder:
         if self._journal is None:
             return False
         before = self.error
+        if before is not None and not self.pending and self._journal.fault is None:
+            self.error = None  # nothing kept, and the journal can be written again
         failed = self._settle(wait)
         if self._in_flight is None and (self._events or self._sessions) and (wait or not failed):
             self._submit(self._journal, now)
@@ -100,6 +105,24 @@ class Recorder:
     def _written(self, _write: PendingWrite) -> None:
         if self.on_written is not None:
             self.on_written()
+
+    def _writable(self) -> None:
+        """Have the room hand over what it kept, now that the journal can take it."""
+        if self.on_written is not None:
+            self.on_written()
+
+    def close(self) -> None:
+        """Write everything recorded; what the journal cannot take goes to a spill file.
+
+        Called once, as the room stops: nothing recorded is dropped without the log
+        saying how many records, why, and where they are.
+        """
+        if self._journal is None:
+            return
+        self.flush(wait=True)
+        if self._events or self._sessions:
+            self._journal.spill(self._events, list(self._sessions.values()), self.error)
+            self._events, self._sessions = [], {}
 
     def _settle(self, wait: bool) -> bool:
         """Take the result of the write in flight (waiting if asked); return whether it failed."""

@@ -105,7 +105,7 @@ class RoomRuntime:
     def handle(self, item: RoomInput, now: float) -> None:
         """Handle one input at wall time `now`."""
         if isinstance(item, Shutdown):
-            self._recorder.flush(wait=True)  # what was recorded is on disk before it stops
+            self._recorder.close()  # what was recorded is on disk (or spilled) before it stops
             return
         if isinstance(item, CommandArrived):
             self._on_command(item, now)
