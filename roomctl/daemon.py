@@ -130,14 +130,15 @@ class RoomService:
     def start(self) -> None:
         """Start the room: its worker, speakers and connection, then say it is online."""
         self.worker.start()
-        if self._unfinished is not None:
-            self.worker.put(Recover(self._unfinished))
+        # The speakers first: a recovered session's sound goes to engines that can take it.
         for name, engine in self._speakers.items():
             try:
                 engine.start()
             except Exception as error:  # the lights go on without sound
                 _LOGGER.error("room %s: speaker %s unavailable: %s", self.room.id, name, error)
                 self.worker.put(SpeakerHealth(name, online=False, reason=str(error)))
+        if self._unfinished is not None:
+            self.worker.put(Recover(self._unfinished))
         self.bus.subscribe(self._cmd_topic)
         for topic in self._listeners:
             self.bus.subscribe(topic)
