@@ -15,8 +15,8 @@ FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 THIRD_PARTY = ("apscheduler", "amqtt", "paho", "transitions")
 # The logger of the one line per room event: `roomctl.session` reads as what it is.
 SESSION_LOGGER = logging.getLogger("roomctl.session")
-# Events that tell of a fault or an alarm are warnings; the rest of the course is INFO.
-_WARNING_EVENTS = frozenset({"device_offline", "command_rejected", "emergency"})
+# Events that tell of a fault are warnings; the rest of the session's course is INFO.
+_WARNING_EVENTS = frozenset({"device_offline", "command_rejected"})
 
 Fields = Mapping[str, object]
 

@@ -99,7 +99,9 @@ class Showcase:
         client.on_message(self._take)
         client.subscribe(topics.events)
         client.subscribe(topics.state)
-        reply = client.command(self.room.id, {"action": "start", "profile": profile})
+        reply = client.command(
+            self.room.id, {"action": "start", "profile": profile, "operator": "demo"}
+        )
         if not reply.get("ok"):
             self._console.print(f"[red]start refused: {reply.get('error')}[/red]")
             return False
