@@ -137,3 +137,40 @@ def test_run_logs_commands_phases_and_cues_and_no_scheduler_chatter(
         assert wanted in line, (wanted, line)
     assert "Added job" not in text
     assert "apscheduler" not in text
+
+
+def test_a_missing_speaker_says_what_to_do_and_the_room_serves_on(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    rooms = tmp_path / "rooms"
+    rooms.mkdir()
+    room_file = rooms / f"{ROOM_ID}.yaml"
+    room_file.write_text(room_yaml(devices="  speaker: {type: audio, output: no-such-output}\n"))
+    command = [sys.executable, "-m", "roomctl", "run", "--room", str(room_file)]
+    command += ["--broker", mosquitto.url, "--state-dir", str(tmp_path / "state")]
+    log_file = tmp_path / "stderr.log"
+    with log_file.open("wb") as log:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log)
+    sup = Supervisor(mosquitto.url)
+    try:
+        sup.start()
+        wait_for(
+            lambda: [s for s in sup.on(sup.topics.availability) if s.payload == b"online"],
+            timeout=SERVE_TIMEOUT_S,
+            what="availability online",
+        )
+        sup.wait_state(lambda s: s["devices"]["speaker"]["online"] is False)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=EXIT_TIMEOUT_S) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        sup.stop()
+    text = log_file.read_text()
+    (line,) = [line for line in text.splitlines() if "speaker speaker unavailable" in line]
+    assert " WARNING " in line
+    assert "no-such-output" in line
+    assert "pactl info" in line
+    assert "--no-sound" in line
+    assert " ERROR " not in text
