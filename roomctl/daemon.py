@@ -41,6 +41,13 @@ _LOGGER = logging.getLogger(__name__)
 # they recorded within this long (a slow disk's fsync included).
 STOP_TIMEOUT_S = 5.0
 ONLINE = "online"
+# What a speaker that will not open means, and what to do about it (the room goes on).
+SPEAKER_UNAVAILABLE = (
+    "room %s: speaker %s unavailable, the room runs without sound until it appears: %s. "
+    "Check the sound server with `pactl info` (Debian package pulseaudio-utils; the output "
+    "needs pulseaudio or pipewire-pulse, and libasound2-plugins) or the ALSA outputs with "
+    "`aplay -L` (alsa-utils); or start with --no-sound to serve the room without speakers."
+)
 OFFLINE = "offline"
 
 
@@ -146,14 +153,15 @@ class RoomService:
     def start(self) -> None:
         """Start the room: its worker, speakers and connection, then say it is online."""
         self.worker.start()
-        if self._unfinished is not None:
-            self.worker.put(Recover(self._unfinished))
+        # The speakers first: a recovered session's sound goes to engines that can take it.
         for name, engine in self._speakers.items():
             try:
                 engine.start()
             except Exception as error:  # the lights go on without sound
-                _LOGGER.error("room %s: speaker %s unavailable: %s", self.room.id, name, error)
+                _LOGGER.warning(SPEAKER_UNAVAILABLE, self.room.id, name, error)
                 self.worker.put(SpeakerHealth(name, online=False, reason=str(error)))
+        if self._unfinished is not None:
+            self.worker.put(Recover(self._unfinished))
         self.bus.subscribe(self._cmd_topic)
         for topic in self._listeners:
             self.bus.subscribe(topic)

@@ -99,7 +99,9 @@ class Showcase:
         client.on_message(self._take)
         client.subscribe(topics.events)
         client.subscribe(topics.state)
-        reply = client.command(self.room.id, {"action": "start", "profile": profile})
+        reply = client.command(
+            self.room.id, {"action": "start", "profile": profile, "operator": "demo"}
+        )
         if not reply.get("ok"):
             self._console.print(f"[red]start refused: {reply.get('error')}[/red]")
             return False
@@ -155,6 +157,11 @@ class Showcase:
             events = list(self._events)
         elapsed = self._session_time()
         if elapsed is not None and state.get("status") == "running":
+            # The time left runs down as the elapsed time runs up, between two states.
+            moved = elapsed - float(state["elapsed_s"])
+            for key in ("phase_remaining_s", "remaining_s"):
+                if isinstance(state.get(key), int | float):
+                    state[key] = max(0.0, state[key] - moved)
             state["elapsed_s"] = elapsed
         lights = Table(title="lights (simulated devices)")
         for column in ("light", "type", "on", "brightness", "colour"):

@@ -259,7 +259,7 @@ def test_a_report_shows_phases_pauses_cues_and_incidents() -> None:
         ("kim", 60.0, False),
         ("lee", 90.0, True),
     ]
-    assert [c.detail for c in report.cues] == ["Check blood pressure"]
+    assert [c.text for c in report.cues] == ["Check blood pressure"]
     assert [i.kind for i in report.incidents] == [
         "emergency",
         "released",
@@ -275,5 +275,5 @@ def test_a_report_shows_phases_pauses_cues_and_incidents() -> None:
     assert rows[0] == "session_id,room,profile,kind,time,length_s,detail"
     assert sum(1 for r in rows if ",pause," in r) == 2
     data = json.loads(as_json(report))
-    assert data["cues"][0]["detail"] == "Check blood pressure"
+    assert data["cues"][0]["text"] == "Check blood pressure"
     assert data["end_reason"] == "completed"

@@ -28,6 +28,7 @@ from roomctl.audio.mixer import Mixer, Target
 from roomctl.audio.sources import Source, open_source
 from roomctl.easing import Easing
 from roomctl.levels import SoundMix
+from roomctl.logs import RateLimitedLog
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -67,6 +68,9 @@ UNDERRUN_REPORT_PERIOD_S = 60.0
 # so a missing device is polled gently while a restarted sound server is caught quickly.
 RETRY_FIRST_S = 0.5
 RETRY_MAX_S = 10.0
+# A missing output is retried every RETRY_MAX_S for as long as it is missing: the log says
+# so once in this period (with a count), not at every retry.
+UNAVAILABLE_REPORT_PERIOD_S = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,7 @@ class AudioEngine:
         self._underruns_reported = 0
         self._next_underrun_report = 0.0
         self.callback_seconds = 0.0
+        self._unavailable = RateLimitedLog(_LOGGER, UNAVAILABLE_REPORT_PERIOD_S)
 
     @property
     def online(self) -> bool:
@@ -394,9 +399,12 @@ class AudioEngine:
             try:
                 self._reopen()
             except AudioOutputError as error:
-                _LOGGER.info("Sound output still unavailable: %s", error)
+                self._unavailable.log(
+                    logging.INFO, "unavailable", "Sound output still unavailable: %s", error
+                )
                 delay = min(delay * 2.0, RETRY_MAX_S)
                 continue
+            self._unavailable.reset("unavailable")
             self._report(True, f"sound output {self.output!r} is back")
             return
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from roomctl import logs
 from roomctl.cli.group import cli
 from roomctl.daemon import Daemon, DaemonOptions, default_state_dir
 from roomctl.journal import JournalError
@@ -50,6 +51,10 @@ def run(
     no_sound: bool,
 ) -> None:
     """Serve one or more rooms until stopped."""
+    # A daemon's log is its session log: INFO by default (see roomctl.logs).
+    context = click.get_current_context()
+    verbose = context.parent.params.get("verbose", 0) if context.parent is not None else 0
+    logs.configure(verbose, default=logging.INFO)
     options = DaemonOptions(
         room_files=rooms,
         broker=broker,

@@ -5,19 +5,27 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
-from typing import Literal
+from datetime import datetime, tzinfo
+from typing import Any, Literal
 
 from roomctl.journal.records import SessionRow, StoredEvent
+from roomctl.logs import clean
 from roomctl.models.units import format_duration
 
 ReportFormat = Literal["md", "csv", "json"]
 
+# A cue fired this long after its time is reported late: a wake is milliseconds late, a
+# busy machine a second at most; later means the room was not there to fire it.
+CUE_LATE_S = 2.0
+NOT_GIVEN = "(not given)"
 
-def local_time(wall: float) -> str:
-    """Return a wall time as local date and time to the second."""
-    return datetime.fromtimestamp(wall).astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+def local_time(wall: float, tz: tzinfo | None = None) -> str:
+    """Return a wall time as date and time to the second in `tz` (default: this machine's)."""
+    moment = datetime.fromtimestamp(wall, tz) if tz else datetime.fromtimestamp(wall).astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 @dataclass(frozen=True)
@@ -40,8 +48,20 @@ class PauseRecord:
 
 
 @dataclass(frozen=True)
+class CueRecord:
+    """One cue: when it fired, when it was due in session time, and how late it was."""
+
+    at: str
+    phase: str
+    text: str
+    due_s: float | None
+    late_s: float | None
+    note: str
+
+
+@dataclass(frozen=True)
 class Entry:
-    """A timed line of the record: a cue, a fault, a refusal, a recovery."""
+    """A timed line of the record: a fault, an emergency, a refusal, a recovery."""
 
     at: str
     kind: str
@@ -58,98 +78,150 @@ class SessionReport:
     title: str
     operator: str | None
     started: str
+    start_offset_s: float
     ended: str | None
     end_reason: str | None
     observation_s: float | None
+    timezone: str
     phases: list[PhaseRecord] = field(default_factory=list)
     pauses: list[PauseRecord] = field(default_factory=list)
-    cues: list[Entry] = field(default_factory=list)
+    cues: list[CueRecord] = field(default_factory=list)
     incidents: list[Entry] = field(default_factory=list)
+    technical: list[Entry] = field(default_factory=list)
 
 
-_INCIDENTS = {
-    "device_offline": lambda d: f"{d.get('device')} offline {d.get('reason', '')}".strip(),
-    "device_online": lambda d: f"{d.get('device')} back online",
-    "command_rejected": lambda d: f"refused: {d.get('reason')}",
+def _by(data: dict[str, Any]) -> str:
+    return f" by {clean(data['by'])}" if data.get("by") else ""
+
+
+_INCIDENTS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "device_offline": lambda d: f"{clean(d.get('device'))} offline {clean(d.get('reason', ''))}",
+    "device_online": lambda d: f"{clean(d.get('device'))} back online",
     "recovered": lambda d: f"daemon restarted; away {format_duration(d.get('away_s', 0))}",
-    "extended": lambda d: f"phase extended by {format_duration(d.get('added_s', 0))}",
-    "skipped": lambda d: "skipped to the next phase" + (f" by {d['by']}" if d.get("by") else ""),
-    "stopped": lambda d: "stopped" + (f" by {d['by']}" if d.get("by") else ""),
-    "journal_error": lambda d: f"journal problem: {d.get('error')}",
+    "extended": lambda d: f"phase extended by {format_duration(d.get('added_s', 0))}{_by(d)}",
+    "skipped": lambda d: f"skipped to the next phase{_by(d)}",
+    "stopped": lambda d: f"stopped{_by(d)}",
+    "emergency": lambda d: f"emergency{_by(d)}",
+    "released": lambda d: f"released{_by(d)}",
+}
+# What went wrong with the system, not with the session: kept apart from clinical incidents.
+_TECHNICAL: dict[str, Callable[[dict[str, Any]], str]] = {
+    "command_rejected": lambda d: f"command refused: {clean(d.get('reason'))}",
+    "journal_error": lambda d: f"journal problem: {clean(d.get('error'))}",
 }
 
 
-def build_report(row: SessionRow, events: list[StoredEvent]) -> SessionReport:
-    """Return the report of a session from its journal row and events."""
+def _cue(event: StoredEvent, recoveries: list[float], when: str) -> CueRecord:
+    data = event.data
+    due, late = data.get("at_s"), data.get("late_s")
+    due_s = float(due) if isinstance(due, int | float) else None
+    late_s = float(late) if isinstance(late, int | float) else None
+    note = ""
+    if late_s is not None and late_s >= CUE_LATE_S:
+        down = any(event.ts - late_s <= ts <= event.ts for ts in recoveries)
+        note = f"late by {late_s:.0f} s" + (" (daemon was down)" if down else "")
+    phase = clean(data.get("phase", ""))
+    return CueRecord(when, phase, clean(data.get("notify")), due_s, late_s, note)
+
+
+def build_report(
+    row: SessionRow, events: list[StoredEvent], tz: tzinfo | None = None
+) -> SessionReport:
+    """Return the report of a session from its journal row and events, times in `tz`."""
     end = row.ended_at
+
+    def when(wall: float) -> str:
+        return local_time(wall, tz)
+
     phases: list[PhaseRecord] = []
-    phase_starts = [(e.ts, str(e.data.get("phase"))) for e in events if e.type == "phase_started"]
+    phase_starts = [(e.ts, clean(e.data.get("phase"))) for e in events if e.type == "phase_started"]
     for index, (ts, name) in enumerate(phase_starts):
         until = phase_starts[index + 1][0] if index + 1 < len(phase_starts) else end
-        phases.append(PhaseRecord(name, local_time(ts), round((until or ts) - ts, 1)))
+        phases.append(PhaseRecord(name, when(ts), round((until or ts) - ts, 1)))
+    recoveries = [e.ts for e in events if e.type == "recovered"]
+    offset = next((e.data.get("at_s") for e in events if e.type == "session_started"), None)
     pauses: list[PauseRecord] = []
     open_pause: tuple[float, str | None, bool] | None = None
-    cues: list[Entry] = []
+    cues: list[CueRecord] = []
     incidents: list[Entry] = []
+    technical: list[Entry] = []
     for event in events:
         kind, data = event.type, event.data
+        by = clean(data["by"]) if data.get("by") else None
         if kind in ("paused", "emergency") and open_pause is None:
-            open_pause = (event.ts, data.get("by"), kind == "emergency")
+            open_pause = (event.ts, by, kind == "emergency")
         elif kind == "emergency" and open_pause is not None:
             open_pause = (open_pause[0], open_pause[1], True)
         elif kind in ("resumed", "session_ended") and open_pause is not None:
-            start, by, emergency = open_pause
-            pauses.append(PauseRecord(by, local_time(start), round(event.ts - start, 1), emergency))
+            start, who, emergency = open_pause
+            pauses.append(PauseRecord(who, when(start), round(event.ts - start, 1), emergency))
             open_pause = None
         if kind == "cue":
-            cues.append(Entry(local_time(event.ts), "cue", str(data.get("notify"))))
+            cues.append(_cue(event, recoveries, when(event.ts)))
         elif kind in _INCIDENTS:
-            incidents.append(Entry(local_time(event.ts), kind, _INCIDENTS[kind](data)))
-        elif kind in ("emergency", "released"):
-            who = f" by {data['by']}" if data.get("by") else ""
-            incidents.append(Entry(local_time(event.ts), kind, f"{kind}{who}"))
+            incidents.append(Entry(when(event.ts), kind, _INCIDENTS[kind](data).strip()))
+        elif kind in _TECHNICAL:
+            technical.append(Entry(when(event.ts), kind, _TECHNICAL[kind](data)))
     if open_pause is not None:
-        start, by, emergency = open_pause
-        pauses.append(PauseRecord(by, local_time(start), None, emergency))
+        start, who, emergency = open_pause
+        pauses.append(PauseRecord(who, when(start), None, emergency))
     profile = row.snapshot.get("profile", {})
+    operator = row.snapshot.get("operator")
     return SessionReport(
-        session_id=row.session_id,
-        room=row.room,
-        profile=row.profile,
-        title=str(profile.get("title", row.profile)),
-        operator=row.snapshot.get("operator"),
-        started=local_time(row.started_at),
-        ended=local_time(end) if end is not None else None,
-        end_reason=row.end_reason,
+        session_id=clean(row.session_id),
+        room=clean(row.room),
+        profile=clean(row.profile),
+        title=clean(profile.get("title", row.profile)),
+        operator=clean(operator) if operator else None,
+        started=when(row.started_at),
+        start_offset_s=float(offset) if isinstance(offset, int | float) else 0.0,
+        ended=when(end) if end is not None else None,
+        end_reason=clean(row.end_reason) if row.end_reason else None,
         observation_s=round(end - row.started_at, 1) if end is not None else None,
+        timezone=str(tz) if tz else machine_zone(),
         phases=phases,
         pauses=pauses,
         cues=cues,
         incidents=incidents,
+        technical=technical,
     )
+
+
+def machine_zone() -> str:
+    """Return the name of this machine's time zone, as a report states it."""
+    return datetime.now().astimezone().tzname() or "local time"
 
 
 def _length(seconds: float | None) -> str:
     return format_duration(seconds) if seconds is not None else "still open"
 
 
+def _cell(text: object) -> str:
+    """Return text for a Markdown table cell: a | would end the cell."""
+    return str(text).replace("|", "\\|")
+
+
 def as_markdown(report: SessionReport) -> str:
     """Return the report as Markdown."""
+    loaded = ""
+    if report.start_offset_s:
+        loaded = f" at {format_duration(report.start_offset_s)} into the profile (load-to-time)"
     lines = [
         f"# Session {report.session_id}: {report.title}",
         "",
         f"- Room: {report.room}",
         f"- Profile: {report.profile}",
-        f"- Started: {report.started}" + (f" by {report.operator}" if report.operator else ""),
+        f"- Started: {report.started}{loaded}, by {report.operator or NOT_GIVEN}",
         f"- Ended: {report.ended or 'not ended'}"
         + (f" ({report.end_reason})" if report.end_reason else ""),
         f"- Total observation time: {_length(report.observation_s)}",
+        f"- Times are in {report.timezone}",
         "",
         "## Phases",
         "",
         "| phase | started | length |",
         "|---|---|---|",
-        *(f"| {p.name} | {p.started} | {_length(p.length_s)} |" for p in report.phases),
+        *(f"| {_cell(p.name)} | {p.started} | {_length(p.length_s)} |" for p in report.phases),
         "",
         "## Pauses",
         "",
@@ -157,35 +229,58 @@ def as_markdown(report: SessionReport) -> str:
     if report.pauses:
         lines += ["| started | by | length | emergency |", "|---|---|---|---|"]
         lines += [
-            f"| {p.started} | {p.by or '-'} | {_length(p.length_s)} | "
+            f"| {p.started} | {_cell(p.by or NOT_GIVEN)} | {_length(p.length_s)} | "
             f"{'yes' if p.emergency else 'no'} |"
             for p in report.pauses
         ]
     else:
         lines.append("None.")
-    for title, entries in (("Cues", report.cues), ("Incidents", report.incidents)):
+    lines += ["", "## Cues", ""]
+    if report.cues:
+        lines += ["| time | due (session time) | cue | note |", "|---|---|---|---|"]
+        lines += [
+            f"| {c.at} | {_length(c.due_s) if c.due_s is not None else '-'} | "
+            f"{_cell(c.text)} | {_cell(c.note)} |"
+            for c in report.cues
+        ]
+    else:
+        lines.append("None.")
+    sections = (
+        ("Incidents", report.incidents),
+        ("Technical: refused commands and system problems", report.technical),
+    )
+    for title, entries in sections:
         lines += ["", f"## {title}", ""]
         if entries:
             lines += ["| time | what |", "|---|---|"]
-            lines += [f"| {e.at} | {e.detail} |" for e in entries]
+            lines += [f"| {e.at} | {_cell(e.detail)} |" for e in entries]
         else:
             lines.append("None.")
     return "\n".join(lines) + "\n"
 
 
 def as_csv(report: SessionReport) -> str:
-    """Return the report as CSV: one row per phase, pause, cue and incident."""
+    """Return the report as CSV: one row per phase, pause, cue, incident and refusal."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["session_id", "room", "profile", "kind", "time", "length_s", "detail"])
     base = [report.session_id, report.room, report.profile]
-    writer.writerow([*base, "session", report.started, report.observation_s, report.end_reason])
+    start = f"by {report.operator or NOT_GIVEN}"
+    if report.start_offset_s:
+        start += f"; at {format_duration(report.start_offset_s)} into the profile"
+    writer.writerow([*base, "session", report.started, report.observation_s, start])
+    if report.end_reason:
+        writer.writerow([*base, "end", report.ended, "", report.end_reason])
     for phase in report.phases:
         writer.writerow([*base, "phase", phase.started, phase.length_s, phase.name])
     for pause in report.pauses:
-        detail = f"by {pause.by or '-'}" + (" (emergency)" if pause.emergency else "")
+        detail = f"by {pause.by or NOT_GIVEN}" + (" (emergency)" if pause.emergency else "")
         writer.writerow([*base, "pause", pause.started, pause.length_s, detail])
-    for entry in [*report.cues, *report.incidents]:
+    for cue in report.cues:
+        due = f" (due at {format_duration(cue.due_s)})" if cue.due_s is not None else ""
+        note = f"; {cue.note}" if cue.note else ""
+        writer.writerow([*base, "cue", cue.at, "", f"{cue.text}{due}{note}"])
+    for entry in [*report.incidents, *report.technical]:
         writer.writerow([*base, entry.kind, entry.at, "", entry.detail])
     return out.getvalue()
 

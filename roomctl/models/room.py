@@ -62,9 +62,16 @@ class RoomPreset(FrozenModel):
     scenes: dict[str, Scene] = Field(default_factory=dict)
     limits: Limits = Limits()
     schedule: tuple[ScheduleEntry, ...] = ()
+    require_operator: bool = Field(
+        default=False, description="Refuse commands without an operator (emergency excepted)."
+    )
     rates: dict[LightType, float] = Field(
         default_factory=dict, description="Commands per second a device type's network takes."
     )
+
+    def needs_operator(self, action: str) -> bool:
+        """Return whether a command must name its operator (an emergency never must)."""
+        return self.require_operator and action != "emergency"
 
     def lights(self) -> dict[str, LightSpec]:
         """Return the room's lights by name."""

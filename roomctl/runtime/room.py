@@ -16,6 +16,7 @@ from roomctl.devices.base import DeviceEcho, DeviceHealth
 from roomctl.easing import Easing
 from roomctl.journal import SessionRow, StoredEvent
 from roomctl.levels import LightFade, LightLevel, SoundFade, Voice
+from roomctl.logs import log_event
 from roomctl.messages import Inbound, Message
 from roomctl.models import RoomPreset, Scene, SoundSetting
 from roomctl.problems import ConfigError
@@ -170,6 +171,8 @@ class RoomRuntime:
                 raise command
             if arrived.seq < self._emergency_seq:
                 raise CommandError(OVERTAKEN, command.request_id)
+            if not command.operator and self.room.needs_operator(command.action):
+                raise CommandError(f"room {self.room.id} requires an operator", command.request_id)
             _HANDLERS[command.action](self, command, now)
         except CommandError as error:
             self._event("command_rejected", now, reason=error.reason)
@@ -230,7 +233,9 @@ class RoomRuntime:
         self._ended = None
         self._announced_phase = None
         self._cues_until = math.nextafter(offset, -math.inf)  # a cue at the start fires
-        self._event("session_started", now, profile=command.profile, at_s=offset)
+        self._event(
+            "session_started", now, profile=command.profile, at_s=offset, by=command.operator
+        )
         self._advance(now)
 
     def _pause(self, command: Command, now: float) -> None:
@@ -346,7 +351,8 @@ class RoomRuntime:
         tau = session.clock.session_time(now)
         timeline = session.timeline(self.room)
         for cue in timeline.cues_between(self._cues_until, tau):
-            self._event("cue", now, phase=cue.phase_name, notify=cue.text, at_s=cue.at)
+            late = round(tau - cue.at, 1)  # after a recovery a cue fires late: the record says so
+            self._event("cue", now, phase=cue.phase_name, notify=cue.text, at_s=cue.at, late_s=late)
         self._cues_until = max(self._cues_until, tau)
         if timeline.ended(tau):
             self._end_session(now, reason="completed")
@@ -536,6 +542,7 @@ class RoomRuntime:
         if session_id is not None:
             context["session_id"] = session_id
         self._recorder.event(StoredEvent(self.room.id, session_id, now, kind, dict(fields)))
+        log_event(self.room.id, session_id, kind, fields)
         self._dirty = True
         self._outbox.publish(
             Message(self.topics.events, event_payload(kind, now, {**context, **fields}))

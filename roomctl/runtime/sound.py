@@ -14,6 +14,10 @@ from roomctl.levels import SILENCE, SoundFade, SoundMix
 
 _LOGGER = logging.getLogger(__name__)
 
+# A steady level joined mid-way is reached over this: long enough to make no click or
+# jolt, short enough that a restarted room sounds as it did within a second.
+REJOIN_RAMP_S = 0.5
+
 
 class SoundSink(Protocol):
     """What the room needs of an audio engine."""
@@ -52,7 +56,11 @@ class SoundOutput:
         if fade == self._fade:
             return
         self._fade = fade
-        if now < fade.end:
+        if now < fade.end and now > fade.start and fade.source == fade.target:
+            # A steady level joined mid-way (a recovery, a resume): the speakers go to it
+            # now. Ramping to it over the rest of the phase left a restarted room silent.
+            self._send(fade.target, REJOIN_RAMP_S, "linear")
+        elif now < fade.end:
             # From the fade's start the easing holds; from mid-fade the rest is linear.
             easing: Easing = fade.easing if now <= fade.start else "linear"
             self._send(fade.target, fade.end - max(now, fade.start), easing)
