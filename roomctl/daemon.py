@@ -40,6 +40,9 @@ _LOGGER = logging.getLogger(__name__)
 # A daemon's rooms, asked to stop together, finish their current input and write what
 # they recorded within this long (a slow disk's fsync included).
 STOP_TIMEOUT_S = 5.0
+# The journal's last commit gets this long once the rooms have stopped: with their 5 s,
+# inside systemd's 10-s TimeoutStopSec, so a stalled disk never makes the stop a kill.
+JOURNAL_CLOSE_TIMEOUT_S = 3.0
 ONLINE = "online"
 # What a speaker that will not open means, and what to do about it (the room goes on).
 SPEAKER_UNAVAILABLE = (
@@ -218,6 +221,9 @@ class Daemon:
         self._embedded: tuple[EmbeddedBroker, BrokerUrl] | None = None
         self.journal: Journal | None = None
         self._stop = threading.Event()
+        # Set when the stop left the journal's writer stuck on a stalled disk: the
+        # process must then leave without the interpreter's clean-up, which would wait.
+        self.stuck_on_disk = False
 
     def start(self) -> None:
         """Load every room (all errors before anything starts), then start them."""
@@ -288,5 +294,5 @@ class Daemon:
             self._scheduler.shutdown(wait=False)
         if self._embedded is not None:
             self._embedded[0].stop()
-        if self.journal is not None:
-            self.journal.close()
+        if self.journal is not None and not self.journal.close(timeout=JOURNAL_CLOSE_TIMEOUT_S):
+            self.stuck_on_disk = True

@@ -17,6 +17,13 @@ THIRD_PARTY = ("apscheduler", "amqtt", "paho", "transitions")
 SESSION_LOGGER = logging.getLogger("roomctl.session")
 # Events that tell of a fault are warnings; the rest of the session's course is INFO.
 _WARNING_EVENTS = frozenset({"device_offline", "command_rejected"})
+# Events any client can cause at will, logged at most once a period each (see log_event).
+_FLOODABLE_EVENTS = frozenset(
+    {"command_rejected", "device_offline", "device_online", "manual_change", "device_restored"}
+)
+# One line per 10 s of a repeated refusal or device flap: a flood shows, and is counted,
+# without writing a line per message (500 junk commands once wrote 6 MB of log).
+REPEAT_LOG_PERIOD_S = 10.0
 
 Fields = Mapping[str, object]
 
@@ -109,9 +116,17 @@ def describe_event(kind: str, fields: Fields) -> str:
 def log_event(room: str, session_id: str | None, kind: str, fields: Fields) -> None:
     """Log one room event as a line of the session log."""
     level = logging.WARNING if kind in _WARNING_EVENTS else logging.INFO
-    if SESSION_LOGGER.isEnabledFor(level):
-        session = f" [{session_id}]" if session_id else ""
-        SESSION_LOGGER.log(level, "room %s%s: %s", room, session, describe_event(kind, fields))
+    if not SESSION_LOGGER.isEnabledFor(level):
+        return
+    session = f" [{session_id}]" if session_id else ""
+    line = describe_event(kind, fields)
+    if kind in _FLOODABLE_EVENTS:
+        # A flood of junk commands or forged device news must not fill the log: one line
+        # a period per room and kind (and device), with how many were held back.
+        key = f"{room}:{kind}:{fields.get('device', '')}"
+        _REPEATS.log(level, key, "room %s%s: %s", room, session, line)
+        return
+    SESSION_LOGGER.log(level, "room %s%s: %s", room, session, line)
 
 
 @dataclass
@@ -152,3 +167,6 @@ class RateLimitedLog:
     def reset(self, key: str) -> None:
         """Forget `key`: its next occurrence is logged at once (the problem went away)."""
         self._seen.pop(key, None)
+
+
+_REPEATS = RateLimitedLog(SESSION_LOGGER, REPEAT_LOG_PERIOD_S)

@@ -259,3 +259,14 @@ def test_the_worker_takes_an_emergency_ahead_of_everything_queued(tmp_path: Path
     assert json.loads(taken[1].payload) == {"request_id": None, "ok": True, "status": "emergency"}
     assert all(json.loads(m.payload)["ok"] is False for m in taken[2:])
     assert len(taken) == JUNK + 2
+
+
+def test_a_command_is_answered_at_once_when_the_journal_is_failing(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "state")
+    runtime, outbox = _runtime(tmp_path, journal)
+    journal.close()  # every write is now refused at once
+    _command(runtime, T0, action="start", profile="cues", request_id="r1")
+    runtime.handle(JournalWritten(), T0)  # as the worker does on the refusal's callback
+    [reply] = outbox.replies()
+    assert reply["ok"] is True and reply["recorded"] is False
+    assert "journal is closed" in reply["warning"]

@@ -59,9 +59,9 @@ class PendingWrite:
         """Return whether the write has been committed or has failed."""
         return self._done.is_set()
 
-    def wait(self) -> JournalError | None:
-        """Wait until the write is committed or has failed; return the error, if any."""
-        self._done.wait()
+    def wait(self, timeout: float | None = None) -> JournalError | None:
+        """Wait until the write is committed or has failed (or `timeout`); return its error."""
+        self._done.wait(timeout)
         return self.error
 
     def finish(self, error: JournalError | None) -> None:
@@ -130,7 +130,10 @@ class Journal:
     def __init__(self, state_dir: Path, readonly: bool = False) -> None:
         self.state_dir = state_dir
         self.path = state_dir / JOURNAL_FILE
-        self._lock = threading.Lock()  # held while using the connection or _spilled
+        self._lock = threading.Lock()  # held while using the connection
+        # Guards _spilled apart from the connection: a spill must not wait for a disk
+        # that is stalled in a commit.
+        self._spill_lock = threading.Lock()
         self._queue = threading.Condition()  # guards _queued and _closing
         self._queued: list[PendingWrite] = []
         self._closing = False
@@ -269,14 +272,14 @@ class Journal:
 
     def _import_spilled(self, connection: sqlite3.Connection) -> None:
         """Write what earlier runs spilled (in one transaction), then remove their files."""
-        with self._lock:
+        with self._spill_lock:
             spilled = self._spilled
         if not spilled.count:
             return
         with connection:
             connection.executemany(_ADD_EVENT, [_event_values(e) for e in spilled.events])
             connection.executemany(_IMPORT_SESSION, [_values(r) for r in spilled.sessions.values()])
-        with self._lock:
+        with self._spill_lock:
             self._spilled = Spilled()
         for path in spilled.files:
             try:
@@ -302,16 +305,29 @@ class Journal:
         """Have `callback` called (on the writer's thread) when the journal can be written again."""
         self._listeners.append(callback)
 
-    def close(self) -> None:
-        """Write what is queued, then close the file."""
+    def close(self, timeout: float | None = None) -> bool:
+        """Write what is queued, then close the file; return False if the disk stalled.
+
+        A writer still stuck in a commit after `timeout` is left behind, and with it the
+        file: closing it would wait for the disk too. What it holds lands if the disk
+        answers before the process exits, and the log says so.
+        """
         with self._queue:
             self._closing = True
             self._queue.notify()
         if self._writer is not None:
-            self._writer.join()
+            self._writer.join(timeout)
+            if self._writer.is_alive():
+                _LOGGER.error(
+                    "the state disk did not answer within %g s: the journal's last commit "
+                    "may not be on it (records the rooms could not hand over were spilled)",
+                    timeout,
+                )
+                return False
         with self._lock:
             if self._connection is not None:
                 self._connection.close()
+        return True
 
     # -- writing -----------------------------------------------------------------------
 
@@ -385,7 +401,7 @@ class Journal:
             for row in sessions:
                 _LOGGER.error("lost session %s", _json(asdict(row)))
             return
-        with self._lock:
+        with self._spill_lock:
             self._spilled.add(events, sessions)
         _LOGGER.error(
             "%s: %d journal records could not be written (%s); they are kept in %s and "
@@ -489,7 +505,7 @@ class Journal:
         A session's newest record counts, whether it is in the file or in a spill file
         not yet written to it.
         """
-        with self._lock:
+        with self._spill_lock:
             spilled = [r for r in self._spilled.sessions.values() if r.room == room]
         try:
             rows = {

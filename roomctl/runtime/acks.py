@@ -36,17 +36,20 @@ class Acknowledgements:
         """Hold a reply until its records are on disk or it is due."""
         self._waiting.append(reply)
 
-    def ready(self, durable: Callable[[int], bool], now: float) -> list[tuple[PendingReply, bool]]:
+    def ready(
+        self, durable: Callable[[int], bool], now: float, failing: bool = False
+    ) -> list[tuple[PendingReply, bool]]:
         """Return the replies to send now, each with whether its records are on disk.
 
         Replies leave in the order their commands were handled: a later command's records
-        are never on disk before an earlier one's.
+        are never on disk before an earlier one's. With `failing` (the journal refused the
+        last write and none is in flight) waiting cannot help: all go now.
         """
         out: list[tuple[PendingReply, bool]] = []
         while self._waiting:
             reply = self._waiting[0]
             recorded = durable(reply.mark)
-            if not recorded and now < reply.due:
+            if not recorded and now < reply.due and not failing:
                 break
             out.append((self._waiting.popleft(), recorded))
         return out

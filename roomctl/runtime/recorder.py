@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 from roomctl.journal import Journal, JournalError, PendingWrite, SessionRow, StoredEvent
 
 _LOGGER = logging.getLogger(__name__)
+
+# A stopping room waits this long for its last records to reach the disk, then spills
+# them: the daemon gives its rooms 5 s to stop, and systemd kills it 10 s after SIGTERM.
+STOP_WRITE_WAIT_S = 3.0
 
 
 class Recorder:
@@ -111,25 +116,41 @@ class Recorder:
         if self.on_written is not None:
             self.on_written()
 
-    def close(self) -> None:
+    def close(self, timeout: float = STOP_WRITE_WAIT_S) -> None:
         """Write everything recorded; what the journal cannot take goes to a spill file.
 
         Called once, as the room stops: nothing recorded is dropped without the log
-        saying how many records, why, and where they are.
+        saying how many records, why, and where they are. A disk that does not answer
+        within `timeout` counts as failed: the records it holds are spilled too (they
+        may also land, if it answers before the process exits).
         """
         if self._journal is None:
             return
-        self.flush(wait=True)
-        if self._events or self._sessions:
-            self._journal.spill(self._events, list(self._sessions.values()), self.error)
-            self._events, self._sessions = [], {}
+        deadline = time.monotonic() + timeout
+        self._settle(wait=True, timeout=timeout)
+        if self._in_flight is None and (self._events or self._sessions):
+            self._submit(self._journal, None)
+            self._settle(wait=True, timeout=max(0.0, deadline - time.monotonic()))
+        events, sessions, reason = self._events, self._sessions, self.error
+        if self._in_flight is not None:  # the disk is stalled in this write
+            held_events, held_sessions = self._in_flight_records
+            events, sessions = held_events + events, {**held_sessions, **sessions}
+            reason = f"the state disk did not answer within {timeout:g} s"
+        if events or sessions:
+            self._journal.spill(events, list(sessions.values()), reason)
+        self._events, self._sessions = [], {}
 
-    def _settle(self, wait: bool) -> bool:
-        """Take the result of the write in flight (waiting if asked); return whether it failed."""
+    def _settle(self, wait: bool, timeout: float | None = None) -> bool:
+        """Take the result of the write in flight (waiting if asked); return whether it failed.
+
+        A write still in flight after `timeout` stays in flight.
+        """
         write = self._in_flight
         if write is None or not (wait or write.done):
             return False
-        error = write.wait()
+        error = write.wait(timeout)
+        if not write.done:
+            return False
         events, sessions = self._in_flight_records
         self._in_flight, self._in_flight_records = None, ([], {})
         self.in_flight_since = None

@@ -586,7 +586,8 @@ class RoomRuntime:
 
     def _answer(self, now: float) -> None:
         """Send the replies whose records are on disk, and those that cannot wait longer."""
-        for pending, recorded in self._acks.ready(self._recorder.durable, now):
+        failing = self._recorder.error is not None and self._recorder.in_flight_since is None
+        for pending, recorded in self._acks.ready(self._recorder.durable, now, failing):
             warning = None if recorded else self._journal_problem(now)
             said = recorded if self._recorder.keeps_records else None
             self._reply(pending.inbound, pending.request_id, True, warning, pending.status, said)
