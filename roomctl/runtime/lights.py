@@ -13,7 +13,7 @@ from roomctl.devices.fade_plan import JUST_NOTICEABLE, LightStep, plan_fade
 from roomctl.devices.rate_limit import RateLimiter
 from roomctl.levels import LightFade, LightLevel
 from roomctl.messages import Message
-from roomctl.runtime.reconcile import LightMemory, Verdict, judge, within_limits
+from roomctl.runtime.reconcile import ECHO_GRACE_S, LightMemory, Verdict, judge, within_limits
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ class _Track:
     # Whether the light has ever reported, and when its answer to a command is overdue.
     answers: bool = False
     answer_due: float | None = None
+    # The last report that came while a command was in flight, to judge once it is not.
+    unjudged: LightLevel | None = None
 
     def moving(self, now: float) -> bool:
         """Tell whether the light is mid-fade: steps pending or a native transition running."""
@@ -163,6 +165,7 @@ class LightOutput:
             moving=track.moving(now),
         )
         verdict = judge(report, memory, now, track.adapter.capabilities, in_session=in_session)
+        track.unjudged = report if verdict is Verdict.ECHO else None
         if verdict is Verdict.POWER_CYCLE and track.fade is not None:
             self._plan(name, track, now, shown=report)
             return verdict, track.fade.at(now)
@@ -197,6 +200,21 @@ class LightOutput:
         """Tell whether a light says itself when it is online (availability, LWT, status)."""
         track = self._tracks.get(name)
         return track is not None and track.adapter.has_availability
+
+    def unjudged(self, now: float) -> list[tuple[str, LightLevel]]:
+        """Return (and forget) reports that came with a command in flight, now it is not.
+
+        A light that lost power just after a command says so in a report taken for an
+        echo; judged again once the command has settled, it is not missed.
+        """
+        out: list[tuple[str, LightLevel]] = []
+        for name, track in self._tracks.items():
+            report = track.unjudged
+            pending = name in self._limiter(track).pending
+            if report is not None and not pending and now >= track.sent_at + ECHO_GRACE_S:
+                track.unjudged = None
+                out.append((name, report))
+        return out
 
     def silent(self, now: float) -> list[str]:
         """Return the lights without availability that stopped answering commands."""
@@ -235,6 +253,7 @@ class LightOutput:
             t for limiter in self._limiters.values() if (t := limiter.next_time()) is not None
         ]
         times += [t.answer_due for t in self._tracks.values() if t.answer_due is not None]
+        times += [t.sent_at + ECHO_GRACE_S for t in self._tracks.values() if t.unjudged]
         return min(times) if times else None
 
     def _plan(self, name: str, track: _Track, now: float, shown: LightLevel | None) -> None:

@@ -453,6 +453,10 @@ class RoomRuntime:
         # or none heard yet (zigbee2mqtt's availability is off unless configured).
         if self.health[device] is None or not self._lights.has_availability(device):
             self._on_health(device, True, now)
+        self._judge_report(device, level, now)
+
+    def _judge_report(self, device: str, level: LightLevel, now: float) -> None:
+        """Act on what a light's report means: an echo, a power cycle or a change by hand."""
         in_session = self.status in ACTIVE
         verdict, kept = self._lights.reconcile(device, level, now, in_session=in_session)
         if verdict is Verdict.MANUAL and kept is not None:
@@ -465,7 +469,7 @@ class RoomRuntime:
 
     def _device_event(self, kind: EventType, now: float, device: str, **fields: object) -> None:
         """Publish a device's event; record it within the per-device budget (runtime.health)."""
-        self._device_upkeep(now)
+        self._record_gaps(now)
         record = self._health_record.admit(device, now)
         self._event(kind, now, record=record, device=device, **fields)
 
@@ -473,6 +477,12 @@ class RoomRuntime:
         """Mark lights that stopped answering offline; record what each device left out."""
         for name in self._lights.silent(now):
             self._on_health(name, False, now, "no state report after a command")
+        for name, report in self._lights.unjudged(now):
+            self._judge_report(name, report, now)
+        self._record_gaps(now)
+
+    def _record_gaps(self, now: float) -> None:
+        """Record, per device, how many of its events a closed window left unrecorded."""
         for gap in self._health_record.closed(now):
             self._event(
                 "device_events_unrecorded",
