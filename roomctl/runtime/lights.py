@@ -144,19 +144,21 @@ class LightOutput:
             track.observed = level
 
     def reconcile(
-        self, name: str, report: LightLevel, now: float, *, in_session: bool
+        self, name: str, report: LightLevel, now: float, *, in_session: bool, fresh: bool = True
     ) -> tuple[Verdict, LightLevel | None]:
         """Act on a light's report; return what it meant and the level the light now keeps.
 
         A power cycle gets the level (and remaining fade) the light should have again; a
         change made by hand is kept, raised to the room's floor in a session, until the
-        room asks for a different level (the next phase or scene).
+        room asks for a different level (the next phase or scene). `fresh` is False for a
+        report judged again (see `unjudged`): it is no new answer from the light.
         """
         track = self._tracks.get(name)
         if track is None:
             return Verdict.AS_SET, None
-        track.observed = report
-        track.answers, track.answer_due = True, None
+        if fresh:
+            track.observed = report
+            track.answers, track.answer_due = True, None
         memory = LightMemory(
             sent=track.sent,
             sent_at=track.sent_at,
@@ -294,6 +296,7 @@ class LightOutput:
         """Note that a light's command went out: its answer is due (if it answers)."""
         track = self._tracks[name]
         track.sent_at = now
+        track.unjudged = None  # a new command makes what the light said before stale
         if track.answers and not track.adapter.has_availability and track.answer_due is None:
             track.answer_due = now + ANSWER_TIMEOUT_S
 

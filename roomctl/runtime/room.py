@@ -431,7 +431,7 @@ class RoomRuntime:
     ) -> None:
         if device not in self.health:
             return
-        if online and (rejoined or self.health[device] is not True):
+        if online and (rejoined or self.health[device] is False):
             self._lights.came_back(device, now)  # its next reports show how it booted
         if self.health[device] == online:
             return
@@ -455,10 +455,12 @@ class RoomRuntime:
             self._on_health(device, True, now)
         self._judge_report(device, level, now)
 
-    def _judge_report(self, device: str, level: LightLevel, now: float) -> None:
+    def _judge_report(self, device: str, level: LightLevel, now: float, fresh: bool = True) -> None:
         """Act on what a light's report means: an echo, a power cycle or a change by hand."""
         in_session = self.status in ACTIVE
-        verdict, kept = self._lights.reconcile(device, level, now, in_session=in_session)
+        verdict, kept = self._lights.reconcile(
+            device, level, now, in_session=in_session, fresh=fresh
+        )
         if verdict is Verdict.MANUAL and kept is not None:
             self._device_event(
                 "manual_change", now, device, reported=level_fields(level), kept=level_fields(kept)
@@ -478,7 +480,7 @@ class RoomRuntime:
         for name in self._lights.silent(now):
             self._on_health(name, False, now, "no state report after a command")
         for name, report in self._lights.unjudged(now):
-            self._judge_report(name, report, now)
+            self._judge_report(name, report, now, fresh=False)
         self._record_gaps(now)
 
     def _record_gaps(self, now: float) -> None:
