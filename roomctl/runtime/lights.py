@@ -255,7 +255,12 @@ class LightOutput:
             t for limiter in self._limiters.values() if (t := limiter.next_time()) is not None
         ]
         times += [t.answer_due for t in self._tracks.values() if t.answer_due is not None]
-        times += [t.sent_at + ECHO_GRACE_S for t in self._tracks.values() if t.unjudged]
+        # A report left to judge waits for its light's queued command (the limiter's time).
+        times += [
+            t.sent_at + ECHO_GRACE_S
+            for name, t in self._tracks.items()
+            if t.unjudged and name not in self._limiter(t).pending
+        ]
         return min(times) if times else None
 
     def _plan(self, name: str, track: _Track, now: float, shown: LightLevel | None) -> None:
