@@ -14,11 +14,13 @@ from roomctl.runtime.reconcile import ECHO_GRACE_S
 from roomctl.sim._device import SimDevice
 from tests.fixtures.room import Rig, RigFactory, received, wait_for
 
-# One light of each family the red team power-cycled; the cove has no availability topic.
+# One light of each family; the cove (the red team's case) has no availability topic.
 LIGHTS = """\
   ceiling: {type: zigbee2mqtt, topic: zigbee2mqtt/test/ceiling}
   lamp:    {type: tasmota, topic: test-lamp}
   cove:    {type: mqtt_json, command_topic: test/cove/set, state_topic: test/cove}
+  strip:   {type: wled, topic: wled/test}
+  panel:   {type: shelly, topic: shelly-test}
 """
 LIMITS = "limits: {min_brightness: 10%}\n"
 
@@ -59,7 +61,7 @@ def _settle(device: SimDevice) -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["cove", "ceiling", "lamp"])
+@pytest.mark.parametrize("name", ["cove", "ceiling", "lamp", "strip", "panel"])
 @pytest.mark.parametrize("paused", [False, True], ids=["running", "paused"])
 def test_a_power_cycled_light_gets_the_sessions_level_again(
     serve_room: RigFactory, name: str, paused: bool
