@@ -70,8 +70,3 @@ class HealthRecordLimit:
             if window.unrecorded:
                 out.append(Unrecorded(device, window.unrecorded, window.start, until))
         return out
-
-    def next_close(self) -> float | None:
-        """Return when the next window with events left out closes, or None."""
-        ends = [w.start + self._window_s for w in self._windows.values() if w.unrecorded]
-        return min(ends) if ends else None
