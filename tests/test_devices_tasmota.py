@@ -135,3 +135,15 @@ def test_partial_results_merge_and_others_say_nothing() -> None:
 
 def test_refresh_asks_for_state() -> None:
     assert light().refresh() == [Message("cmnd/room1-lamp/State", "")]
+
+
+def test_a_bare_power_report_keeps_the_rest_of_the_last_state() -> None:
+    adapter = light()
+    assert "stat/room1-lamp/POWER" in adapter.subscriptions()
+    adapter.parse("stat/room1-lamp/RESULT", b'{"POWER":"ON","Dimmer":70,"CT":250}')
+    echo = adapter.parse("stat/room1-lamp/POWER", b"OFF")
+    assert echo == DeviceEcho("lamp", LightLevel(False, 0.7, 250.0))
+    assert adapter.parse("stat/room1-lamp/POWER", b"ON") == DeviceEcho(
+        "lamp", LightLevel(True, 0.7, 250.0)
+    )
+    assert adapter.parse("stat/room1-lamp/POWER", b"TOGGLE") is None

@@ -130,3 +130,22 @@ def test_refresh_asks_for_each_attribute_it_has() -> None:
     (message,) = light(("brightness", "color_temp")).refresh()
     assert message.topic == f"{TOPIC}/get"
     assert json.loads(message.payload) == {"state": "", "brightness": "", "color_temp": ""}
+
+
+def test_a_device_announce_of_this_light_is_a_rejoin() -> None:
+    announce = {"type": "device_announce", "data": {"friendly_name": "room1/ceiling"}}
+    assert "zigbee2mqtt/bridge/event" in light().subscriptions()
+    news = light().parse("zigbee2mqtt/bridge/event", json.dumps(announce).encode())
+    assert news == DeviceHealth("ceiling", True, rejoined=True)
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"type": "device_announce", "data": {"friendly_name": "room1/lamp"}},
+        {"type": "device_joined", "data": {"friendly_name": "room1/ceiling"}},
+        {"type": "device_announce"},
+    ],
+)
+def test_other_bridge_events_say_nothing(event: dict[str, object]) -> None:
+    assert light().parse("zigbee2mqtt/bridge/event", json.dumps(event).encode()) is None

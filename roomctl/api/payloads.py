@@ -25,6 +25,9 @@ EventType = Literal[
     "command_rejected",
     "scene_applied",
     "recovered",
+    "manual_change",
+    "device_restored",
+    "device_events_unrecorded",
 ]
 
 
@@ -77,6 +80,8 @@ class RoomState:
     remaining_s: float | None = None
     paused_by: str | None = None
     devices: dict[str, bool | None] = field(default_factory=dict)
+    # Per device, what the state shows beside `online` (a level kept because set by hand).
+    device_details: dict[str, dict[str, object]] = field(default_factory=dict)
     extra: dict[str, object] = field(default_factory=dict)
 
     def payload(self, wall: float) -> str:
@@ -98,7 +103,10 @@ class RoomState:
             "remaining_s": seconds(self.remaining_s),
             "paused_by": self.paused_by,
             "updated_at": iso_timestamp(wall),
-            "devices": {name: {"online": online} for name, online in self.devices.items()},
+            "devices": {
+                name: {"online": online, **self.device_details.get(name, {})}
+                for name, online in self.devices.items()
+            },
             **self.extra,
         }
         return _dump(data)

@@ -53,10 +53,15 @@ class Capabilities:
 
 @dataclass(frozen=True, slots=True)
 class DeviceHealth:
-    """A light said it is online or offline (availability, LWT, status topic)."""
+    """A light said it is online or offline (availability, LWT, status topic).
+
+    `rejoined` marks an online that says the light has just booted (a zigbee2mqtt device
+    announce), even if it never looked offline.
+    """
 
     device: str
     online: bool
+    rejoined: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +76,11 @@ class LightAdapter(ABC):
     """One light's protocol edge: levels become messages, messages become health and echoes.
 
     Adapters publish nothing themselves; they return `Message` values for the bus.
+    `has_availability` says whether the light reports itself online and offline
+    (availability, LWT, status topic); one that does not is judged by its state reports.
     """
+
+    has_availability: bool = True
 
     def __init__(self, name: str, capabilities: Capabilities) -> None:
         self.name = name

@@ -73,6 +73,7 @@ class MqttJsonLight(LightAdapter):
         self.command_topic = spec.command_topic
         self.state_topic = spec.state_topic
         self.availability_topic = spec.availability_topic
+        self.has_availability = spec.availability_topic is not None
         self._echo = LightLevel(on=False)
 
     @classmethod

@@ -48,11 +48,15 @@ class RateLimiter:
 
     def take(self, now: float) -> list[Message]:
         """Return the queued messages that may be sent at `now`, oldest device first."""
+        return [message for _device, messages in self.take_commands(now) for message in messages]
+
+    def take_commands(self, now: float) -> list[tuple[str, tuple[Message, ...]]]:
+        """Return the queued commands that may be sent at `now`, with their device's name."""
         self._refill(now)
-        out: list[Message] = []
+        out: list[tuple[str, tuple[Message, ...]]] = []
         while self._pending and self._tokens >= 1.0 - _TOKEN_SLACK:
             device = next(iter(self._pending))
-            out.extend(self._pending.pop(device))
+            out.append((device, self._pending.pop(device)))
             self._tokens = max(0.0, self._tokens - 1.0)
         return out
 

@@ -15,7 +15,8 @@ Dimmer` (Speed2 spent by the dimmer, nothing after it). Every off is `Fade 0; Po
 OFF`. Health is the
 retained LWT `tele/<topic>/LWT` (`Online`/`Offline`); state arrives as JSON on
 `stat/<topic>/RESULT` and `tele/<topic>/STATE`, and an empty `cmnd/<topic>/State` asks
-for it.
+for it. `stat/<topic>/POWER` says ON or OFF alone, on every power change and on boot
+(the state PowerOnState leaves it in).
 
 Maximum native transition: 20 s (`Speed2 40`) for a full 0-100 % change. Speed is a
 slew rate (unless SetOption117 is set): Tasmota fades for Speed x 0.5 s x the largest
@@ -29,6 +30,7 @@ each step.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any, Self
 
 from roomctl.devices._color import hs_to_rgb, normalized, parse_hex
@@ -118,15 +120,21 @@ class TasmotaLight(LightAdapter):
 
     def subscriptions(self) -> list[str]:
         """Return the LWT, command result and telemetry state topics."""
-        return [f"tele/{self.topic}/LWT", f"stat/{self.topic}/RESULT", f"tele/{self.topic}/STATE"]
+        return [
+            f"tele/{self.topic}/LWT",
+            f"stat/{self.topic}/RESULT",
+            f"tele/{self.topic}/STATE",
+            f"stat/{self.topic}/POWER",
+        ]
 
     def parse(self, topic: str, payload: bytes) -> DeviceHealth | DeviceEcho | None:
         """Return the health in the LWT, or the level in a RESULT or STATE message."""
         if topic == f"tele/{self.topic}/LWT":
             word = text(payload).lower()
-            if word in ("online", "offline"):
-                return DeviceHealth(self.name, word == "online")
-            return None
+            is_word = word in ("online", "offline")
+            return DeviceHealth(self.name, word == "online") if is_word else None
+        if topic == f"stat/{self.topic}/POWER":
+            return self._power(payload)
         if topic not in (f"stat/{self.topic}/RESULT", f"tele/{self.topic}/STATE"):
             return None
         state = json_object(payload)
@@ -138,6 +146,14 @@ class TasmotaLight(LightAdapter):
             return None
         self._echo = level
         return DeviceEcho(self.name, level)
+
+    def _power(self, payload: bytes) -> DeviceEcho | None:
+        """Return the level a bare `stat/<topic>/POWER` ON or OFF leaves the light at."""
+        word = text(payload).upper()
+        if word not in ("ON", "OFF"):
+            return None
+        self._echo = replace(self._echo, on=word == "ON")
+        return DeviceEcho(self.name, self._echo)
 
     def refresh(self) -> list[Message]:
         """Return an empty `State` command: Tasmota answers with its state on RESULT."""

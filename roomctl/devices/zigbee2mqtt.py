@@ -5,8 +5,14 @@ topics and messages" and the light device pages) and zigbee-herdsman-converters'
 converters. Commands are JSON on `<topic>/set`: `state` ON/OFF, `brightness` 0-254,
 `color_temp` in mireds, `color` as `{"hex": "#rrggbb"}`, `transition` in seconds.
 Availability is `<topic>/availability`: `{"state":"online"}` (zigbee2mqtt 2.x) or the
-legacy plain `online`/`offline`. State is published as JSON on `<topic>`; `<topic>/get`
-asks the light to report it.
+legacy plain `online`/`offline`; it is off unless zigbee2mqtt's `availability` option is
+set, and even then a mains-powered light is pinged only after 10 minutes of silence, so a
+power cycle seldom shows there. What does show it is the Zigbee device announce a bulb
+sends when it boots: zigbee2mqtt publishes `{"type": "device_announce", "data":
+{"friendly_name": ...}}` on `<base>/bridge/event` and then reads and publishes the
+bulb's state. The base topic is taken to be the first level of `<topic>` (zigbee2mqtt's
+default `zigbee2mqtt`). State is published as JSON on `<topic>`; `<topic>/get` asks the
+light to report it.
 
 Maximum native transition: 6553.5 s. The Zigbee Cluster Library carries a transition as
 a 16-bit count of tenths of a second, so zigbee2mqtt rounds to 0.1 s and stops there.
@@ -72,6 +78,8 @@ class Zigbee2MqttLight(LightAdapter):
             ),
         )
         self.topic = spec.topic
+        base, _, self.friendly_name = spec.topic.partition("/")
+        self.bridge_events = f"{base}/bridge/event"
         self._echo = LightLevel(on=False)
 
     @classmethod
@@ -95,13 +103,15 @@ class Zigbee2MqttLight(LightAdapter):
         return [Message(f"{self.topic}/set", dumps(payload))]
 
     def subscriptions(self) -> list[str]:
-        """Return the state and availability topics."""
-        return [self.topic, f"{self.topic}/availability"]
+        """Return the state and availability topics, and the bridge's events (announces)."""
+        return [self.topic, f"{self.topic}/availability", self.bridge_events]
 
     def parse(self, topic: str, payload: bytes) -> DeviceHealth | DeviceEcho | None:
         """Return the health in an availability message or the level in a state message."""
         if topic == f"{self.topic}/availability":
             return self._availability(payload)
+        if topic == self.bridge_events:
+            return self._announce(payload)
         if topic != self.topic:
             return None
         state = json_object(payload)
@@ -124,6 +134,16 @@ class Zigbee2MqttLight(LightAdapter):
         if self.capabilities.color:
             wanted["color"] = ""
         return [Message(f"{self.topic}/get", dumps(wanted))]
+
+    def _announce(self, payload: bytes) -> DeviceHealth | None:
+        """Return a rejoin when the bridge says this light announced itself (it booted)."""
+        event = json_object(payload)
+        if event is None or event.get("type") != "device_announce":
+            return None
+        data = event.get("data")
+        if not isinstance(data, dict) or data.get("friendly_name") != self.friendly_name:
+            return None
+        return DeviceHealth(self.name, True, rejoined=True)
 
     def _availability(self, payload: bytes) -> DeviceHealth | None:
         document = json_object(payload)

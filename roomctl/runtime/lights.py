@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -12,11 +13,16 @@ from roomctl.devices.fade_plan import JUST_NOTICEABLE, LightStep, plan_fade
 from roomctl.devices.rate_limit import RateLimiter
 from roomctl.levels import LightFade, LightLevel
 from roomctl.messages import Message
+from roomctl.runtime.reconcile import ECHO_GRACE_S, LightMemory, Verdict, judge, within_limits
 
 _LOGGER = logging.getLogger(__name__)
 
 # Full scale of an RGB channel, to measure a colour difference against JUST_NOTICEABLE.
 COLOR_FULL = 255.0
+# A light without availability that has answered commands before and says nothing this
+# long after one is taken to be offline. A JSON-schema light publishes its state within
+# a fraction of a second of a command; 5 s allows a loaded Wi-Fi and broker.
+ANSWER_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -29,6 +35,18 @@ class _Track:
     observed: LightLevel | None = None
     steps: deque[LightStep] = field(default_factory=deque)
     transition_ends: float = 0.0
+    # The level last commanded (queued or sent) and when it went out on the network.
+    sent: LightLevel | None = None
+    sent_at: float = -math.inf
+    # When the light last came back (availability online, a rejoin).
+    returned_at: float = -math.inf
+    # While a change made at the light is kept: the fade it displaced (its hold is `fade`).
+    manual_over: LightFade | None = None
+    # Whether the light has ever reported, and when its answer to a command is overdue.
+    answers: bool = False
+    answer_due: float | None = None
+    # The last report that came while a command was in flight, to judge once it is not.
+    unjudged: LightLevel | None = None
 
     def moving(self, now: float) -> bool:
         """Tell whether the light is mid-fade: steps pending or a native transition running."""
@@ -71,6 +89,10 @@ class LightOutput:
             track = self._tracks.get(name)
             if track is None or track.fade == fade:
                 continue
+            if track.manual_over is not None:
+                if fade.target == track.manual_over.target:
+                    continue  # still the phase (or scene) during which it was set by hand
+                track.manual_over = None
             if _arrived(track, fade, now):
                 track.fade = fade  # a hold where the last fade has brought the light
                 continue
@@ -90,8 +112,7 @@ class LightOutput:
             track.transition_ends = now
             # A freeze overtakes the queue: waiting for the network's rate would let the
             # light run on past the pause.
-            for message in self._limiter(track).urgent(name, track.adapter.command(level, 0.0)):
-                self._send(message)
+            self._urgent(name, track, level, now)
 
     def jump(self, levels: Mapping[str, LightLevel], now: float) -> None:
         """Send every light to a level at once, ahead of anything queued (emergency)."""
@@ -100,10 +121,10 @@ class LightOutput:
             if track is None:
                 continue
             track.fade = LightFade(now, now, level, level)
+            track.manual_over = None
             track.steps.clear()
             track.transition_ends = now
-            for message in self._limiter(track).urgent(name, track.adapter.command(level, 0.0)):
-                self._send(message)
+            self._urgent(name, track, level, now)
 
     def reapply(self, name: str, now: float) -> None:
         """Give one light the level (and remaining fade) it should have now."""
@@ -122,6 +143,90 @@ class LightOutput:
         if track is not None:
             track.observed = level
 
+    def reconcile(
+        self, name: str, report: LightLevel, now: float, *, in_session: bool, fresh: bool = True
+    ) -> tuple[Verdict, LightLevel | None]:
+        """Act on a light's report; return what it meant and the level the light now keeps.
+
+        A power cycle gets the level (and remaining fade) the light should have again; a
+        change made by hand is kept, raised to the room's floor in a session, until the
+        room asks for a different level (the next phase or scene). `fresh` is False for a
+        report judged again (see `unjudged`): it is no new answer from the light.
+        """
+        track = self._tracks.get(name)
+        if track is None:
+            return Verdict.AS_SET, None
+        if fresh:
+            track.observed = report
+            track.answers, track.answer_due = True, None
+        memory = LightMemory(
+            sent=track.sent,
+            sent_at=track.sent_at,
+            pending=name in self._limiter(track).pending,
+            returned_at=track.returned_at,
+            moving=track.moving(now),
+        )
+        verdict = judge(report, memory, now, track.adapter.capabilities, in_session=in_session)
+        track.unjudged = report if verdict is Verdict.ECHO else None
+        if verdict is Verdict.POWER_CYCLE and track.fade is not None:
+            self._plan(name, track, now, shown=report)
+            return verdict, track.fade.at(now)
+        if verdict is not Verdict.MANUAL:
+            return verdict, None
+        kept = within_limits(report, self._floor) if in_session else report
+        if track.manual_over is None:
+            track.manual_over = track.fade
+        track.fade = LightFade(now, now, kept, kept)
+        track.steps.clear()
+        track.transition_ends = now
+        if kept != report:
+            self._offer(name, track, LightStep(now, kept, 0.0), now)
+        else:
+            track.sent = kept
+        return verdict, kept
+
+    def came_back(self, name: str, now: float) -> None:
+        """Note that a light came back: its next reports show how it booted."""
+        track = self._tracks.get(name)
+        if track is not None:
+            track.returned_at = now
+
+    def manual(self, name: str) -> LightLevel | None:
+        """Return the level a light keeps because it was set by hand, or None."""
+        track = self._tracks.get(name)
+        if track is None or track.manual_over is None or track.fade is None:
+            return None
+        return track.fade.target
+
+    def has_availability(self, name: str) -> bool:
+        """Tell whether a light says itself when it is online (availability, LWT, status)."""
+        track = self._tracks.get(name)
+        return track is not None and track.adapter.has_availability
+
+    def unjudged(self, now: float) -> list[tuple[str, LightLevel]]:
+        """Return (and forget) reports that came with a command in flight, now it is not.
+
+        A light that lost power just after a command says so in a report taken for an
+        echo; judged again once the command has settled, it is not missed.
+        """
+        out: list[tuple[str, LightLevel]] = []
+        for name, track in self._tracks.items():
+            report = track.unjudged
+            pending = name in self._limiter(track).pending
+            if report is not None and not pending and now >= track.sent_at + ECHO_GRACE_S:
+                track.unjudged = None
+                out.append((name, report))
+        return out
+
+    def silent(self, now: float) -> list[str]:
+        """Return the lights without availability that stopped answering commands."""
+        out: list[str] = []
+        for name, track in self._tracks.items():
+            if track.answer_due is not None and track.answer_due <= now:
+                track.answer_due = None
+                out.append(name)
+        return out
+
     def current(self, now: float) -> dict[str, LightLevel | None]:
         """Return where each light is now: as roomctl set it, else as it reported, else None."""
         return {
@@ -138,14 +243,23 @@ class LightOutput:
             if due is not None:
                 self._offer(name, track, due, now)
         for limiter in self._limiters.values():
-            for message in limiter.take(now):
-                self._send(message)
+            for name, messages in limiter.take_commands(now):
+                self._sent(name, now)
+                for message in messages:
+                    self._send(message)
 
     def next_due(self) -> float | None:
         """Return the wall time of the next step or rate-limited send, or None."""
         times = [track.steps[0].at for track in self._tracks.values() if track.steps]
         times += [
             t for limiter in self._limiters.values() if (t := limiter.next_time()) is not None
+        ]
+        times += [t.answer_due for t in self._tracks.values() if t.answer_due is not None]
+        # A report left to judge waits for its light's queued command (the limiter's time).
+        times += [
+            t.sent_at + ECHO_GRACE_S
+            for name, t in self._tracks.items()
+            if t.unjudged and name not in self._limiter(t).pending
         ]
         return min(times) if times else None
 
@@ -177,7 +291,22 @@ class LightOutput:
             plan_fade(fade, now, caps, track.min_interval_s, floor_brightness=self._floor)
         )
 
+    def _urgent(self, name: str, track: _Track, level: LightLevel, now: float) -> None:
+        track.sent = level
+        self._sent(name, now)
+        for message in self._limiter(track).urgent(name, track.adapter.command(level, 0.0)):
+            self._send(message)
+
+    def _sent(self, name: str, now: float) -> None:
+        """Note that a light's command went out: its answer is due (if it answers)."""
+        track = self._tracks[name]
+        track.sent_at = now
+        track.unjudged = None  # a new command makes what the light said before stale
+        if track.answers and not track.adapter.has_availability and track.answer_due is None:
+            track.answer_due = now + ANSWER_TIMEOUT_S
+
     def _offer(self, name: str, track: _Track, step: LightStep, now: float) -> None:
+        track.sent = step.level
         track.transition_ends = step.at + step.transition_s
         messages = track.adapter.command(step.level, step.transition_s)
         self._limiter(track).offer(name, messages, now)

@@ -21,6 +21,7 @@ from roomctl.messages import Inbound, Message
 from roomctl.models import RoomPreset, Scene, SoundSetting
 from roomctl.problems import ConfigError
 from roomctl.runtime.acks import ACK_WAIT_S, Acknowledgements, PendingReply
+from roomctl.runtime.health import HealthRecordLimit
 from roomctl.runtime.inputs import (
     BrokerConnected,
     CommandArrived,
@@ -33,6 +34,7 @@ from roomctl.runtime.inputs import (
     Wake,
 )
 from roomctl.runtime.lights import LightOutput
+from roomctl.runtime.reconcile import Verdict, level_fields
 from roomctl.runtime.recorder import Recorder
 from roomctl.runtime.session import Session, new_session_id
 from roomctl.runtime.snapshot import restore_session, session_snapshot
@@ -95,6 +97,7 @@ class RoomRuntime:
         self._cues_until = 0.0
         self._before_emergency: dict[str, LightLevel] = {}
         self._recorder = recorder or Recorder(None)
+        self._health_record = HealthRecordLimit()
         self._ended: tuple[float, str] | None = None
         self._dirty = False
         self._acks = Acknowledgements()
@@ -119,7 +122,7 @@ class RoomRuntime:
         elif isinstance(item, SceneDue):
             self._on_scene(item.scene, now)
         elif isinstance(item, DeviceHealth):
-            self._on_health(item.device, item.online, now)
+            self._on_health(item.device, item.online, now, rejoined=item.rejoined)
         elif isinstance(item, SpeakerHealth):
             self._on_health(item.device, item.online, now, item.reason)
         elif isinstance(item, BrokerConnected):
@@ -128,8 +131,9 @@ class RoomRuntime:
         elif isinstance(item, Recover):
             self._recover(item.row, now)
         elif isinstance(item, DeviceEcho):
-            self._lights.observe(item.device, item.level)
+            self._on_echo(item.device, item.level, now)
         self._lights.flush(now)
+        self._device_upkeep(now)
         # Only a stopping room waits for the disk; a JournalWritten needs nothing more than
         # this: it hands over what came meanwhile and answers what is now on disk.
         self._checkpoint(now, wait=False)
@@ -472,18 +476,73 @@ class RoomRuntime:
             fade, start=self._to_wall(fade.start, tau, now), end=self._to_wall(fade.end, tau, now)
         )
 
-    def _on_health(self, device: str, online: bool, now: float, reason: str = "") -> None:
-        if device not in self.health or self.health[device] == online:
+    def _on_health(
+        self, device: str, online: bool, now: float, reason: str = "", rejoined: bool = False
+    ) -> None:
+        if device not in self.health:
+            return
+        if online and (rejoined or self.health[device] is False):
+            self._lights.came_back(device, now)  # its next reports show how it booted
+        if self.health[device] == online:
             return
         first_contact = self.health[device] is None
         self.health[device] = online
         if not (online and first_contact):  # a device seen for the first time is no news
             kind: EventType = "device_online" if online else "device_offline"
-            self._event(kind, now, device=device, **({"reason": reason} if reason else {}))
+            self._device_event(kind, now, device, **({"reason": reason} if reason else {}))
         if online:
             self._lights.reapply(device, now)
             self._sound.reapply(device, now)
         self.publish_state(now)
+
+    def _on_echo(self, device: str, level: LightLevel, now: float) -> None:
+        """Reconcile a light with the level it reports (see runtime.reconcile)."""
+        if device not in self.health:
+            return
+        # A report is a sign of life where nothing else says so: no availability signal,
+        # or none heard yet (zigbee2mqtt's availability is off unless configured).
+        if self.health[device] is None or not self._lights.has_availability(device):
+            self._on_health(device, True, now)
+        self._judge_report(device, level, now)
+
+    def _judge_report(self, device: str, level: LightLevel, now: float, fresh: bool = True) -> None:
+        """Act on what a light's report means: an echo, a power cycle or a change by hand."""
+        in_session = self.status in ACTIVE
+        verdict, kept = self._lights.reconcile(
+            device, level, now, in_session=in_session, fresh=fresh
+        )
+        if verdict is Verdict.MANUAL and kept is not None:
+            self._device_event(
+                "manual_change", now, device, reported=level_fields(level), kept=level_fields(kept)
+            )
+            self.publish_state(now)
+        elif verdict is Verdict.POWER_CYCLE:
+            self._device_event("device_restored", now, device, reported=level_fields(level))
+
+    def _device_event(self, kind: EventType, now: float, device: str, **fields: object) -> None:
+        """Publish a device's event; record it within the per-device budget (runtime.health)."""
+        self._record_gaps(now)
+        record = self._health_record.admit(device, now)
+        self._event(kind, now, record=record, device=device, **fields)
+
+    def _device_upkeep(self, now: float) -> None:
+        """Mark lights that stopped answering offline; record what each device left out."""
+        for name in self._lights.silent(now):
+            self._on_health(name, False, now, "no state report after a command")
+        for name, report in self._lights.unjudged(now):
+            self._judge_report(name, report, now, fresh=False)
+        self._record_gaps(now)
+
+    def _record_gaps(self, now: float) -> None:
+        """Record, per device, how many of its events a closed window left unrecorded."""
+        for gap in self._health_record.closed(now):
+            self._event(
+                "device_events_unrecorded",
+                now,
+                device=gap.device,
+                count=gap.count,
+                window_s=round(gap.until - gap.since, 1),
+            )
 
     # -- output --------------------------------------------------------------------------
 
@@ -499,7 +558,13 @@ class RoomRuntime:
         if self._recorder.error is not None or self._disk_stalled(now):
             journal = {"journal": {"ok": False, "error": self._journal_problem(now)}}
         if session is None:
-            return RoomState(self.room.id, self.status, devices=dict(self.health), extra=journal)
+            return RoomState(
+                self.room.id,
+                self.status,
+                devices=dict(self.health),
+                device_details=self._device_details(),
+                extra=journal,
+            )
         tau = session.clock.session_time(now)
         timeline = session.timeline(self.room)
         # After the session (an emergency called once it ended included) no phase is current.
@@ -518,6 +583,7 @@ class RoomRuntime:
             remaining_s=0.0 if over else timeline.remaining(tau),
             paused_by=session.paused_by,
             devices=dict(self.health),
+            device_details=self._device_details(),
             extra={
                 "phases": [
                     {
@@ -532,16 +598,26 @@ class RoomRuntime:
             },
         )
 
+    def _device_details(self) -> dict[str, dict[str, object]]:
+        """Return what the state shows of each device beyond `online`: a level set by hand."""
+        details: dict[str, dict[str, object]] = {}
+        for name in self.health:
+            manual = self._lights.manual(name)
+            if manual is not None:
+                details[name] = {"manual": level_fields(manual)}
+        return details
+
     def publish_state(self, now: float) -> None:
         """Publish the retained state."""
         self._outbox.publish(Message(self.topics.state, self.state(now).payload(now), retain=True))
 
-    def _event(self, kind: EventType, now: float, **fields: object) -> None:
+    def _event(self, kind: EventType, now: float, record: bool = True, **fields: object) -> None:
         context: dict[str, object] = {"room": self.room.id}
         session_id = self.session.session_id if self.session is not None else None
         if session_id is not None:
             context["session_id"] = session_id
-        self._recorder.event(StoredEvent(self.room.id, session_id, now, kind, dict(fields)))
+        if record:
+            self._recorder.event(StoredEvent(self.room.id, session_id, now, kind, dict(fields)))
         log_event(self.room.id, session_id, kind, fields)
         self._dirty = True
         self._outbox.publish(

@@ -87,6 +87,14 @@ class SimDevice(ABC):
     def _handle(self, topic: str, payload: bytes, now: float) -> None:
         """Handle one command the device received at monotonic time `now`."""
 
+    @abstractmethod
+    def _lose_power(self) -> None:
+        """Forget the light's state as a power cut does: it boots off (power-on state OFF)."""
+
+    @abstractmethod
+    def _by_hand(self, level: LightLevel) -> tuple[str, bytes]:
+        """Return the local command (topic, payload) a wall switch or app would give for `level`."""
+
     # -- public API ------------------------------------------------------------------
 
     @property
@@ -171,6 +179,24 @@ class SimDevice(ABC):
             sock.close()
         # A device that comes back boots afresh: the next start() uses a new client.
         self._client = self._make_client()
+
+    def power_cycle(self) -> None:
+        """Lose power and boot again: the light comes back off and announces itself anew.
+
+        The device's connection drops without a DISCONNECT (the broker publishes its last
+        will, if it has one), then it reconnects and announces itself as on first boot.
+        """
+        self.crash()
+        with self._lock:
+            self._lose_power()
+            self._output.go(LightLevel(on=False), 0.0, time.monotonic())
+        self.start()
+
+    def change_by_hand(self, level: LightLevel) -> None:
+        """Set the light as a wall switch or Home Assistant would, reporting it as it does."""
+        topic, payload = self._by_hand(level)
+        with self._lock:
+            self._handle(topic, payload, time.monotonic())
 
     # -- for device types -------------------------------------------------------------
 

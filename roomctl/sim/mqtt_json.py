@@ -74,6 +74,15 @@ class MqttJsonLight(SimDevice):
         self._output.go(self._target(), duration, now)
         self._publish_state()
 
+    def _lose_power(self) -> None:
+        self._on = False
+
+    def _by_hand(self, level: LightLevel) -> tuple[str, bytes]:
+        """Return the command Home Assistant sends for `level` (no transition)."""
+        brightness = round(level.brightness * BRIGHTNESS_SCALE)
+        command = {"state": "ON" if level.on else "OFF", "brightness": brightness}
+        return self.command_topic, compact_json(command).encode()
+
     def _apply(self, command: dict[str, Any]) -> None:
         state = command.get("state")
         if isinstance(state, str) and state.upper() in ("ON", "OFF"):

@@ -91,6 +91,16 @@ class ShellyLight(SimDevice):
             reply["error"] = {"code": error.code, "message": error.message}
         self._publish(f"{frame['src']}/rpc", compact_json(reply))
 
+    def _lose_power(self) -> None:
+        self._on = False
+
+    def _by_hand(self, level: LightLevel) -> tuple[str, bytes]:
+        """Return the RPC the Shelly app sends for `level`."""
+        namespace = "RGB" if self.mode == "rgb" else "Light"
+        params = {"id": self.channel, "on": level.on, "brightness": round(level.brightness * 100)}
+        frame = {"id": 1, "src": "app", "method": f"{namespace}.Set", "params": params}
+        return f"{self.topic}/rpc", compact_json(frame).encode()
+
     def _call(self, method: str, params: dict[str, Any], now: float) -> object:
         namespace = "RGB" if self.mode == "rgb" else "Light"
         name = method.lower()

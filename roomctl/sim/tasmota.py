@@ -223,6 +223,18 @@ class TasmotaLight(SimDevice):
     def _cmd_state(self, _index: int | None, _arg: str, _now: float) -> Response:
         return {**self._light_state(), "Fade": _on_off(self._fade), "Speed": self._speed}
 
+    def _lose_power(self) -> None:
+        # PowerOnState 0: the light boots off; Dimmer and CT are kept in flash.
+        self._power = self._reported_power = False
+        self._backlog.clear()
+        self._backlog_running = False
+
+    def _by_hand(self, level: LightLevel) -> tuple[str, bytes]:
+        """Return the local command a button or the web UI runs for `level`."""
+        if not level.on:
+            return f"cmnd/{self.topic}/Power", b"OFF"
+        return f"cmnd/{self.topic}/Dimmer", str(round(level.brightness * 100)).encode()
+
     # -- light model ------------------------------------------------------------------
 
     def _power_on(self) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from roomctl.levels import LightLevel, Rgb
 from roomctl.sim._color import normalized, to_hex
 from roomctl.sim._device import SimDevice
-from roomctl.sim._json import is_int
+from roomctl.sim._json import compact_json, is_int
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -140,6 +140,14 @@ class WledLight(SimDevice):
             bri = min(BRI_MAX, int(word))
             self._on = bri > 0
             self._bri = bri if bri > 0 else self._bri
+
+    def _lose_power(self) -> None:
+        self._on = False
+
+    def _by_hand(self, level: LightLevel) -> tuple[str, bytes]:
+        """Return the JSON API call the WLED app makes for `level`."""
+        command = {"on": level.on, "bri": round(level.brightness * 255)}
+        return f"{self.topic}/api", compact_json(command).encode()
 
     def _target(self) -> LightLevel:
         # What the strip shows, as brightness x colour: the RGB scaled by `bri`, or, when

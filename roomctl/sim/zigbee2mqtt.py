@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from typing import Any
 
 from roomctl.levels import LightLevel, Rgb
@@ -70,6 +71,34 @@ class Zigbee2MqttLight(SimDevice):
         self._apply(command)
         self._output.go(self._target(), _transition(command.get("transition")), now)
         self._publish_state()
+
+    def power_cycle(self) -> None:
+        """Lose power and rejoin, as a bulb on a wall switch does; zigbee2mqtt stays connected.
+
+        The bulb boots off (power_on_behavior `off`) and sends a Zigbee device announce:
+        zigbee2mqtt publishes it on `<base>/bridge/event`, reads the bulb's state and
+        publishes it. Availability stays online: zigbee2mqtt pings a mains-powered device
+        only after 10 minutes of silence, far longer than a power cycle.
+        """
+        with self._lock:
+            self._lose_power()
+            self._output.go(self._target(), 0.0, time.monotonic())
+            base, _, friendly = self.topic.partition("/")
+            event = {
+                "type": "device_announce",
+                "data": {"friendly_name": friendly, "ieee_address": f"0x{self._client_id[-8:]}"},
+            }
+            self._publish(f"{base}/bridge/event", compact_json(event))
+            self._publish_state()
+
+    def _lose_power(self) -> None:
+        self._on = False
+
+    def _by_hand(self, level: LightLevel) -> tuple[str, bytes]:
+        """Return the `set` Home Assistant sends through zigbee2mqtt for `level`."""
+        brightness = round(level.brightness * BRIGHTNESS_MAX)
+        command = {"state": "ON" if level.on else "OFF", "brightness": brightness}
+        return f"{self.topic}/set", compact_json(command).encode()
 
     def _apply(self, command: dict[str, Any]) -> None:
         """Update the device state from one `set` payload, as zigbee2mqtt's converters do.
