@@ -97,12 +97,13 @@ def _watch(client: Client, rooms: Rooms, topics: list[str], console: Console) ->
 def _print_changes(rooms: Rooms, changed: threading.Event, console: Console) -> None:
     """Print the view again whenever it changes, as published (for a pipe or a log)."""
     shown = ""
+    console.width = PIPE_WIDTH
     while True:
         changed.wait(PIPE_CHECK_S)
         changed.clear()
         view: RenderableType = watch_view(rooms.snapshot(), _now(), tick=False)
         with console.capture() as capture:
-            console.print(view, width=PIPE_WIDTH)
+            console.print(view)
         text = capture.get()
         if text != shown:
             shown = text
