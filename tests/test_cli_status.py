@@ -8,12 +8,15 @@ from the topic, and a malformed retained state shows as unreadable, never a trac
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import threading
 import time
 from collections.abc import Iterator
@@ -281,4 +284,49 @@ def test_watch_shows_cues_as_they_fire_and_a_dead_daemon_as_offline(served: Serv
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+        reader.join(timeout=5)
+
+
+def test_watch_on_a_terminal_shows_the_cue_and_stops_on_ctrl_c(served: Served) -> None:
+    primary, secondary = os.openpty()
+    # A terminal 160 columns wide, so every cell of the table fits on one line.
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("ROOMCTL_BROKER", "COLUMNS")}
+    env["TERM"] = "xterm-256color"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "roomctl", "status", "--watch", "--broker", served.broker.url],
+        stdin=secondary,
+        stdout=secondary,
+        stderr=secondary,
+        env=env,
+    )
+    os.close(secondary)
+    screen: list[str] = []
+    ansi = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+    def read() -> None:
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the process closed the terminal
+                return
+            if not chunk:
+                return
+            screen.append(ansi.sub("", chunk.decode(errors="replace")))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    try:
+        wait_for(lambda: "idle" in "".join(screen), timeout=ANSWER_TIMEOUT_S, what="the view")
+        assert served.supervisor.command("start", profile="cued")["ok"] is True
+        cue = served.supervisor.wait_event("cue")
+        shown = f"CUE {local_time(cue['ts'])}  {ROOM_ID}: Baseline blood pressure"
+        wait_for(lambda: shown in "".join(screen), timeout=ANSWER_TIMEOUT_S, what="the cue")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(primary)
         reader.join(timeout=5)
