@@ -22,7 +22,7 @@ from roomctl.client import BROKER_ENV, DEFAULT_BROKER
 from roomctl.config import ProfileLibrary, load_room
 from roomctl.devices.base import LightAdapter
 from roomctl.devices.registry import adapter_for
-from roomctl.embedded_broker import EmbeddedBroker
+from roomctl.embedded_broker import STANDARD_PORT, EmbeddedBroker
 from roomctl.journal import Journal, JournalError, SessionRow
 from roomctl.levels import db_to_gain
 from roomctl.messages import Inbound, Message
@@ -91,6 +91,7 @@ class RoomService:
         journal: Journal | None = None,
     ) -> None:
         self.room = room
+        self.url = url
         availability = RoomTopics(room.id).availability
         self._online = Message(availability, ONLINE, retain=True)
         self._offline = Message(availability, OFFLINE, retain=True)
@@ -257,7 +258,8 @@ class Daemon:
         if not is_embedded(text):
             return parse_broker_url(text)
         if self._embedded is None:
-            broker = EmbeddedBroker()
+            # Where CLI commands and simulated lights look by default, when it is free.
+            broker = EmbeddedBroker(preferred_port=STANDARD_PORT)
             self._embedded = (broker, broker.start())
         return self._embedded[1]
 

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import socket
 import threading
+from dataclasses import dataclass
 
 from amqtt.broker import Broker
 
@@ -22,11 +23,35 @@ STOP_TIMEOUT_S = 5.0
 _NOISY_LOGGERS = ("amqtt", "transitions")
 
 
+# The port every roomctl command and the simulated lights look for a broker on by default
+# (MQTT's registered port): `roomctl run` puts its embedded broker there when it is free.
+STANDARD_PORT = 1883
+
+
 def _free_port(host: str) -> int:
     """Return a TCP port free on host right now (another process could still take it)."""
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def _port_taken(host: str, port: int) -> bool:
+    """Return whether host:port cannot be listened on (one left in TIME_WAIT does not count)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class PortChoice:
+    """The port the embedded broker listens on, and why it is not the one asked for."""
+
+    port: int
+    instead_of: int | None = None  # the preferred port, when something else held it
 
 
 class EmbeddedBroker:
@@ -36,9 +61,14 @@ class EmbeddedBroker:
     host only (127.0.0.1 by default); nothing survives stop().
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int | None = None, preferred_port: int | None = None
+    ) -> None:
+        """Listen on `port`; else on `preferred_port` when it is free; else on any free port."""
         self._host = host
         self._port = port
+        self._preferred_port = preferred_port
+        self.choice: PortChoice | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._broker: Broker | None = None
         self._thread: threading.Thread | None = None
@@ -51,7 +81,8 @@ class EmbeddedBroker:
             raise RuntimeError("EmbeddedBroker.start() called twice")
         for name in _NOISY_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
-        port = self._port or _free_port(self._host)
+        self.choice = self._choose_port()
+        port = self.choice.port
         self._ready.clear()
         self._error = None
         self._thread = threading.Thread(
@@ -64,9 +95,28 @@ class EmbeddedBroker:
             self._thread.join()
             self._thread = None
             raise RuntimeError(f"embedded broker failed to start: {self._error}") from self._error
+        if self.choice.instead_of is not None:
+            _LOGGER.warning(
+                "port %d on %s is taken (another MQTT broker?): the embedded broker listens "
+                "on port %d instead",
+                self.choice.instead_of,
+                self._host,
+                port,
+            )
         _LOGGER.info("embedded MQTT broker listening on %s:%d", self._host, port)
         # amqtt speaks only MQTT 3.1.1 and leaves a v5 CONNECT with a will unanswered.
         return BrokerUrl("mqtt", self._host, port, protocol="3.1.1")
+
+    def _choose_port(self) -> PortChoice:
+        """Return the port to listen on: the one given, the preferred one if free, or any."""
+        if self._port:
+            return PortChoice(self._port)
+        preferred = self._preferred_port
+        if preferred is None:
+            return PortChoice(_free_port(self._host))
+        if _port_taken(self._host, preferred):
+            return PortChoice(_free_port(self._host), instead_of=preferred)
+        return PortChoice(preferred)
 
     def stop(self) -> None:
         """Shut the broker down, closing every client's connection, and end its thread."""

@@ -74,8 +74,9 @@ def _room_broker(setting: str | None) -> str | None:
         return None
     if is_embedded(setting):
         print(
-            "the room uses roomctl's embedded broker, which lives inside `roomctl run`; "
-            "simulating on another broker (give --broker to choose it)",
+            "the room uses roomctl's embedded broker, which lives inside `roomctl run` and "
+            f"listens on {DEFAULT_BROKER} when that port is free (give --broker with the URL "
+            "`roomctl run` printed if it said another)",
             file=sys.stderr,
         )
         return None

@@ -201,3 +201,25 @@ def test_logs_warnings_only(caplog: pytest.LogCaptureFixture) -> None:
         r for r in caplog.records if r.name.startswith("amqtt") and r.levelno < logging.WARNING
     ]
     assert noisy == []
+
+
+def test_a_preferred_port_is_used_when_free_and_another_said_when_taken() -> None:
+    preferred = free_port()
+    first = EmbeddedBroker(preferred_port=preferred)
+    url = first.start()
+    try:
+        assert url.port == preferred
+        assert first.choice is not None and first.choice.instead_of is None
+        # The port is taken now (as by another broker): the next one says so and goes on.
+        second = EmbeddedBroker(preferred_port=preferred)
+        other = second.start()
+        try:
+            assert other.port != preferred
+            assert second.choice is not None and second.choice.instead_of == preferred
+            peer = Peer(other)
+            peer.settle()
+            peer.close()
+        finally:
+            second.stop()
+    finally:
+        first.stop()

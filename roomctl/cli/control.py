@@ -7,31 +7,61 @@ from typing import Any
 
 import click
 
+from roomctl.broker_url import BrokerUrl
+from roomctl.cli.exits import (
+    EXIT_ACCEPTED,
+    EXIT_BROKER,
+    EXIT_NO_REPLY,
+    EXIT_REFUSED,
+    EXIT_USAGE,
+)
 from roomctl.cli.group import cli
-from roomctl.client import Client, NoReplyError, broker_url
+from roomctl.client import BrokerError, Client, NoReplyError, broker_url
 
-EXIT_ACCEPTED = 0
-EXIT_REFUSED = 1
-EXIT_NO_REPLY = 2
+__all__ = ["EXIT_ACCEPTED", "EXIT_BROKER", "EXIT_NO_REPLY", "EXIT_REFUSED", "broker_option"]
 
 room_option = click.option("--room", "room_id", required=True, help="The room's id, e.g. room-1.")
 broker_option = click.option(
     "--broker", default=None, help="Broker URL (default: $ROOMCTL_BROKER or mqtt://127.0.0.1:1883)."
 )
-operator_option = click.option("--operator", default=None, help="Who gives the command.")
+operator_option = click.option(
+    "--operator", default=None, help="Who gives the command (kept in the session's record)."
+)
+# What a reply's status means, said plainly.
+_AFTERWARDS = {
+    "idle": "the room is idle",
+    "running": "the session is running",
+    "paused": "the session is paused",
+    "emergency": "the room is in emergency",
+    "ended": "the session has ended",
+}
+
+
+def url_or_usage_error(broker: str | None) -> BrokerUrl:
+    """Return the broker URL to use, or exit EXIT_USAGE saying what is wrong with it."""
+    try:
+        return broker_url(broker)
+    except ValueError as error:
+        click.echo(f"roomctl: {error}", err=True)
+        sys.exit(EXIT_USAGE)
 
 
 def send(room_id: str, broker: str | None, body: dict[str, object]) -> None:
-    """Send one command, print the reply, and exit 0 accepted, 1 refused, 2 no reply."""
+    """Send one command, print the reply, and exit with its code (see roomctl.cli.exits)."""
+    url = url_or_usage_error(broker)
     try:
-        url = broker_url(broker)
         with Client(url) as client:
             reply: dict[str, Any] = client.command(room_id, body)
-    except (NoReplyError, ValueError) as error:
+    except NoReplyError as error:
         click.echo(f"roomctl: {error}", err=True)
         sys.exit(EXIT_NO_REPLY)
+    except BrokerError as error:
+        click.echo(f"roomctl: {error}", err=True)
+        sys.exit(EXIT_BROKER)
     if reply.get("ok"):
-        click.echo(f"{room_id}: {body['action']} accepted; room is {reply.get('status')}")
+        status = str(reply.get("status"))
+        afterwards = _AFTERWARDS.get(status, f"the room is {status}")
+        click.echo(f"{room_id}: {body['action']} accepted; {afterwards}")
         sys.exit(EXIT_ACCEPTED)
     click.echo(f"{room_id}: {body['action']} refused: {reply.get('error')}", err=True)
     sys.exit(EXIT_REFUSED)
@@ -48,7 +78,7 @@ def _body(action: str, operator: str | None, **fields: object) -> dict[str, obje
 @cli.command("start")
 @click.argument("profile")
 @room_option
-@click.option("--at", default=None, help="Start at this session time, e.g. 12m (load-to-time).")
+@click.option("--at", default=None, help="Start at this session time, such as 12m (load-to-time).")
 @operator_option
 @broker_option
 def start(
@@ -64,7 +94,7 @@ def start(
 @operator_option
 @broker_option
 def extend(by: str, room_id: str, operator: str | None, broker: str | None) -> None:
-    """Add time BY (e.g. 5m) to the current phase."""
+    """Add time BY, such as 5m, to the current phase."""
     send(room_id, broker, _body("extend", operator, by=by))
 
 

@@ -4,16 +4,72 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
 
 import click
 
 from roomctl import __version__
+from roomctl.cli.exits import EXIT_USAGE
 
 # Each module names one command (or a few close ones) and defines it on `cli`.
-_COMMAND_MODULES: tuple[str, ...] = ("run", "control", "status", "rehearse", "check", "history")
+_COMMAND_MODULES: tuple[str, ...] = (
+    "run",
+    "control",
+    "status",
+    "rehearse",
+    "sound_test",
+    "check",
+    "history",
+)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# A command's summary in `roomctl --help` is its docstring's first sentence, never cut
+# short: no sentence is this long.
+SHORT_HELP_LIMIT = 500
+
+
+class RoomctlGroup(click.Group):
+    """The root group: a usage error exits EXIT_USAGE, since click's 2 means "no reply" here."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Run the command line; exit with the command's code, or EXIT_USAGE on a usage error."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as error:
+            error.show()
+            sys.exit(EXIT_USAGE)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands with each one's whole first sentence, wrapped rather than cut."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=SHORT_HELP_LIMIT)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=RoomctlGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="roomctl")
 @click.option("-v", "--verbose", count=True, help="Log more (-v info, -vv debug).")
 def cli(verbose: int) -> None:

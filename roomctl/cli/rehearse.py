@@ -71,8 +71,18 @@ def _print_record(state_dir: Path, session_id: str) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="The room preset file to rehearse in.",
 )
-@click.option("--speed", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
-@click.option("--profiles", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="How many times faster than real time the session plays.",
+)
+@click.option(
+    "--profiles",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Session profiles folder (default: sessions/ beside the room file's folder).",
+)
 def rehearse(profile: str, room_file: Path, speed: float, profiles: Path | None) -> None:
     """Play PROFILE on simulated devices on a fast clock and show it as it plays."""
     _play(room_file, profiles, speed, sound=False, profile=profile)

@@ -6,13 +6,16 @@ import gc
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from roomctl import logs
+from roomctl.broker_url import BrokerUrl, parse_broker_url
 from roomctl.cli.group import cli
-from roomctl.daemon import Daemon, DaemonOptions, default_state_dir
+from roomctl.client import BROKER_ENV, DEFAULT_BROKER, broker_url
+from roomctl.daemon import Daemon, DaemonOptions, RoomService, default_state_dir
 from roomctl.journal import JournalError
 from roomctl.problems import ConfigError
 
@@ -81,10 +84,31 @@ def run(
     # every room for up to 0.2 s with 200 rooms. Garbage is collected first, not kept.
     gc.collect()
     gc.freeze()
-    click.echo(f"roomctl: serving {', '.join(r.room.id for r in daemon.rooms)}", err=True)
+    for line in serving_lines(daemon.rooms):
+        click.echo(line, err=True)
     daemon.serve()
     if daemon.stuck_on_disk:
         # Closing the journal at exit would wait for the stalled disk; what it could not
         # take is spilled and logged. Leave now, as a clean stop (status 0).
         logging.shutdown()
         os._exit(0)
+
+
+def serving_lines(rooms: Sequence[RoomService]) -> list[str]:
+    """Return what `roomctl run` says it serves: each broker's URL and the rooms on it."""
+    by_url: dict[BrokerUrl, list[str]] = {}
+    for service in rooms:
+        by_url.setdefault(service.url, []).append(service.room.id)
+    try:
+        cli_default = broker_url(None)
+    except ValueError:  # a malformed $ROOMCTL_BROKER: the commands will say so themselves
+        cli_default = parse_broker_url(DEFAULT_BROKER)
+    lines: list[str] = []
+    for url, ids in by_url.items():
+        lines.append(f"roomctl: serving {', '.join(ids)} on {url}")
+        if (url.host, url.port) != (cli_default.host, cli_default.port):
+            lines.append(
+                f"roomctl: other roomctl commands look for {cli_default}: give them "
+                f"--broker {url} (or set {BROKER_ENV}={url})"
+            )
+    return lines

@@ -58,6 +58,14 @@ OVERTAKEN = (
 )
 
 ACTIVE: tuple[Status, ...] = ("running", "paused", "emergency")
+# A room's status as a refusal says it to staff.
+_PLAINLY: dict[Status, str] = {
+    "idle": "has no session running",
+    "running": "has a session running",
+    "paused": "has a paused session",
+    "emergency": "is in emergency",
+    "ended": "has no session running (its last session ended)",
+}
 
 
 class Outbox(Protocol):
@@ -198,7 +206,7 @@ class RoomRuntime:
     def _start(self, command: Command, now: float) -> None:
         if self.status in ACTIVE:
             raise CommandError(
-                f"room {self.room.id} is {self.status}: stop the session first",
+                f"room {self.room.id} {_PLAINLY[self.status]}: stop it first",
                 command.request_id,
             )
         assert command.profile is not None
@@ -313,7 +321,7 @@ class RoomRuntime:
     def _release(self, command: Command, now: float) -> None:
         if self.status != "emergency":
             raise CommandError(
-                f"cannot release: room {self.room.id} is {self.status}, not emergency",
+                f"cannot release: room {self.room.id} is not in emergency",
                 command.request_id,
             )
         session = self.session
@@ -338,9 +346,9 @@ class RoomRuntime:
 
     def _require(self, command: Command, *statuses: Status) -> Session:
         if self.status not in statuses or self.session is None:
-            wanted = " or ".join(statuses)
             raise CommandError(
-                f"cannot {command.action}: room {self.room.id} is {self.status}, not {wanted}",
+                f"cannot {command.action}: room {self.room.id} {_PLAINLY[self.status]}"
+                + (": start one first" if self.status in ("idle", "ended") else ""),
                 command.request_id,
             )
         return self.session
@@ -563,13 +571,24 @@ class RoomRuntime:
                 self.status,
                 devices=dict(self.health),
                 device_details=self._device_details(),
-                extra=journal,
+                extra={"next_cue": None, **journal},
             )
         tau = session.clock.session_time(now)
         timeline = session.timeline(self.room)
         # After the session (an emergency called once it ended included) no phase is current.
         over = self.status == "ended" or (self.status == "emergency" and not session.emergency)
         phase = None if over else timeline.phase_at(tau)
+        # The first cue not yet fired (in session time), for staff to see what comes next.
+        cues = () if over else timeline.cues.cues
+        cue = next((c for c in cues if c.at > self._cues_until), None)
+        next_cue = None
+        if cue is not None:
+            next_cue = {
+                "notify": cue.text,
+                "phase": cue.phase_name,
+                "at_s": round(cue.at, 1),
+                "in_s": round(max(0.0, cue.at - tau), 1),
+            }
         return RoomState(
             room=self.room.id,
             status=self.status,
@@ -594,6 +613,7 @@ class RoomRuntime:
                     for i, p in enumerate(session.profile.phases)
                 ],
                 "speed": self._speed,
+                "next_cue": next_cue,
                 **journal,
             },
         )
