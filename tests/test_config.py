@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from roomctl.api.commands import CommandError, parse_command
 from roomctl.config import (
     ProfileLibrary,
     ProfileNameError,
@@ -297,11 +299,25 @@ def test_library_looks_for_sound_files_at_every_load(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["../rooms/room-1", "/etc/passwd", "demo.yaml", "a b", "", "demo\n", "sessions/demo"]
+    "name",
+    [
+        "../rooms/room-1",
+        "/etc/passwd",
+        "demo.yaml",
+        "a b",
+        "",
+        "demo\n",
+        "sessions/demo",
+        "Ünïcode",
+        "a" * 65,
+    ],
 )
 def test_library_refuses_path_like_names(name: str) -> None:
-    with pytest.raises(ProfileNameError, match="is not a profile name: use letters, digits"):
+    with pytest.raises(ProfileNameError, match="is not a profile name: use letters A-Z"):
         ProfileLibrary(SESSIONS).load(name)
+    # The daemon's command parser refuses the very same names.
+    with pytest.raises(CommandError, match="is not a name"):
+        parse_command(json.dumps({"action": "start", "profile": name}).encode())
 
 
 def test_library_refuses_unknown_names_with_a_suggestion(tmp_path: Path) -> None:
@@ -348,8 +364,9 @@ def test_line_of_skips_union_tags_and_points_missing_keys_at_their_parent() -> N
         ),
         (
             'title: "p\nphases: []\n',
-            ":3: YAML syntax error: found unexpected end of stream "
-            "(while scanning a quoted scalar that starts on line 1)",
+            ":3: YAML syntax error: a quote is opened and never closed: close it at the end "
+            "of its text (the YAML reader said: found unexpected end of stream "
+            "(while scanning a quoted scalar that starts on line 1))",
         ),
         (
             "title: p\nphases:\n  - &first {name: a, duration: 1m}\n"

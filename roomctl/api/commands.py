@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
 from roomctl.models.units import parse_duration
+from roomctl.names import PROFILE_NAME
 
 Action = Literal["start", "pause", "resume", "stop", "next", "emergency", "release", "extend"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
@@ -15,7 +15,6 @@ ACTIONS: tuple[Action, ...] = get_args(Action)
 # A command is a few hundred bytes; 64 KiB leaves room for any honest one and refuses floods.
 MAX_PAYLOAD_BYTES = 64 * 1024
 MAX_TEXT_LENGTH = 200
-PROFILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _KNOWN_FIELDS = {"action", "profile", "at", "by", "operator", "request_id"}
 
 
