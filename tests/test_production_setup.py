@@ -36,7 +36,7 @@ from paho.mqtt.properties import Properties
 
 from roomctl.config import load_room
 from roomctl.sim._device import SimDevice
-from roomctl.sim.room import create_sim_device
+from roomctl.sim.room import SimulatedRoom
 from tests.fixtures.broker import Mosquitto, TlsFiles, make_tls_files, write_password_file
 from tests.fixtures.room import received, wait_for
 
@@ -345,12 +345,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     filled = filled.replace("/etc/roomctl/ca.pem", str(tls.ca))
     room_file = production_room(root)
     room = load_room(room_file)
-    devices: dict[str, SimDevice] = {}
-    for name, spec in room.lights().items():
-        user = DEVICE_ACCOUNTS[spec.type]
-        url = f"mqtts://{user}:{password(user)}@127.0.0.1:{broker.port}?ca={tls.ca}"
-        devices[name] = create_sim_device(name, spec, url)
-        devices[name].start()
+    accounts = {
+        kind: f"mqtts://{user}:{password(user)}@127.0.0.1:{broker.port}?ca={tls.ca}"
+        for kind, user in DEVICE_ACCOUNTS.items()
+    }
+    sims = SimulatedRoom(room, "mqtt://nowhere.invalid:1", broker_for=accounts)
+    sims.start()
+    devices = sims.devices
     state_dir = root / "state"
     env = {
         **os.environ,
@@ -371,8 +372,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=EXIT_TIMEOUT_S)
-        for device in devices.values():
-            device.stop()
+        sims.stop()
         pulse.stop()
         broker.stop()
 
@@ -534,3 +534,32 @@ def test_the_password_is_not_on_the_command_line(site: Site) -> None:
     assert not [a for a in arguments if password("roomctl").encode() in a]
     assert "ROOMCTL_BROKER" in env_file(DEPLOY / "roomctl.env.example")
     assert unit_values(UNIT, "EnvironmentFile") == ["/etc/roomctl/roomctl.env"]
+
+
+def test_sim_devices_script_runs_each_type_with_its_account(site: Site) -> None:
+    """The README's `scripts/sim_devices.py` line, as written (last: it adds lights)."""
+    script = ROOT / "scripts" / "sim_devices.py"
+    assert os.access(script, os.X_OK)
+    (site.state_dir.parent / "sim-room").mkdir(exist_ok=True)
+    room = production_room(site.state_dir.parent / "sim-room")
+    command = [sys.executable, str(script), str(room)]
+    for kind, user in DEVICE_ACCOUNTS.items():
+        command += ["--broker-for", f"{kind}={site.url(user)}"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    lines: list[str] = []
+    assert process.stdout is not None
+    reader = threading.Thread(
+        target=lambda: lines.extend(line.decode() for line in process.stdout or ()), daemon=True
+    )
+    reader.start()
+    try:
+        ready = wait_for(
+            lambda: [line for line in lines if "simulated lights of room-1" in line],
+            timeout=SERVE_TIMEOUT_S,
+            what="the simulated lights on their accounts",
+        )
+        assert ready[0].startswith("5 simulated lights of room-1 on mqtts://mqtt-json:***@")
+        assert password("tasmota") not in "".join(lines)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=EXIT_TIMEOUT_S) == 0
