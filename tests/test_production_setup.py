@@ -117,7 +117,8 @@ class ShippedMosquitto(Mosquitto):
             assert old in text, f"the shipped roomctl.conf no longer says {old}"
             text = text.replace(old, new)
         # As root, mosquitto drops to its own user, which cannot read pytest's tmp dirs.
-        return text + "user root\npersistence false\n"
+        # Every packet is logged, so a publish the ACL refuses shows as "Denied PUBLISH".
+        return text + "user root\npersistence false\nlog_type all\n"
 
 
 class Account:
@@ -443,8 +444,19 @@ def test_the_service_serves_the_room_with_every_device_and_sound(site: Site) -> 
         assert state is not None and state["status"] == "running"
     finally:
         supervisor.close()
-    # `roomctl history` as the README has staff run it finds the service's journal.
+    # Nothing roomctl or a device sent was refused by the ACL (its answers included).
+    log = (site.broker.workdir / "mosquitto.log").read_text().splitlines()
+    refused = [line for line in log if "Denied PUBLISH from roomctl-" in line]
+    assert refused == []
+    # A supervisor's `roomctl` command, with the account in ROOMCTL_BROKER as the README has it.
     roomctl = str(Path(sys.executable).with_name("roomctl"))
+    paused = subprocess.run(
+        [roomctl, "pause", "--room", ROOM_ID],
+        env={**os.environ, "ROOMCTL_BROKER": site.url(SUPERVISOR)},
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert (paused.returncode, paused.stdout) == (0, "room-1: pause accepted; room is paused\n")
+    # `roomctl history` as the README has staff run it finds the service's journal.
     for args, extra in (
         (["--state-dir", str(site.state_dir)], {}),
         ([], {"ROOMCTL_STATE_DIR": str(site.state_dir)}),
