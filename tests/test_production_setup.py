@@ -37,7 +37,7 @@ from paho.mqtt.properties import Properties
 from roomctl.config import load_room
 from roomctl.sim._device import SimDevice
 from roomctl.sim.room import SimulatedRoom
-from tests.fixtures.broker import Mosquitto, TlsFiles, make_tls_files, write_password_file
+from tests.fixtures.broker import Mosquitto, TlsFiles, write_password_file
 from tests.fixtures.room import received, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -305,6 +305,24 @@ class Site:
         return client
 
 
+def readme_tls(directory: Path) -> TlsFiles:
+    """Run step 3 of the README's production set-up (TLS) in `directory`, as written.
+
+    Only `sudo` is dropped and the two /etc folders are moved into `directory`.
+    """
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Production set-up") :]
+    step = section[section.index("# 3. TLS") : section.index("# 4. ")]
+    script = step.replace("sudo ", "").replace("/etc/mosquitto/certs", str(directory))
+    script = script.replace("/etc/roomctl/ca.pem", str(directory / "installed-ca.pem"))
+    subprocess.run(["bash", "-euc", script], check=True, capture_output=True, timeout=120)
+    return TlsFiles(
+        ca=directory / "installed-ca.pem",
+        cert=directory / "server.pem",
+        key=directory / "server.key",
+    )
+
+
 def production_room(directory: Path) -> Path:
     """Write the room file as the README installs it: room-1 without its broker: line."""
     text = (ROOT / "profiles" / "rooms" / "room-1.yaml").read_text()
@@ -332,7 +350,8 @@ def roomctl_command(room: Path, state_dir: Path) -> list[str]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """Start the whole production set-up from the shipped files."""
     root = tmp_path_factory.mktemp("production")
-    tls = make_tls_files(root / "certs")
+    (root / "certs").mkdir()
+    tls = readme_tls(root / "certs")
     passwd = write_password_file(root / "passwd", {u: password(u) for u in acl_users()})
     broker = ShippedMosquitto(root / "broker", tls=tls, password_file=passwd)
     broker.workdir.mkdir()
@@ -575,3 +594,10 @@ def test_sim_devices_script_runs_each_type_with_its_account(site: Site) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=EXIT_TIMEOUT_S) == 0
+
+
+def test_the_readme_makes_a_password_for_every_acl_account() -> None:
+    readme = (ROOT / "README.md").read_text()
+    loop = re.search(r"^for user in (.*); do$", readme, flags=re.MULTILINE)
+    assert loop is not None
+    assert loop.group(1).split() == acl_users()
