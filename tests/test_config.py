@@ -402,3 +402,32 @@ def test_a_device_name_that_is_not_text(tmp_path: Path) -> None:
     assert [p.format() for p in caught.value.problems] == [
         f'{path}:3: devices[1]: the name 1 must be text: write it in quotes, like "1"'
     ]
+
+
+def test_the_daemon_refuses_a_room_whose_emergency_scene_is_dim(tmp_path: Path) -> None:
+    """`roomctl run` loads rooms with load_room: the emergency rule holds there too."""
+    path = write(
+        tmp_path / "rooms" / "r.yaml",
+        "id: r\ndevices:\n  lamp: {type: wled, topic: w}\n"
+        "emergency:\n  lights: {all: {brightness: 50%}}\n  sound: off\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_room(path)
+    assert [p.format() for p in caught.value.problems] == [
+        f"{path}:5: emergency.lights.all: the emergency scene lights 'lamp' at 50%: an "
+        "emergency must light the room brightly so staff can see the client; give every "
+        "light 80% or more (all: {brightness: 100%})"
+    ]
+    # The same room with a bright emergency scene loads.
+    path.write_text(path.read_text().replace("50%", "80%"))
+    bright = load_room(path).emergency.lights["all"]
+    assert isinstance(bright, LightSetting) and bright.brightness == pytest.approx(0.8)
+
+
+def test_a_profile_file_start_would_refuse_is_an_error_when_loaded(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "sessions" / "my session.yaml",
+        "title: p\nphases:\n  - {name: a, duration: 1m}\n",
+    )
+    with pytest.raises(ConfigError, match="'my session' cannot be started"):
+        load_profile(path)
