@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -48,13 +48,18 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def check_paths(paths: Sequence[Path]) -> CheckReport:
-    """Check the files and folders (recursively, *.yaml and *.yml) given; report everything."""
-    files, problems = _expand(paths)
+def check_paths(paths: Sequence[Path], room_files: Sequence[Path] = ()) -> CheckReport:
+    """Check the files and folders (recursively, *.yaml and *.yml) given; report everything.
+
+    `room_files` are room presets to check the profiles against (`--room FILE`), on top
+    of any room among `paths`.
+    """
+    files, problems = _expand([*room_files, *paths])
+    forced = {path.resolve() for path in room_files}
     rooms: dict[Path, LoadedRoom | None] = {}
     profiles: list[LoadedProfile] = []
     for path in files:
-        kind, kind_problems = _kind_of(path)
+        kind, kind_problems = ("room", []) if path.resolve() in forced else _kind_of(path)
         problems += kind_problems
         if kind == "room":
             room, room_problems = read_room(path)
@@ -113,24 +118,40 @@ def _kind_of(path: Path) -> tuple[Kind | None, list[Problem]]:
 
 def _fit(profile: LoadedProfile, given: dict[Path, LoadedRoom | None]) -> list[Problem]:
     """Return where a profile does not fit the rooms given, else the rooms beside it."""
-    if given:
-        return [p for room in given.values() if room for p in profile_problems(profile, room.model)]
     path = profile.document.path
-    problems: list[Problem] = []
-    for room_path in _rooms_beside(path):
+    if given:
+        problems = [
+            p for room in given.values() if room for p in profile_problems(profile, room.model)
+        ]
+        for room_path in (p for p, room in given.items() if room is None):
+            problems.append(_not_checked(path, room_path))
+        return problems
+    problems = []
+    beside = _rooms_beside(path)
+    if not beside:
+        message = (
+            f"not checked against any room, so the device checks (lights, groups, limits) "
+            f"were skipped: no room presets in {path.resolve().parent.parent / ROOMS_FOLDER}; "
+            "name one with --room FILE"
+        )
+        problems.append(Problem(path, 0, "", message, "warning"))
+    for room_path in beside:
         room, room_problems = read_room(room_path)
         if room is None or errors(room_problems):
-            message = (
-                f"not checked against {room_path}: that room has errors "
-                f"(run roomctl check {room_path})"
-            )
-            problems.append(Problem(path, 1, "", message, "warning"))
+            problems.append(_not_checked(path, room_path))
         else:
             problems += profile_problems(profile, room.model)
     return problems
 
 
-def _rooms_beside(profile_path: Path) -> Iterable[Path]:
+def _not_checked(path: Path, room_path: Path) -> Problem:
+    message = (
+        f"not checked against {room_path}: that room has errors (run roomctl check {room_path})"
+    )
+    return Problem(path, 1, "", message, "warning")
+
+
+def _rooms_beside(profile_path: Path) -> list[Path]:
     """Return the room presets in the `rooms/` folder beside the profile's folder."""
     folder = profile_path.parent.parent / ROOMS_FOLDER
     if not folder.is_dir():

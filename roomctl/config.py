@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -12,7 +11,9 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from roomctl.emergency_check import emergency_problems
 from roomctl.models import RoomPreset, SessionProfile
+from roomctl.names import PROFILE_NAME_RULE, is_profile_name, suggested_profile_name
 from roomctl.problems import ConfigError, Problem, errors
 from roomctl.references import (
     did_you_mean,
@@ -25,7 +26,6 @@ from roomctl.yamlfile import YamlDocument, read_yaml
 
 _LOGGER = logging.getLogger(__name__)
 
-PROFILE_NAME = re.compile(r"[A-Za-z0-9_-]+")
 PROFILE_SUFFIXES = (".yaml", ".yml")
 SOUNDS_FOLDER = "sounds"
 # A profile modified this recently is read again at every load rather than kept: an edit
@@ -72,6 +72,7 @@ def read_room(path: Path) -> tuple[LoadedRoom | None, list[Problem]]:
     loaded, problems = _read(path, RoomPreset)
     if loaded is not None:
         problems += room_problems(loaded.document, loaded.model, sounds_dir_for(path))
+        problems += emergency_problems(loaded.document, loaded.model)
     return loaded, problems
 
 
@@ -84,10 +85,22 @@ def read_profile(
     unchanged); the checks that look outside the file, such as its sound files, always run.
     """
     loaded, problems = parsed if parsed is not None else _read(path, SessionProfile)
-    problems = list(problems)
+    problems = [*_file_name_problems(path), *problems]
     if loaded is not None:
         problems += profile_own_problems(loaded.document, loaded.model, sounds_dir_for(path))
     return loaded, problems
+
+
+def _file_name_problems(path: Path) -> list[Problem]:
+    """Return an error when the file's name is no profile name: `start` would refuse it."""
+    if is_profile_name(path.stem):
+        return []
+    message = (
+        f"'{path.stem}' cannot be started: a profile's name is its file name, which may "
+        f"hold {PROFILE_NAME_RULE}; rename the file, e.g. to "
+        f"{suggested_profile_name(path.stem)}{path.suffix}"
+    )
+    return [Problem(path, 0, "", message)]
 
 
 def profile_problems(profile_doc: LoadedProfile, room: RoomPreset) -> list[Problem]:
@@ -150,16 +163,14 @@ class ProfileLibrary:
         found = {
             path.stem
             for path in self.directory.iterdir()
-            if path.suffix in PROFILE_SUFFIXES
-            and path.is_file()
-            and PROFILE_NAME.fullmatch(path.stem)
+            if path.suffix in PROFILE_SUFFIXES and path.is_file() and is_profile_name(path.stem)
         }
         return sorted(found)
 
     def path_of(self, name: str) -> Path:
         """Return the file of the profile `name`; raise ProfileNameError for a bad name."""
-        if not PROFILE_NAME.fullmatch(name):
-            message = f"{name!r} is not a profile name: use letters, digits, '-' and '_' only"
+        if not is_profile_name(name):
+            message = f"{name!r} is not a profile name: use {PROFILE_NAME_RULE}"
             raise ProfileNameError(self.directory, message)
         for suffix in PROFILE_SUFFIXES:
             path = self.directory / f"{name}{suffix}"

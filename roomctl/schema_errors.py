@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 import types
@@ -13,6 +12,7 @@ from pydantic import BaseModel, Tag, ValidationError
 from pydantic_core import ErrorDetails
 
 from roomctl.problems import Problem
+from roomctl.references import did_you_mean
 from roomctl.yamlfile import YamlDocument
 
 _LOGGER = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ _TYPE_WORDS = {
     "model_type": "a mapping of fields",
     "model_attributes_type": "a mapping of fields",
 }
+# What the keys of a mapping with a fixed set of keys are called, by the mapping's field.
+_KEY_KINDS = {"rates": "network"}
 _EXAMPLES: dict[str, str] = {
     "LightSetting": "off or a setting like {brightness: 60%, color_temp: 3000K}",
     "SoundSetting": "off or a setting like {source: noise:brown, volume: -30 dB}",
@@ -50,9 +52,8 @@ def schema_problems(
     wanted: dict[tuple[str | int, ...], list[str]] = {}
     for detail in error.errors():
         if detail["loc"][-1:] == (_KEY,):
-            name = detail["loc"][-2]
-            message = f'the name {name!r} must be text: write it in quotes, like "{name}"'
             keys = tuple(_locate(model, detail["loc"][:-1]).keys)
+            message = _key_message(detail, keys)
             problems[keys] = document.problem(keys, message)
             continue
         place = _locate(model, detail["loc"])
@@ -67,6 +68,17 @@ def schema_problems(
         elif keys not in problems:
             problems[keys] = document.problem(keys, _message(detail, place))
     return list(problems.values())
+
+
+def _key_message(detail: ErrorDetails, keys: tuple[str | int, ...]) -> str:
+    """Return what is wrong with a mapping key: a name from a fixed list, or text at all."""
+    name = detail["loc"][-2]
+    if detail["type"] == "literal_error":
+        allowed = _QUOTED.findall(str(_ctx(detail).get("expected", "")))
+        what = _KEY_KINDS.get(str(keys[0]) if keys else "", "name")
+        hint = did_you_mean(str(name), allowed)
+        return f"unknown {what} '{name}' (the {what}s are {', '.join(allowed)}){hint}"
+    return f'the name {name!r} must be text: write it in quotes, like "{name}"'
 
 
 class _Place:
@@ -220,7 +232,7 @@ def _unknown(detail: ErrorDetails, place: _Place) -> str:
 
 def _unknown_field(name: str, holder: type[BaseModel] | None) -> str:
     fields = list(holder.model_fields) if holder is not None else []
-    if hint := _did_you_mean(name, fields):
+    if hint := did_you_mean(name, fields):
         return f"unknown field '{name}'{hint}"
     if fields:
         return f"unknown field '{name}': the fields here are {', '.join(fields)}"
@@ -231,7 +243,7 @@ def _not_allowed(value: object, allowed: list[str], place: _Place) -> str:
     if "word" in place.tags:
         setting = "SoundSetting" if "sound" in place.keys else "LightSetting"
         return f"'{value}' is not a setting: write {_EXAMPLES[setting]}"
-    return f"'{value}' is not one of {', '.join(allowed)}{_did_you_mean(str(value), allowed)}"
+    return f"'{value}' is not one of {', '.join(allowed)}{did_you_mean(str(value), allowed)}"
 
 
 def _unknown_tag(detail: ErrorDetails, place: _Place) -> str:
@@ -239,13 +251,8 @@ def _unknown_tag(detail: ErrorDetails, place: _Place) -> str:
     tag = str(ctx.get("tag", ""))
     expected = _QUOTED.findall(str(ctx.get("expected_tags", "")))
     what = "device type" if "devices" in place.keys else _discriminator(detail)
-    hint = _did_you_mean(tag, expected)
+    hint = did_you_mean(tag, expected)
     return f"unknown {what} '{tag}' (the types are {', '.join(expected)}){hint}"
-
-
-def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1)
-    return f": did you mean '{close[0]}'?" if close else ""
 
 
 def _tags_of(target: Any) -> list[str]:

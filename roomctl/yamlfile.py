@@ -96,10 +96,9 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Problem]]:
     Syntax errors, duplicate keys and a top level that is no mapping become problems with
     their line. YAML 1.2 keeps `off`, `yes` and `01:30:00` as the strings a clinic wrote.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        return None, [Problem(path, 0, "", f"cannot read the file: {error}")]
+    text, unreadable = _read_text(path)
+    if unreadable is not None:
+        return None, [unreadable]
     try:
         tree = _round_trip().load(text)
     except MarkedYAMLError as error:
@@ -117,6 +116,18 @@ def read_yaml(path: Path) -> tuple[YamlDocument | None, list[Problem]]:
     data = to_plain(tree)
     assert isinstance(data, dict)
     return YamlDocument(path, data, tree), problems
+
+
+def _read_text(path: Path) -> tuple[str, Problem | None]:
+    """Return the file's UTF-8 text, or why it cannot be read as text."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return "", Problem(path, 0, "", f"cannot read the file: {error}")
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        return "", _encoding_problem(path, raw, error)
 
 
 def _kind(value: object) -> str:
@@ -141,13 +152,71 @@ def _round_trip() -> YAML:
 
 
 def _syntax_problem(path: Path, error: MarkedYAMLError) -> Problem:
+    """Return the syntax error at its line: what to do first, the reader's words after."""
     mark = error.problem_mark or error.context_mark
     line = mark.line + 1 if mark is not None else 1
-    message = f"YAML syntax error: {error.problem or error.context}"
+    said = str(error.problem or error.context)
     if error.context and error.problem and error.context_mark is not None:
         started = error.context_mark.line + 1
         if started != line:
-            message += f" ({error.context} that starts on line {started})"
+            said += f" ({error.context} that starts on line {started})"
+    fix = next((fix for clue, fix in _SYNTAX_FIXES if clue in said), None)
+    message = f"{fix} (the YAML reader said: {said})" if fix else said
+    return Problem(path, line, "", f"YAML syntax error: {message}")
+
+
+# The reader's words for the slips a person makes by hand, and what to do about each.
+_SYNTAX_FIXES = (
+    ("'\\t'", "use spaces, not tabs: replace the tab on this line with spaces"),
+    ("tab character", "use spaces, not tabs: replace the tab on this line with spaces"),
+    (
+        "mapping values are not allowed here",
+        "quote text that contains ': ' (like note: \"dose: 40 mg\"), or indent this "
+        "line like the other fields at its level",
+    ),
+    (
+        "expected <block end>",
+        "this line is indented differently from the lines above: line it up, with "
+        "spaces, with the other fields at its level",
+    ),
+    (
+        "could not find expected ':'",
+        "write each field as name: value, and quote text that spans lines",
+    ),
+    (
+        "found unexpected end of stream",
+        "a quote is opened and never closed: close it at the end of its text",
+    ),
+    (
+        "while scanning a quoted scalar",
+        "a quote is opened and never closed: close it at the end of its text",
+    ),
+    (
+        "found undefined alias",
+        "an *alias names no &anchor above it: define the anchor first or quote the text",
+    ),
+)
+# A share of undecodable bytes above this is a binary file, not text saved in another
+# encoding (a Latin-1 file has a few accented letters among plain ASCII).
+_BINARY_SHARE = 0.05
+
+
+def _encoding_problem(path: Path, raw: bytes, error: UnicodeDecodeError) -> Problem:
+    """Return why the bytes are no UTF-8 text, at the line of the first bad byte."""
+    line = raw[: error.start].count(b"\n") + 1
+    bad = raw.decode("utf-8", errors="replace").count("\ufffd")
+    said = f"the reader said: {error}"
+    if b"\0" in raw or bad > _BINARY_SHARE * len(raw):
+        message = (
+            "this is not a text file: a room or profile is text written in an editor; "
+            f"is this the right file? ({said})"
+        )
+        return Problem(path, 0, "", message)
+    byte = raw[error.start]
+    message = (
+        f"byte 0x{byte:02x} on this line is not UTF-8 text: save the file as UTF-8 "
+        f"(in the editor's Save As or encoding menu) ({said})"
+    )
     return Problem(path, line, "", message)
 
 

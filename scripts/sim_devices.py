@@ -11,9 +11,10 @@ import sys
 import threading
 from pathlib import Path
 
-from roomctl.broker_url import is_embedded
+from roomctl.broker_url import is_embedded, parse_broker_url
 from roomctl.config import load_room
 from roomctl.levels import LightLevel
+from roomctl.models import RoomPreset
 from roomctl.problems import ConfigError
 from roomctl.sim import SimulatedRoom
 
@@ -31,7 +32,18 @@ def main(argv: list[str] | None = None) -> int:
         "--broker",
         help=f"broker URL (default: the room's broker, else ${BROKER_ENV}, else {DEFAULT_BROKER})",
     )
+    parser.add_argument(
+        "--broker-for",
+        action="append",
+        default=[],
+        metavar="TYPE=URL",
+        help="the broker URL (account) for one device type, e.g. "
+        "tasmota=mqtts://tasmota:PASS@host:8883?ca=ca.pem; repeat per type",
+    )
     args = parser.parse_args(argv)
+    broker_for = dict(item.split("=", 1) for item in args.broker_for if "=" in item)
+    if len(broker_for) != len(args.broker_for):
+        parser.error("--broker-for takes TYPE=URL")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         room = load_room(args.room)
@@ -42,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         args.broker or _room_broker(room.broker) or os.environ.get(BROKER_ENV) or DEFAULT_BROKER
     )
     try:
-        sim = SimulatedRoom(room, broker)
+        sim = SimulatedRoom(room, broker, broker_for)
     except ValueError as error:
         print(error, file=sys.stderr)
         return 2
@@ -53,19 +65,29 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, TimeoutError) as error:
         print(f"cannot start the simulated lights: {error}", file=sys.stderr)
         return 2
-    print(f"{len(sim.devices)} simulated lights of {room.id} on {broker}; Ctrl-C stops them.")
+    print(
+        f"{len(sim.devices)} simulated lights of {room.id} on {_shown(room, broker, broker_for)}; "
+        "Ctrl-C stops them.",
+        flush=True,
+    )
     shown: dict[str, LightLevel] = {}
     try:
         while not stop.wait(SHOW_EVERY_S):
             for name, level in sim.levels().items():
                 if shown.get(name) != level:
                     shown[name] = level
-                    print(f"{name:>16}  {_describe(level)}")
+                    print(f"{name:>16}  {_describe(level)}", flush=True)
     except KeyboardInterrupt:
         pass
     finally:
         sim.stop()
     return 0
+
+
+def _shown(room: RoomPreset, broker: str, broker_for: dict[str, str]) -> str:
+    """Return the brokers the lights use, passwords hidden."""
+    urls = {broker_for.get(spec.type, broker) for spec in room.lights().values()}
+    return ", ".join(sorted(str(parse_broker_url(url)) for url in urls))
 
 
 def _room_broker(setting: str | None) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
+from roomctl.api.commands import CommandError, parse_command
 from roomctl.config import (
     ProfileLibrary,
     ProfileNameError,
@@ -323,11 +325,25 @@ def test_library_looks_for_sound_files_at_every_load(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["../rooms/room-1", "/etc/passwd", "demo.yaml", "a b", "", "demo\n", "sessions/demo"]
+    "name",
+    [
+        "../rooms/room-1",
+        "/etc/passwd",
+        "demo.yaml",
+        "a b",
+        "",
+        "demo\n",
+        "sessions/demo",
+        "Ünïcode",
+        "a" * 65,
+    ],
 )
 def test_library_refuses_path_like_names(name: str) -> None:
-    with pytest.raises(ProfileNameError, match="is not a profile name: use letters, digits"):
+    with pytest.raises(ProfileNameError, match="is not a profile name: use letters A-Z"):
         ProfileLibrary(SESSIONS).load(name)
+    # The daemon's command parser refuses the very same names.
+    with pytest.raises(CommandError, match="is not a name"):
+        parse_command(json.dumps({"action": "start", "profile": name}).encode())
 
 
 def test_library_refuses_unknown_names_with_a_suggestion(tmp_path: Path) -> None:
@@ -376,8 +392,9 @@ def test_line_of_skips_union_tags_and_points_missing_keys_at_their_parent() -> N
         ),
         (
             'title: "p\nphases: []\n',
-            ":3: YAML syntax error: found unexpected end of stream "
-            "(while scanning a quoted scalar that starts on line 1)",
+            ":3: YAML syntax error: a quote is opened and never closed: close it at the end "
+            "of its text (the YAML reader said: found unexpected end of stream "
+            "(while scanning a quoted scalar that starts on line 1))",
         ),
         (
             "title: p\nphases:\n  - &first {name: a, duration: 1m}\n"
@@ -413,3 +430,32 @@ def test_a_device_name_that_is_not_text(tmp_path: Path) -> None:
     assert [p.format() for p in caught.value.problems] == [
         f'{path}:3: devices[1]: the name 1 must be text: write it in quotes, like "1"'
     ]
+
+
+def test_the_daemon_refuses_a_room_whose_emergency_scene_is_dim(tmp_path: Path) -> None:
+    """`roomctl run` loads rooms with load_room: the emergency rule holds there too."""
+    path = write(
+        tmp_path / "rooms" / "r.yaml",
+        "id: r\ndevices:\n  lamp: {type: wled, topic: w}\n"
+        "emergency:\n  lights: {all: {brightness: 50%}}\n  sound: off\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_room(path)
+    assert [p.format() for p in caught.value.problems] == [
+        f"{path}:5: emergency.lights.all: the emergency scene lights 'lamp' at 50%: an "
+        "emergency must light the room brightly so staff can see the client; give every "
+        "light 80% or more (all: {brightness: 100%})"
+    ]
+    # The same room with a bright emergency scene loads.
+    path.write_text(path.read_text().replace("50%", "80%"))
+    bright = load_room(path).emergency.lights["all"]
+    assert isinstance(bright, LightSetting) and bright.brightness == pytest.approx(0.8)
+
+
+def test_a_profile_file_start_would_refuse_is_an_error_when_loaded(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "sessions" / "my session.yaml",
+        "title: p\nphases:\n  - {name: a, duration: 1m}\n",
+    )
+    with pytest.raises(ConfigError, match="'my session' cannot be started"):
+        load_profile(path)

@@ -16,6 +16,7 @@ from typing import Literal, get_args
 from roomctl.api.topics import REPLIES_PREFIX, response_topic_refusal
 from roomctl.messages import Inbound
 from roomctl.models.units import format_duration, parse_duration
+from roomctl.names import PROFILE_NAME
 
 Action = Literal["start", "pause", "resume", "stop", "next", "emergency", "release", "extend"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
@@ -26,7 +27,6 @@ MAX_TEXT_LENGTH = 200
 # Longest single extend: a phase held for another half-session is plausible, four hours in
 # one go is a typo (2400h for 24m) that would keep a room busy into the night.
 MAX_EXTEND_BY_S = 4 * 3600.0
-PROFILE_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _KNOWN_FIELDS = {"action", "profile", "at", "by", "operator", "request_id"}
 # C0 and C1 control characters: an operator name shows up in reports, logs and screens.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")

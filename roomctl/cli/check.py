@@ -15,15 +15,24 @@ _LOGGER = logging.getLogger(__name__)
 
 @cli.command("check")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-def check(paths: tuple[Path, ...]) -> None:
+@click.option(
+    "--room",
+    "rooms",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    metavar="FILE",
+    help="A room preset to check the profiles against (repeatable).",
+)
+def check(paths: tuple[Path, ...], rooms: tuple[Path, ...]) -> None:
     """Validate room presets and session profiles: files, or folders of *.yaml.
 
-    Each profile is also checked against the rooms given or, when none is, against the
-    rooms in the rooms/ folder beside its own. Every problem is printed as
+    Each profile is also checked against the rooms given (among PATHS or with --room) or,
+    when none is, against the rooms in the rooms/ folder beside its own; with no room at
+    all it says so, as a warning. Every problem is printed as
     FILE:LINE: field.path: message, then a summary. Exit 1 when any is an error;
     warnings alone exit 0.
     """
-    report = check_paths(paths)
+    report = check_paths(paths, rooms)
     for problem in report.problems:
         click.echo(problem.format())
     click.echo(report.summary(), err=True)

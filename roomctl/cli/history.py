@@ -22,7 +22,8 @@ state_dir_option = click.option(
     "--state-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="The daemon's state folder (default: $XDG_STATE_HOME/roomctl).",
+    envvar="ROOMCTL_STATE_DIR",
+    help="The daemon's state folder (default: $ROOMCTL_STATE_DIR, else $XDG_STATE_HOME/roomctl).",
 )
 
 

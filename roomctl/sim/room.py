@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from types import TracebackType
 
 from roomctl.levels import LightLevel
@@ -45,10 +46,15 @@ def create_sim_device(name: str, spec: LightSpec, broker_url: str) -> SimDevice:
 class SimulatedRoom:
     """Every light of a room preset as a simulated device (audio outputs are not simulated)."""
 
-    def __init__(self, room: RoomPreset, broker_url: str) -> None:
+    def __init__(
+        self, room: RoomPreset, broker_url: str, broker_for: Mapping[str, str] | None = None
+    ) -> None:
+        """Make the devices; `broker_for` gives a device type its own URL (its account)."""
         self.room = room
+        urls = broker_for or {}
         self.devices: dict[str, SimDevice] = {
-            name: create_sim_device(name, spec, broker_url) for name, spec in room.lights().items()
+            name: create_sim_device(name, spec, urls.get(spec.type, broker_url))
+            for name, spec in room.lights().items()
         }
 
     def start(self) -> None:

@@ -1,0 +1,1 @@
+"""The MQTT control API: topics, commands in, replies, state and events out."""

@@ -1,0 +1,195 @@
+"""Procedural sounds: noise colours, tones and two calm soundscapes, as loop tables.
+
+Every generator's level is fixed so a profile's volume means the same thing on every
+machine. At a gain of 1.0 (0 dB):
+
+- `tone:<Hz>` is a full-scale sine: peak 1.0, RMS -3.0 dBFS.
+- `noise:white|pink|brown` have an RMS of exactly -15 dBFS (NOISE_RMS_DB), so their
+  Gaussian peaks stay below full scale (full scale is 5.6 standard deviations).
+- `scape:surf|rain` have a long-term RMS of -20 dBFS (SCAPE_RMS_DB); the swell of a wave
+  rises about 5 dB above that.
+
+Noise is precomputed (spectrally shaped in the frequency domain, so each table loops
+without a seam) and played as the sum of two tables whose lengths are coprime, so the
+sum only repeats after weeks although each table lasts about 20 seconds.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from roomctl.levels import db_to_gain
+
+FloatArray = npt.NDArray[np.float32]
+Float64Array = npt.NDArray[np.float64]
+
+NOISE_RMS_DB = -15.0
+NOISE_RMS = db_to_gain(NOISE_RMS_DB)
+SCAPE_RMS_DB = -20.0
+SCAPE_RMS = db_to_gain(SCAPE_RMS_DB)
+NOISE_COLOURS = ("white", "pink", "brown")
+SCAPES = ("surf", "rain")
+# Tones below 20 Hz are inaudible rumble and above 20 kHz inaudible; refuse both.
+TONE_MIN_HZ = 20.0
+TONE_MAX_HZ = 20_000.0
+
+# Noise table length in frames: 2**20 is ~22 s at 48 kHz, long enough that one table's
+# repetition is masked by the other, small enough (4 MB) to build in ~0.1 s.
+NOISE_TABLE_FRAMES = 2**20
+# The second table is one frame shorter: 2**20 - 1 is coprime with 2**20, so the pair
+# repeats only after hours, and it factors into small primes (3 x 5^2 x 11 x 31 x 41),
+# so its FFT is fast and light; 2**20 + 1 has a large prime factor and cost 170 MB.
+SECOND_TABLE_FRAMES = NOISE_TABLE_FRAMES - 1
+# Coloured noise rolls off below this frequency: speakers cannot play it and it only
+# wastes headroom.
+NOISE_HIGHPASS_HZ = 20.0
+# Envelopes of the soundscapes are computed at this control rate and interpolated.
+ENVELOPE_RATE_HZ = 100.0
+
+
+def _spectral_noise(
+    frames: int, rate: int, seed: int, shape: Callable[[Float64Array], Float64Array]
+) -> FloatArray:
+    """Return circular Gaussian noise with amplitude spectrum `shape(f)`, RMS NOISE_RMS."""
+    rng = np.random.default_rng(seed)
+    bins = frames // 2 + 1
+    spectrum: npt.NDArray[np.complex128] = rng.standard_normal(bins) + 1j * rng.standard_normal(
+        bins
+    )
+    freqs = np.asarray(np.fft.rfftfreq(frames, d=1.0 / rate), dtype=np.float64)
+    spectrum = spectrum * shape(freqs)
+    spectrum[0] = 0.0
+    noise = np.fft.irfft(spectrum, n=frames)
+    scale = NOISE_RMS / float(np.sqrt(np.mean(noise**2)))
+    table: FloatArray = (noise * scale).astype(np.float32)[:, None]
+    return table
+
+
+def _highpass(freqs: Float64Array, corner: float) -> Float64Array:
+    """Return a second-order high-pass magnitude response."""
+    squared = freqs**2
+    return squared / (squared + corner**2)
+
+
+def _lowpass(freqs: Float64Array, corner: float) -> Float64Array:
+    """Return a second-order low-pass magnitude response."""
+    return corner**2 / (freqs**2 + corner**2)
+
+
+def _colour_shape(colour: str) -> Callable[[Float64Array], Float64Array]:
+    """Return the amplitude spectrum of a noise colour."""
+
+    def white(f: Float64Array) -> Float64Array:
+        return np.ones_like(f)
+
+    def pink(f: Float64Array) -> Float64Array:
+        return _highpass(f, NOISE_HIGHPASS_HZ) / np.sqrt(np.maximum(f, 1.0))
+
+    def brown(f: Float64Array) -> Float64Array:
+        return _highpass(f, NOISE_HIGHPASS_HZ) / np.maximum(f, 1.0)
+
+    return {"white": white, "pink": pink, "brown": brown}[colour]
+
+
+@lru_cache(maxsize=6)
+def noise_tables(colour: str, rate: int) -> tuple[FloatArray, FloatArray]:
+    """Return two read-only noise tables of a colour, of coprime lengths, each at NOISE_RMS."""
+    seed = NOISE_COLOURS.index(colour)
+    shape = _colour_shape(colour)
+    first = _spectral_noise(NOISE_TABLE_FRAMES, rate, 2 * seed, shape)
+    second = _spectral_noise(SECOND_TABLE_FRAMES, rate, 2 * seed + 1, shape)
+    first.flags.writeable = False
+    second.flags.writeable = False
+    return first, second
+
+
+def _wave_envelope(seconds: float, seed: int, rise: float) -> Float64Array:
+    """Return a circular envelope of wave swells at ENVELOPE_RATE_HZ, mean square 1.
+
+    Each wave rises over `rise` of its period with a raised cosine and falls back over
+    the rest; periods vary between 8 and 13 s like a calm sea.
+    """
+    rng = np.random.default_rng(seed)
+    points = round(seconds * ENVELOPE_RATE_HZ)
+    envelope = np.zeros(points)
+    start = 0.0
+    while start < seconds:
+        period = rng.uniform(8.0, 13.0)
+        height = rng.uniform(0.6, 1.0)
+        t = np.arange(points) / ENVELOPE_RATE_HZ
+        phase = ((t - start) % seconds) / period
+        up = phase < rise
+        down = (phase >= rise) & (phase < 1.0)
+        wave = np.where(up, 0.5 - 0.5 * np.cos(np.pi * phase / rise), 0.0)
+        wave = np.where(down, 0.5 + 0.5 * np.cos(np.pi * (phase - rise) / (1.0 - rise)), wave)
+        envelope = np.maximum(envelope, height * wave)
+        start += period
+    return envelope
+
+
+def _normalise_envelope(envelope: Float64Array) -> FloatArray:
+    """Return the envelope scaled to a mean square of 1, as float32."""
+    scaled: FloatArray = (envelope / float(np.sqrt(np.mean(envelope**2)))).astype(np.float32)
+    return scaled
+
+
+@lru_cache(maxsize=2)
+def surf_layers(rate: int) -> tuple[tuple[FloatArray, FloatArray, FloatArray, float], ...]:
+    """Return surf's layers: (noise A, noise B, envelope, weight) for body and foam.
+
+    The body is deep rumbling noise that swells with each wave; the foam is a brighter
+    hiss that follows the crest. The envelopes last 113 s and 127 s, so the pattern of
+    waves does not repeat for hours.
+    """
+
+    def body(f: Float64Array) -> Float64Array:
+        return _highpass(f, 40.0) * _lowpass(f, 500.0) / np.sqrt(np.maximum(f, 1.0))
+
+    def foam(f: Float64Array) -> Float64Array:
+        return _highpass(f, 600.0) * _lowpass(f, 6000.0) / np.sqrt(np.maximum(f, 1.0))
+
+    body_env = 0.35 + 0.65 * _wave_envelope(113.0, seed=10, rise=0.4)
+    foam_env = _wave_envelope(127.0, seed=11, rise=0.3) ** 2
+    return _layers(rate, ((body, body_env, 0.8, 20), (foam, foam_env, 0.6, 22)))
+
+
+@lru_cache(maxsize=2)
+def rain_layers(rate: int) -> tuple[tuple[FloatArray, FloatArray, FloatArray, float], ...]:
+    """Return rain's layers: a steady broadband hiss and a softer, slowly drifting patter."""
+
+    def hiss(f: Float64Array) -> Float64Array:
+        return _highpass(f, 300.0) * _lowpass(f, 9000.0) / np.sqrt(np.maximum(f, 1.0))
+
+    def patter(f: Float64Array) -> Float64Array:
+        return _highpass(f, 2000.0) * _lowpass(f, 7000.0)
+
+    rng = np.random.default_rng(30)
+    t = np.arange(round(149.0 * ENVELOPE_RATE_HZ)) / ENVELOPE_RATE_HZ
+    # Slow drift of the patter: whole cycles per 149 s loop so it joins without a step.
+    cycles = np.array([3.0, 5.0, 8.0])[:, None]
+    phases = rng.uniform(0, 2 * np.pi, size=(3, 1))
+    drift = 1.0 + 0.25 * np.sin(2 * np.pi * cycles * t / 149.0 + phases).sum(axis=0)
+    steady = np.ones(round(131.0 * ENVELOPE_RATE_HZ))
+    return _layers(rate, ((hiss, steady, 0.85, 30), (patter, drift, 0.5, 32)))
+
+
+def _layers(
+    rate: int,
+    specs: tuple[tuple[Callable[[Float64Array], Float64Array], Float64Array, float, int], ...],
+) -> tuple[tuple[FloatArray, FloatArray, FloatArray, float], ...]:
+    """Build layer tables and scale the weights so the sum has RMS SCAPE_RMS."""
+    total = math.sqrt(sum(weight**2 for _, _, weight, _ in specs))
+    layers = []
+    for shape, envelope, weight, seed in specs:
+        first = _spectral_noise(NOISE_TABLE_FRAMES, rate, seed, shape)
+        second = _spectral_noise(SECOND_TABLE_FRAMES, rate, seed + 1, shape)
+        env = _normalise_envelope(envelope)
+        for table in (first, second, env):
+            table.flags.writeable = False
+        layers.append((first, second, env, weight / total * SCAPE_RMS / NOISE_RMS))
+    return tuple(layers)

@@ -1,0 +1,85 @@
+"""`roomctl rehearse` and `roomctl demo`: play a profile against simulated devices."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from roomctl.cli.group import cli
+from roomctl.journal import Journal
+from roomctl.journal.report import as_markdown, build_report
+from roomctl.problems import ConfigError
+from roomctl.showcase import Showcase, Step
+
+# The demo plays its example session twelve times faster than real time, so the whole
+# session fits comfortably in under a minute.
+DEMO_SPEED = 12.0
+# The demo's script: where a supervisor steps in (session seconds) and how long the
+# room stays that way (wall seconds) so a viewer can see it.
+DEMO_STEPS = (
+    Step(at_s=90.0, action="pause", hold_s=2.0),
+    Step(at_s=90.0, action="resume"),
+    Step(at_s=200.0, action="emergency", hold_s=2.0),
+    Step(at_s=200.0, action="release", hold_s=1.5),
+    Step(at_s=200.0, action="resume"),
+)
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+DEMO_ROOM = REPO_ROOT / "profiles" / "rooms" / "room-1.yaml"
+DEMO_PROFILE = "demo"
+
+
+def _play(
+    room_file: Path,
+    profiles: Path | None,
+    speed: float,
+    sound: bool,
+    profile: str,
+    steps: tuple[Step, ...] = (),
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="roomctl-") as state_dir:
+        try:
+            showcase = Showcase(room_file, profiles, speed, sound, Path(state_dir))
+        except ConfigError as error:
+            for problem in error.problems:
+                click.echo(problem.format(), err=True)
+            sys.exit(1)
+        if not showcase.play(profile, steps):
+            sys.exit(1)
+        if showcase.session_id is not None:
+            _print_record(Path(state_dir), showcase.session_id)
+
+
+def _print_record(state_dir: Path, session_id: str) -> None:
+    """Print the session's record, as `roomctl report` would."""
+    journal = Journal(state_dir, readonly=True)
+    row = journal.session(session_id)
+    if row is not None:
+        click.echo()
+        click.echo(as_markdown(build_report(row, journal.events(session_id))))
+    journal.close()
+
+
+@cli.command("rehearse")
+@click.argument("profile")
+@click.option(
+    "--room",
+    "room_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The room preset file to rehearse in.",
+)
+@click.option("--speed", type=click.FloatRange(min=0.1), default=60.0, show_default=True)
+@click.option("--profiles", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def rehearse(profile: str, room_file: Path, speed: float, profiles: Path | None) -> None:
+    """Play PROFILE on simulated devices on a fast clock and show it as it plays."""
+    _play(room_file, profiles, speed, sound=False, profile=profile)
+
+
+@cli.command("demo")
+@click.option("--sound/--no-sound", default=True, help="Play the session's sound too.")
+def demo(sound: bool) -> None:
+    """Show roomctl at work: a compressed session with a pause and an emergency."""
+    _play(DEMO_ROOM, None, DEMO_SPEED, sound, DEMO_PROFILE, DEMO_STEPS)

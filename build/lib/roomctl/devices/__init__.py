@@ -1,0 +1,3 @@
+"""Device adapters: each light's protocol, its fade strategy and its network's rate."""
+
+from __future__ import annotations

@@ -1,0 +1,136 @@
+"""What every light adapter offers the room: capabilities, commands, health and echoes."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Self, TypeVar
+
+from roomctl.levels import LightLevel
+from roomctl.messages import Message
+from roomctl.models.capabilities import capabilities_of
+from roomctl.models.devices import LightSpec
+
+_Spec = TypeVar("_Spec", bound=LightSpec)
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What a light can show, how it fades, and which network (rate bucket) carries it.
+
+    `max_transition_s` is the longest native transition the device runs (0 without one)
+    and `transition_step_s` its resolution. `network` names the rate-limit bucket: lights
+    on the same bucket share `default_rate_hz` commands per second. `brightness_step` is
+    one device unit of brightness as a fraction of full scale (its lowest on level).
+    """
+
+    brightness: bool
+    color_temp: bool
+    color: bool
+    max_transition_s: float
+    transition_step_s: float
+    mireds_range: tuple[float, float]
+    network: str
+    default_rate_hz: float
+    brightness_step: float = 0.01
+
+    def __post_init__(self) -> None:
+        low, high = self.mireds_range
+        if not 0.0 < low < high:
+            raise ValueError(f"mireds_range must be increasing and positive: {self.mireds_range}")
+        if self.default_rate_hz <= 0.0:
+            raise ValueError("default_rate_hz must be positive")
+        if not 0.0 < self.brightness_step <= 1.0:
+            raise ValueError("brightness_step must be within (0, 1]")
+        if self.max_transition_s < 0.0 or self.transition_step_s < 0.0:
+            raise ValueError("transition times must not be negative")
+
+    @property
+    def native_transition(self) -> bool:
+        """Return whether the light runs fades itself (it has a longest transition)."""
+        return self.max_transition_s > 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceHealth:
+    """A light said it is online or offline (availability, LWT, status topic)."""
+
+    device: str
+    online: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEcho:
+    """A light reported the level it shows now."""
+
+    device: str
+    level: LightLevel
+
+
+class LightAdapter(ABC):
+    """One light's protocol edge: levels become messages, messages become health and echoes.
+
+    Adapters publish nothing themselves; they return `Message` values for the bus.
+    """
+
+    def __init__(self, name: str, capabilities: Capabilities) -> None:
+        self.name = name
+        self.capabilities = capabilities
+
+    @classmethod
+    @abstractmethod
+    def from_spec(cls, name: str, spec: LightSpec) -> Self:
+        """Return the adapter for a device spec of this adapter's type."""
+
+    @abstractmethod
+    def command(self, level: LightLevel, transition_s: float) -> list[Message]:
+        """Return the messages that set the light to `level` over `transition_s` seconds.
+
+        Fields the light lacks are dropped and values are converted to its scales and
+        clamped. An off level switches off at once, whatever `transition_s` says: a fade
+        to off is planned as a fade to the lowest level followed by this off.
+        """
+
+    @abstractmethod
+    def subscriptions(self) -> list[str]:
+        """Return the topics (filters allowed) on which the light reports health and state."""
+
+    @abstractmethod
+    def parse(self, topic: str, payload: bytes) -> DeviceHealth | DeviceEcho | None:
+        """Return what a message from the light says, or None when it says nothing useful."""
+
+    def refresh(self) -> list[Message]:
+        """Return the messages that ask the light for its state, where the protocol allows."""
+        return []
+
+
+def expect_spec(spec: LightSpec, kind: type[_Spec]) -> _Spec:
+    """Return `spec` as the spec type an adapter takes, or raise TypeError."""
+    if not isinstance(spec, kind):
+        raise TypeError(f"expected a {kind.__name__}, got a {type(spec).__name__}")
+    return spec
+
+
+def light_capabilities(
+    spec: LightSpec,
+    *,
+    max_transition_s: float,
+    transition_step_s: float,
+    mireds_range: tuple[float, float],
+    network: str,
+    default_rate_hz: float,
+    brightness_step: float,
+) -> Capabilities:
+    """Return a light's capabilities: what it shows from its spec, the rest from its type."""
+    shows = capabilities_of(spec)
+    return Capabilities(
+        brightness="brightness" in shows,
+        color_temp="color_temp" in shows,
+        color="color" in shows,
+        max_transition_s=max_transition_s,
+        transition_step_s=transition_step_s,
+        mireds_range=mireds_range,
+        network=network,
+        default_rate_hz=default_rate_hz,
+        brightness_step=brightness_step,
+    )

@@ -1,0 +1,262 @@
+"""Plan a light's fade as device steps: native transitions where they carry, small steps else.
+
+Pure: a fade (in wall seconds), the time now and the light's capabilities in, a list of
+`LightStep`s out. Every colour channel of a fade is an affine function of the eased time
+fraction e = ease(x), so tolerances are worked out once in e and the curve is fitted there.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from itertools import pairwise
+
+from roomctl.devices.base import Capabilities
+from roomctl.easing import Easing, ease
+from roomctl.levels import LightFade, LightLevel, interpolate_light
+
+# 1 % of full scale (brightness, the light's mired range, an RGB channel) is about the
+# smallest change a person notices in a dim room: steps this size look continuous, and a
+# piecewise-linear fit this close to the eased curve looks exact.
+JUST_NOTICEABLE = 0.01
+# A native transition shorter than this cannot carry a session fade (minutes long)
+# without a command every few seconds; such lights are stepped instead. Tasmota's Speed2
+# (20 s at most, and a slew rate rather than a duration) falls below it; WLED's 65.5 s
+# still fades 20 minutes in 19 messages.
+MIN_USEFUL_TRANSITION_S = 30.0
+_BRIGHTNESS_FULL = 1.0
+_COLOR_FULL = 255.0
+# A segment's chord error is checked at this many points. The easings' curvature is
+# bounded (|e''| <= 6), so the sampled maximum is within 5 % of the true one: the margin.
+_FIT_SAMPLES = 32
+_FIT_MARGIN = 0.95
+# Bisection steps for the time a level is reached: 2^-40 of the fade.
+_SEARCH_STEPS = 40
+# Bisection steps for a segment's end (kept on the side that fits): 2^-20 of the fade,
+# about a millisecond of 20 minutes, finer than the 0.1 s a device resolves. Each step
+# costs up to _FIT_SAMPLES easing evaluations, and a room plans every light at once at a
+# phase boundary while other rooms' cues wait for the interpreter: 40 steps doubled the
+# planning time (about 1.8 ms per S-curve light) for precision no light can show.
+_FIT_SEARCH_STEPS = 20
+# Knot lists are cached: the lights of a room share a fade's easing and times.
+_CACHE_SIZE = 512
+# The shortest segment or step, as a fraction of the fade, whatever the caller's interval:
+# every loop below moves on by at least this much.
+_MIN_SHARE = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class LightStep:
+    """One command for one light: at wall time `at`, go to `level` over `transition_s`."""
+
+    at: float
+    level: LightLevel
+    transition_s: float = 0.0
+
+
+def freeze_step(level: LightLevel, now: float) -> LightStep:
+    """Return the step that holds a light at `level` from now (a pause): no transition."""
+    return LightStep(now, level, 0.0)
+
+
+def uses_native_fades(caps: Capabilities) -> bool:
+    """Tell whether a light's own transitions carry its fades (else it is stepped)."""
+    return caps.max_transition_s >= MIN_USEFUL_TRANSITION_S
+
+
+def plan_fade(
+    fade: LightFade,
+    now: float,
+    caps: Capabilities,
+    min_interval_s: float,
+    *,
+    current: LightLevel | None = None,
+    floor_brightness: float = 0.0,
+) -> list[LightStep]:
+    """Return the steps that play `fade` on a light from `now` (which may be mid-fade) on.
+
+    Native-transition lights get one step per segment of a piecewise-linear fit within
+    1 % of the eased curve, each no longer than the light's longest transition, each
+    step's transition lasting to the next step. Other lights get steps of at most a
+    just-noticeable change, never closer together than `min_interval_s`. A light that is
+    off (`current`, else the fade's level at its start) first gets an instant step on at
+    its lowest level; a fade to off ends at the lowest level and then switches off,
+    without transition. The lowest level is one device unit, or `floor_brightness` if
+    higher. A hold or a jump is one step without transition.
+    """
+    if fade.source == fade.target or (not fade.source.on and not fade.target.on):
+        return [LightStep(max(now, fade.start), fade.target, 0.0)]
+    if fade.end <= fade.start or now >= fade.end:
+        return [LightStep(max(now, fade.end), fade.target, 0.0)]
+    return _Plan(fade, caps, min_interval_s, floor_brightness).steps(now, current)
+
+
+class _Plan:
+    """The pieces of one fade's plan: its on-curve, its tolerances and its step times."""
+
+    def __init__(
+        self, fade: LightFade, caps: Capabilities, min_interval_s: float, floor: float
+    ) -> None:
+        self.fade = fade
+        self.caps = caps
+        self.duration = fade.end - fade.start
+        self.gap = max(min_interval_s, caps.transition_step_s)
+        self.lowest = max(floor, caps.brightness_step)
+        # The fade as the light shows it: on throughout, between ends held at the lowest
+        # level or above; an end that is off is the lowest level in the lit end's colour.
+        self.source = _lit(fade.source, fade.target, self.lowest)
+        self.target = _lit(fade.target, fade.source, self.lowest)
+
+    def steps(self, now: float, current: LightLevel | None) -> list[LightStep]:
+        """Return the steps from now to the fade's end."""
+        fade = self.fade
+        t0 = max(now, fade.start)
+        before = current if current is not None else fade.at(t0)
+        steps: list[LightStep] = []
+        start = t0
+        if not before.on:
+            steps.append(LightStep(t0, self.level(self._x(t0)), 0.0))
+            start = t0 + self.gap
+        tolerance = self._tolerance()
+        if math.isinf(tolerance) or start >= fade.end:
+            # Nothing the light can show changes, or no time is left to show it: land.
+            if not steps:
+                steps.append(LightStep(t0, self.level(1.0), 0.0))
+            elif start >= fade.end and fade.target.on:
+                steps.append(LightStep(start, self.level(1.0), 0.0))
+        else:
+            steps += self._moves(start, tolerance)
+        if not fade.target.on:
+            steps = [s for s in steps if s.at < fade.end]
+            off_at = max(fade.end, steps[-1].at + self.gap) if steps else fade.end
+            steps.append(LightStep(off_at, fade.target, 0.0))
+        return _without_repeats(steps)
+
+    def level(self, x: float) -> LightLevel:
+        """Return the level the light shows at time fraction x."""
+        return interpolate_light(self.source, self.target, ease(self.fade.easing, x))
+
+    def _moves(self, start: float, tolerance: float) -> list[LightStep]:
+        caps, duration = self.caps, self.duration
+        x_start, dx_min = self._x(start), max(_MIN_SHARE, self.gap / duration)
+        easing = self.fade.easing
+        if uses_native_fades(caps):
+            knots = _fit(easing, x_start, tolerance, caps.max_transition_s / duration, dx_min)
+        else:
+            knots = _stepped(easing, x_start, tolerance, dx_min)
+        times = [start] + [self._t(x) for x in knots[1:]]
+        # Each step heads for the next knot's level: over the time to the next step where
+        # the light has a transition, else at once (leading the curve by under 1 %).
+        return [
+            LightStep(a, self.level(x), min(b - a, caps.max_transition_s))
+            for (a, b), x in zip(pairwise(times), knots[1:], strict=True)
+        ]
+
+    def _tolerance(self) -> float:
+        """Return the error allowed in e: 1 % of full scale on the channel that moves most."""
+        caps, source, target = self.caps, self.source, self.target
+        limits: list[float] = []
+        if caps.brightness:
+            limits.append(_limit(_BRIGHTNESS_FULL, source.brightness, target.brightness))
+        if caps.color_temp and source.mireds is not None and target.mireds is not None:
+            span = caps.mireds_range[1] - caps.mireds_range[0]
+            limits.append(_limit(span, source.mireds, target.mireds))
+        if caps.color and source.color is not None and target.color is not None:
+            pairs = zip(source.color, target.color, strict=True)
+            limits += [_limit(_COLOR_FULL, a, b) for a, b in pairs]
+        return min(limits, default=math.inf)
+
+    def _x(self, t: float) -> float:
+        return min(1.0, max(0.0, (t - self.fade.start) / self.duration))
+
+    def _t(self, x: float) -> float:
+        return self.fade.end if x >= 1.0 else self.fade.start + x * self.duration
+
+
+def _lit(level: LightLevel, other: LightLevel, lowest: float) -> LightLevel:
+    """Return a fade's end as the light shows it: on, at the lowest level or above."""
+    if not level.on:
+        return LightLevel(True, lowest, other.mireds, other.color)
+    return level.with_brightness(max(lowest, min(1.0, level.brightness)))
+
+
+def _without_repeats(steps: list[LightStep]) -> list[LightStep]:
+    """Return the steps without those that repeat the level before (held at the lowest)."""
+    kept = steps[:1]
+    for step in steps[1:]:
+        if step.level != kept[-1].level:
+            kept.append(step)
+    return kept
+
+
+def _limit(full: float, a: float, b: float) -> float:
+    """Return the e-error that moves a channel from a to b by 1 % of its full scale."""
+    moved = abs(b - a)
+    return JUST_NOTICEABLE * full / moved if moved > 0.0 else math.inf
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _fit(
+    easing: Easing, x_start: float, tolerance: float, dx_max: float, dx_min: float
+) -> tuple[float, ...]:
+    """Return knots from x_start to 1 whose chords stay within tolerance of the easing."""
+    knots = [x_start]
+    x = x_start
+    while x < 1.0:
+        hi = min(1.0, x + dx_max)
+        if _chord_fits(easing, x, hi, tolerance):
+            end = hi
+        else:
+            lo = x
+            for _ in range(_FIT_SEARCH_STEPS):
+                mid = (lo + hi) / 2.0
+                lo, hi = (mid, hi) if _chord_fits(easing, x, mid, tolerance) else (lo, mid)
+            end = lo
+        end = min(1.0, max(end, x + dx_min))
+        if 0.0 < 1.0 - end < dx_min:
+            # No sliver at the end: stretch to it where allowed, else leave room for it.
+            end = 1.0 if 1.0 - x <= dx_max else 1.0 - dx_min
+        knots.append(end)
+        x = end
+    return tuple(knots)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _stepped(easing: Easing, x_start: float, tolerance: float, dx_min: float) -> tuple[float, ...]:
+    """Return knots from x_start to 1, each at least `tolerance` further along in e."""
+    knots = [x_start]
+    x = x_start
+    while True:
+        goal = ease(easing, x) + tolerance
+        if goal >= 1.0:
+            break
+        x_next = max(x + dx_min, _reach(easing, goal, x))
+        if x_next >= 1.0:
+            break
+        knots.append(x_next)
+        x = x_next
+    if len(knots) > 1 and 1.0 - knots[-1] < dx_min:
+        knots.pop()
+    knots.append(1.0)
+    return tuple(knots)
+
+
+def _chord_fits(easing: Easing, a: float, b: float, tolerance: float) -> bool:
+    """Tell whether the chord from a to b stays within tolerance of the eased curve."""
+    ea, eb = ease(easing, a), ease(easing, b)
+    for i in range(1, _FIT_SAMPLES):
+        share = i / _FIT_SAMPLES
+        error = ease(easing, a + (b - a) * share) - (ea + (eb - ea) * share)
+        if abs(error) > tolerance * _FIT_MARGIN:
+            return False
+    return True
+
+
+def _reach(easing: Easing, goal: float, lo: float) -> float:
+    """Return the first time fraction after lo at which the (rising) easing reaches goal."""
+    hi = 1.0
+    for _ in range(_SEARCH_STEPS):
+        mid = (lo + hi) / 2.0
+        lo, hi = (lo, mid) if ease(easing, mid) >= goal else (mid, hi)
+    return hi

@@ -1,0 +1,88 @@
+"""Room presets: a room's devices, groups, scenes, limits and calendar."""
+
+from __future__ import annotations
+
+from apscheduler.triggers.cron import CronTrigger
+from pydantic import Field, field_validator
+
+from roomctl.models.base import FrozenModel
+from roomctl.models.devices import AudioSpec, DeviceSpec, LightSpec, LightType
+from roomctl.models.scene import Scene
+from roomctl.models.units import Decibels, Fraction
+
+ALL_TARGET = "all"
+ROOM_ID_PATTERN = r"^[a-z0-9-]+$"
+NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+
+# Built from text, as a clinic would write them, so the units are parsed the same way.
+DEFAULT_STANDBY = Scene.model_validate(
+    {"lights": {ALL_TARGET: {"brightness": "40%", "color_temp": "3500K"}}, "sound": "off"}
+)
+DEFAULT_EMERGENCY = Scene.model_validate(
+    {"lights": {ALL_TARGET: {"brightness": "100%", "color_temp": "4000K"}}, "sound": "off"}
+)
+
+
+class Limits(FrozenModel):
+    """Safety limits that hold whatever a profile asks for."""
+
+    min_brightness: Fraction = 0.0
+    max_volume: Decibels = 0.0
+
+
+class ScheduleEntry(FrozenModel):
+    """A room scene applied on a cron calendar outside sessions."""
+
+    cron: str
+    scene: str = Field(min_length=1)
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as error:
+            raise ValueError(
+                f"'{value}' is not a cron expression ({error}): write five fields, "
+                'minute hour day month weekday, e.g. "0 8 * * mon-fri"'
+            ) from None
+        return value
+
+
+class RoomPreset(FrozenModel):
+    """A room as a clinic writes it in profiles/rooms/ROOM.yaml."""
+
+    id: str = Field(pattern=ROOM_ID_PATTERN)
+    name: str = ""
+    broker: str | None = None
+    devices: dict[str, DeviceSpec] = Field(min_length=1)
+    groups: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    standby: Scene = DEFAULT_STANDBY
+    emergency: Scene = DEFAULT_EMERGENCY
+    scenes: dict[str, Scene] = Field(default_factory=dict)
+    limits: Limits = Limits()
+    schedule: tuple[ScheduleEntry, ...] = ()
+    rates: dict[LightType, float] = Field(
+        default_factory=dict, description="Commands per second a device type's network takes."
+    )
+
+    def lights(self) -> dict[str, LightSpec]:
+        """Return the room's lights by name."""
+        return {n: d for n, d in self.devices.items() if not isinstance(d, AudioSpec)}
+
+    def speakers(self) -> dict[str, AudioSpec]:
+        """Return the room's audio outputs by name."""
+        return {n: d for n, d in self.devices.items() if isinstance(d, AudioSpec)}
+
+    def resolve(self, target: str) -> tuple[str, ...]:
+        """Return the light names a scene target (a light, a group or `all`) covers."""
+        if target == ALL_TARGET:
+            return tuple(self.lights())
+        if target in self.groups:
+            return tuple(n for n in self.groups[target] if n in self.lights())
+        return (target,) if target in self.lights() else ()
+
+    def scene(self, name: str) -> Scene | None:
+        """Return a scene by name: standby, emergency or one of the room's own."""
+        builtin: dict[str, Scene] = {"standby": self.standby, "emergency": self.emergency}
+        return builtin.get(name) or self.scenes.get(name)

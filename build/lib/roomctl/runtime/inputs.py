@@ -1,0 +1,79 @@
+"""What arrives on a room's queue: commands, timer firings, device news, broker news."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from roomctl.devices.base import DeviceEcho, DeviceHealth
+from roomctl.journal import SessionRow
+from roomctl.messages import Inbound
+
+
+@dataclass(frozen=True, slots=True)
+class CommandArrived:
+    """A message on the room's cmd topic."""
+
+    inbound: Inbound
+
+
+@dataclass(frozen=True, slots=True)
+class Wake:
+    """The room's timer fired: a phase boundary, a cue, a fade step or a fade end is due."""
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """Time to republish state while a session runs."""
+
+
+@dataclass(frozen=True, slots=True)
+class SceneDue:
+    """A scene from the room's schedule is due."""
+
+    scene: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerHealth:
+    """An audio output went away or came back."""
+
+    device: str
+    online: bool
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerConnected:
+    """The room's MQTT connection came up (again)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recover:
+    """Bring back a session the journal holds as unfinished (after a restart)."""
+
+    row: SessionRow
+
+
+@dataclass(frozen=True, slots=True)
+class JournalWritten:
+    """The room's last journal write ended: hand over what was recorded meanwhile."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shutdown:
+    """Stop the room's worker, once what it recorded is on disk."""
+
+
+RoomInput = (
+    CommandArrived
+    | Wake
+    | Heartbeat
+    | SceneDue
+    | DeviceHealth
+    | DeviceEcho
+    | SpeakerHealth
+    | BrokerConnected
+    | Recover
+    | JournalWritten
+    | Shutdown
+)

@@ -1,0 +1,538 @@
+"""The room runtime: the one owner of a room's state, handling its inputs in order."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Protocol
+
+from roomctl.api.commands import Command, CommandError, parse_command
+from roomctl.api.payloads import EventType, RoomState, Status, event_payload, reply_payload
+from roomctl.api.topics import RoomTopics
+from roomctl.config import ProfileLibrary
+from roomctl.devices.base import DeviceEcho, DeviceHealth
+from roomctl.easing import Easing
+from roomctl.journal import SessionRow, StoredEvent
+from roomctl.levels import LightFade, LightLevel, SoundFade, Voice
+from roomctl.messages import Inbound, Message
+from roomctl.models import RoomPreset, Scene, SoundSetting
+from roomctl.problems import ConfigError
+from roomctl.runtime.inputs import (
+    BrokerConnected,
+    CommandArrived,
+    Heartbeat,
+    Recover,
+    RoomInput,
+    SceneDue,
+    Shutdown,
+    SpeakerHealth,
+    Wake,
+)
+from roomctl.runtime.lights import LightOutput
+from roomctl.runtime.recorder import Recorder
+from roomctl.runtime.session import Session, new_session_id
+from roomctl.runtime.snapshot import restore_session, session_snapshot
+from roomctl.runtime.sound import SoundOutput
+from roomctl.timeline import SessionClock, SessionPlan, scene_lights, scene_sound
+
+_LOGGER = logging.getLogger(__name__)
+
+# The contract's stop: the room fades to standby over 10 s.
+STOP_FADE_S = 10.0
+# The contract's release: back to the paused session's levels over 3 s.
+RELEASE_FADE_S = 3.0
+# A calendar scene changes an empty room as gently as a stop does.
+SCENE_FADE_S = 10.0
+
+ACTIVE: tuple[Status, ...] = ("running", "paused", "emergency")
+
+
+class Outbox(Protocol):
+    """Where the room's publications go: the bus, or a recorder in unit tests."""
+
+    def publish(self, msg: Message) -> None:
+        """Publish one message."""
+
+    def reply(self, inbound: Inbound, msg: Message) -> None:
+        """Publish a reply, also to the command's MQTT v5 response topic if it has one."""
+
+
+class RoomRuntime:
+    """Hold one room's state; turn commands, timers and device news into effects."""
+
+    def __init__(
+        self,
+        room: RoomPreset,
+        library: ProfileLibrary,
+        lights: LightOutput,
+        sound: SoundOutput,
+        outbox: Outbox,
+        speed: float = 1.0,
+        recorder: Recorder | None = None,
+    ) -> None:
+        self.room = room
+        self.topics = RoomTopics(room.id)
+        self.status: Status = "idle"
+        self.session: Session | None = None
+        self.health: dict[str, bool | None] = dict.fromkeys(room.devices)
+        self._library = library
+        self._lights = lights
+        self._sound = sound
+        self._outbox = outbox
+        self._speed = speed
+        self._announced_phase: int | None = None
+        self._cues_until = 0.0
+        self._before_emergency: dict[str, LightLevel] = {}
+        self._recorder = recorder or Recorder(None)
+        self._ended: tuple[float, str] | None = None
+        self._dirty = False
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def handle(self, item: RoomInput, now: float) -> None:
+        """Handle one input at wall time `now`."""
+        if isinstance(item, Shutdown):
+            self._recorder.flush(wait=True)  # what was recorded is on disk before it stops
+            return
+        if isinstance(item, CommandArrived):
+            self._on_command(item.inbound, now)
+        elif isinstance(item, Wake):
+            self._advance(now)
+        elif isinstance(item, Heartbeat):
+            if self.status in ACTIVE:
+                self._dirty = True  # the journal notes the daemon was alive
+                self.publish_state(now)
+        elif isinstance(item, SceneDue):
+            self._on_scene(item.scene, now)
+        elif isinstance(item, DeviceHealth):
+            self._on_health(item.device, item.online, now)
+        elif isinstance(item, SpeakerHealth):
+            self._on_health(item.device, item.online, now, item.reason)
+        elif isinstance(item, BrokerConnected):
+            self._lights.reapply_all(now)
+            self.publish_state(now)
+        elif isinstance(item, Recover):
+            self._recover(item.row, now)
+        elif isinstance(item, DeviceEcho):
+            self._lights.observe(item.device, item.level)
+        self._lights.flush(now)
+        # Only a command's records (in _on_command) and a stopping room's are waited for;
+        # a JournalWritten needs nothing more than this: it hands over what came meanwhile.
+        self._checkpoint(now, wait=False)
+
+    def on_journal_written(self, callback: Callable[[], None]) -> None:
+        """Have `callback` called when a journal write ends (see Recorder.on_written)."""
+        self._recorder.on_written = callback
+
+    def next_wake(self, now: float) -> float | None:
+        """Return the wall time the room must next be woken, or None."""
+        candidates = [self._lights.next_due()]
+        if self.status == "running" and self.session is not None:
+            tau = self.session.clock.session_time(now)
+            change = self.session.timeline(self.room).next_change(tau)
+            if change is not None:
+                candidates.append(self._to_wall(change, tau, now))
+        times = [t for t in candidates if t is not None]
+        return min(times) if times else None
+
+    # -- commands ----------------------------------------------------------------------
+
+    def _on_command(self, inbound: Inbound, now: float) -> None:
+        try:
+            command = parse_command(inbound.payload)
+            _HANDLERS[command.action](self, command, now)
+        except CommandError as error:
+            self._event("command_rejected", now, reason=error.reason)
+            self._checkpoint(now, wait=True)
+            self._reply(inbound, error.request_id, ok=False, error=error.reason)
+            return
+        self._checkpoint(now, wait=True)  # durable before it is acknowledged
+        self._reply(inbound, command.request_id, ok=True, error=None)
+        self.publish_state(now)
+
+    def _start(self, command: Command, now: float) -> None:
+        if self.status in ACTIVE:
+            raise CommandError(
+                f"room {self.room.id} is {self.status}: stop the session first",
+                command.request_id,
+            )
+        assert command.profile is not None
+        try:
+            profile = self._library.load(command.profile, self.room)
+        except ConfigError as error:
+            raise CommandError(error.summary, command.request_id) from None
+        plan = SessionPlan.from_profile(profile)
+        offset = command.at or 0.0
+        if offset >= plan.end:
+            raise CommandError(
+                f"'at' is beyond the session's end ({plan.end:.0f} s)", command.request_id
+            )
+        current = self._lights.current(now)
+        standby = scene_lights(self.room, self.room.standby.lights, {})
+        initial = {name: current.get(name) or level for name, level in standby.items()}
+        self.session = Session(
+            session_id=new_session_id(),
+            profile_id=command.profile,
+            profile=profile,
+            clock=SessionClock.start(now, offset=offset, speed=self._speed),
+            plan=plan,
+            initial_lights=initial,
+            initial_sound=self._sound.current(now),
+            started_wall=now,
+            operator=command.operator,
+        )
+        self._sound.preload(
+            tuple(
+                Voice(p.sound.source, 0.0, p.sound.loop)
+                for p in profile.phases
+                if isinstance(p.sound, SoundSetting)
+            )
+        )
+        self.status = "running"
+        self._ended = None
+        self._announced_phase = None
+        self._cues_until = math.nextafter(offset, -math.inf)  # a cue at the start fires
+        self._event("session_started", now, profile=command.profile, at_s=offset)
+        self._advance(now)
+
+    def _pause(self, command: Command, now: float) -> None:
+        session = self._require(command, "running")
+        self._lights.freeze(now)
+        self._sound.hold(now)
+        self.session = session.with_changes(
+            clock=session.clock.pause(now), paused_by=command.operator
+        )
+        self.status = "paused"
+        self._event("paused", now, by=command.operator, elapsed_s=self._elapsed(now))
+
+    def _resume(self, command: Command, now: float) -> None:
+        session = self._require(command, "paused")
+        paused_since = session.clock.pauses[-1][0]
+        self.session = session.with_changes(clock=session.clock.resume(now), paused_by=None)
+        self.status = "running"
+        self._event("resumed", now, by=command.operator, paused_s=round(now - paused_since, 3))
+        self._advance(now)
+
+    def _stop(self, command: Command, now: float) -> None:
+        self._require(command, *ACTIVE)
+        self._event("stopped", now, by=command.operator, elapsed_s=self._elapsed(now))
+        self._end_session(now, reason="stopped")
+
+    def _next(self, command: Command, now: float) -> None:
+        session = self._require(command, *ACTIVE)
+        tau = session.clock.session_time(now)
+        plan = session.plan.skip(tau)
+        self.session = session.with_changes(plan=plan)
+        self._event("skipped", now, by=command.operator, elapsed_s=round(tau, 1))
+        if self.status == "running":
+            self._advance(now)
+
+    def _extend(self, command: Command, now: float) -> None:
+        session = self._require(command, *ACTIVE)
+        assert command.by is not None
+        tau = session.clock.session_time(now)
+        index = session.plan.phase_index_at(tau)
+        if index is None:
+            raise CommandError("the session has no phase left to extend", command.request_id)
+        self.session = session.with_changes(plan=session.plan.extend(index, command.by))
+        self._event("extended", now, by=command.operator, added_s=command.by)
+        if self.status == "running":
+            self._advance(now)
+
+    def _emergency(self, command: Command, now: float) -> None:
+        if self.status == "emergency":
+            self._lights.jump(self._scene_levels(self.room.emergency), now)
+            return
+        session = self.session if self.status in ACTIVE else None
+        if session is not None and not session.clock.paused:
+            session = session.with_changes(
+                clock=session.clock.pause(now), paused_by=command.operator
+            )
+        if session is not None:
+            self.session = session.with_changes(emergency=True)
+        else:
+            self._before_emergency = {
+                name: level for name, level in self._lights.current(now).items() if level
+            }
+        self._lights.jump(self._scene_levels(self.room.emergency), now)
+        self._sound.silence(now)
+        self.status = "emergency"
+        self._event("emergency", now, by=command.operator)
+
+    def _release(self, command: Command, now: float) -> None:
+        if self.status != "emergency":
+            raise CommandError(
+                f"cannot release: room {self.room.id} is {self.status}, not emergency",
+                command.request_id,
+            )
+        session = self.session
+        current = self._lights.current(now)
+        if session is not None and session.emergency:
+            self.session = session.with_changes(emergency=False)
+            tau = session.clock.session_time(now)
+            timeline = session.timeline(self.room)
+            targets = timeline.lights_at(tau)
+            mix = timeline.sound_at(tau)
+            self.status = "paused"
+        else:
+            targets = self._before_emergency or scene_lights(
+                self.room, self.room.standby.lights, {}
+            )
+            mix = self._sound.current(now)
+            self.status = "ended" if self.session is not None else "idle"
+        duration = RELEASE_FADE_S / self._speed
+        self._lights.play(self._fades_to(current, targets, now, duration, "linear"), now)
+        self._sound.play(SoundFade(now, now + duration, self._sound.current(now), mix), now)
+        self._event("released", now, by=command.operator)
+
+    def _require(self, command: Command, *statuses: Status) -> Session:
+        if self.status not in statuses or self.session is None:
+            wanted = " or ".join(statuses)
+            raise CommandError(
+                f"cannot {command.action}: room {self.room.id} is {self.status}, not {wanted}",
+                command.request_id,
+            )
+        return self.session
+
+    # -- the session's course ----------------------------------------------------------
+
+    def _advance(self, now: float) -> None:
+        """Bring lights, sound, cues and phase events up to session time now."""
+        session = self.session
+        if self.status != "running" or session is None:
+            return
+        tau = session.clock.session_time(now)
+        timeline = session.timeline(self.room)
+        for cue in timeline.cues_between(self._cues_until, tau):
+            self._event("cue", now, phase=cue.phase_name, notify=cue.text, at_s=cue.at)
+        self._cues_until = max(self._cues_until, tau)
+        if timeline.ended(tau):
+            self._end_session(now, reason="completed")
+            return
+        phase = timeline.phase_at(tau)
+        if phase is not None and phase.index != self._announced_phase:
+            self._announced_phase = phase.index
+            self._event("phase_started", now, phase=phase.name, phase_index=phase.index)
+            self.publish_state(now)
+        lights = {
+            name: self._fade_to_wall(fade, tau, now)
+            for name, fade in timeline.light_fades_at(tau).items()
+        }
+        self._lights.play(lights, now)
+        sound = timeline.sound_fade_at(tau)
+        self._sound.play(
+            replace(
+                sound,
+                start=self._to_wall(sound.start, tau, now),
+                end=self._to_wall(sound.end, tau, now),
+            ),
+            now,
+        )
+
+    def _end_session(self, now: float, reason: str) -> None:
+        session = self.session
+        assert session is not None
+        if reason != "completed" or session.profile.end == "standby":
+            self._go_to_scene(self.room.standby, now, STOP_FADE_S / self._speed)
+        self.status = "ended"
+        self._ended = (now, reason)
+        # An ended session's clock stops where it ended: its elapsed_s is final.
+        clock = session.clock if session.clock.paused else session.clock.pause(now)
+        self.session = session.with_changes(clock=clock, emergency=False, paused_by=None)
+        self._event("session_ended", now, reason=reason, elapsed_s=self._elapsed(now))
+        self.publish_state(now)
+
+    def _recover(self, row: SessionRow, now: float) -> None:
+        """Bring back a session the journal says was unfinished when the daemon died."""
+        try:
+            session, status, cues_until, announced = restore_session(row.snapshot)
+        except (ValueError, KeyError, TypeError) as error:
+            _LOGGER.error(
+                "room %s: cannot recover session %s: %s", self.room.id, row.session_id, error
+            )
+            return
+        self.session, self.status = session, status
+        self._cues_until, self._announced_phase, self._ended = cues_until, announced, None
+        away = round(now - row.alive_at, 1)
+        self._event("recovered", now, away_s=away, status=status, elapsed_s=self._elapsed(now))
+        _LOGGER.warning(
+            "room %s: recovered session %s (%s) after %.1f s away",
+            self.room.id,
+            session.session_id,
+            status,
+            away,
+        )
+        if status == "running":
+            self._advance(now)
+        elif status == "paused":
+            tau = session.clock.session_time(now)
+            timeline = session.timeline(self.room)
+            self._lights.play(
+                {n: LightFade(now, now, lv, lv) for n, lv in timeline.lights_at(tau).items()}, now
+            )
+            mix = timeline.sound_at(tau)
+            self._sound.play(SoundFade(now, now, mix, mix), now)
+        elif status == "emergency":
+            self._lights.jump(self._scene_levels(self.room.emergency), now)
+            self._sound.silence(now)
+        self.publish_state(now)
+
+    def _on_scene(self, name: str, now: float) -> None:
+        scene = self.room.scene(name)
+        if scene is None or self.status in ACTIVE:
+            _LOGGER.info(
+                "room %s: scheduled scene %s skipped (%s)", self.room.id, name, self.status
+            )
+            return
+        self._go_to_scene(scene, now, SCENE_FADE_S / self._speed)
+        self._event("scene_applied", now, scene=name)
+
+    def _go_to_scene(self, scene: Scene, now: float, duration: float) -> None:
+        current = self._lights.current(now)
+        targets = scene_lights(self.room, scene.lights, {k: v for k, v in current.items() if v})
+        self._lights.play(self._fades_to(current, targets, now, duration, "s-curve"), now)
+        mix_now = self._sound.current(now)
+        mix = scene_sound(scene.sound, mix_now, self.room.limits.max_volume)
+        self._sound.play(SoundFade(now, now + duration, mix_now, mix), now)
+
+    def _scene_levels(self, scene: Scene) -> dict[str, LightLevel]:
+        return scene_lights(self.room, scene.lights, {})
+
+    @staticmethod
+    def _fades_to(
+        current: dict[str, LightLevel | None],
+        targets: dict[str, LightLevel],
+        now: float,
+        duration: float,
+        easing: Easing,
+    ) -> dict[str, LightFade]:
+        fades: dict[str, LightFade] = {}
+        for name, target in targets.items():
+            source = current.get(name) or target
+            fades[name] = LightFade(now, now + duration, source, target, easing)
+        return fades
+
+    def _to_wall(self, tau_at: float, tau_now: float, now: float) -> float:
+        return now + (tau_at - tau_now) / self._speed
+
+    def _fade_to_wall(self, fade: LightFade, tau: float, now: float) -> LightFade:
+        return replace(
+            fade, start=self._to_wall(fade.start, tau, now), end=self._to_wall(fade.end, tau, now)
+        )
+
+    def _on_health(self, device: str, online: bool, now: float, reason: str = "") -> None:
+        if device not in self.health or self.health[device] == online:
+            return
+        first_contact = self.health[device] is None
+        self.health[device] = online
+        if not (online and first_contact):  # a device seen for the first time is no news
+            kind: EventType = "device_online" if online else "device_offline"
+            self._event(kind, now, device=device, **({"reason": reason} if reason else {}))
+        if online:
+            self._lights.reapply(device, now)
+            self._sound.reapply(device, now)
+        self.publish_state(now)
+
+    # -- output --------------------------------------------------------------------------
+
+    def _elapsed(self, now: float) -> float | None:
+        if self.session is None:
+            return None
+        return round(self.session.clock.session_time(now), 1)
+
+    def state(self, now: float) -> RoomState:
+        """Return the room's state as the state topic shows it."""
+        session = self.session
+        journal: dict[str, object] = {}
+        if self._recorder.error is not None:
+            journal = {"journal": {"ok": False, "error": self._recorder.error}}
+        if session is None:
+            return RoomState(self.room.id, self.status, devices=dict(self.health), extra=journal)
+        tau = session.clock.session_time(now)
+        timeline = session.timeline(self.room)
+        # After the session (an emergency called once it ended included) no phase is current.
+        over = self.status == "ended" or (self.status == "emergency" and not session.emergency)
+        phase = None if over else timeline.phase_at(tau)
+        return RoomState(
+            room=self.room.id,
+            status=self.status,
+            profile=session.profile_id,
+            session_id=session.session_id,
+            phase=phase.name if phase else None,
+            phase_index=phase.index if phase else None,
+            phase_count=len(session.profile.phases),
+            elapsed_s=tau,
+            phase_remaining_s=phase.remaining_in_phase if phase else None,
+            remaining_s=0.0 if over else timeline.remaining(tau),
+            paused_by=session.paused_by,
+            devices=dict(self.health),
+            extra={
+                "phases": [
+                    {
+                        "name": p.name,
+                        "start_s": round(session.plan.start_of(i), 1),
+                        "end_s": round(session.plan.end_of(i), 1),
+                    }
+                    for i, p in enumerate(session.profile.phases)
+                ],
+                "speed": self._speed,
+                **journal,
+            },
+        )
+
+    def publish_state(self, now: float) -> None:
+        """Publish the retained state."""
+        self._outbox.publish(Message(self.topics.state, self.state(now).payload(now), retain=True))
+
+    def _event(self, kind: EventType, now: float, **fields: object) -> None:
+        context: dict[str, object] = {"room": self.room.id}
+        session_id = self.session.session_id if self.session is not None else None
+        if session_id is not None:
+            context["session_id"] = session_id
+        self._recorder.event(StoredEvent(self.room.id, session_id, now, kind, dict(fields)))
+        self._dirty = True
+        self._outbox.publish(
+            Message(self.topics.events, event_payload(kind, now, {**context, **fields}))
+        )
+
+    def _checkpoint(self, now: float, wait: bool) -> None:
+        """Write what changed to the journal (waiting with `wait`); show it if that fails."""
+        session = self.session
+        ended = self._ended is not None
+        if self._dirty and session is not None and (self.status in ACTIVE or ended):
+            ended_at, reason = self._ended or (None, None)
+            self._recorder.session(
+                SessionRow(
+                    session_id=session.session_id,
+                    room=self.room.id,
+                    profile=session.profile_id,
+                    started_at=session.started_wall,
+                    ended_at=ended_at,
+                    end_reason=reason,
+                    alive_at=now,
+                    snapshot=session_snapshot(
+                        session, self.status, self._cues_until, self._announced_phase
+                    ),
+                )
+            )
+        self._dirty = False
+        if self._recorder.flush(wait):
+            self.publish_state(now)
+
+    def _reply(self, inbound: Inbound, request_id: str | None, ok: bool, error: str | None) -> None:
+        payload = reply_payload(request_id, ok, self.status, error)
+        self._outbox.reply(inbound, Message(self.topics.reply, payload))
+
+
+_HANDLERS: dict[str, Callable[[RoomRuntime, Command, float], None]] = {
+    "start": RoomRuntime._start,
+    "pause": RoomRuntime._pause,
+    "resume": RoomRuntime._resume,
+    "stop": RoomRuntime._stop,
+    "next": RoomRuntime._next,
+    "extend": RoomRuntime._extend,
+    "emergency": RoomRuntime._emergency,
+    "release": RoomRuntime._release,
+}

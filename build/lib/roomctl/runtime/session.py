@@ -1,0 +1,47 @@
+"""A running session as a value: its profile, clock, plan and who paused it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+
+from roomctl.levels import LightLevel, SoundMix
+from roomctl.models import RoomPreset, SessionProfile
+from roomctl.timeline import SessionClock, SessionPlan, Timeline
+
+
+def new_session_id() -> str:
+    """Return a fresh opaque session id (no patient data)."""
+    return uuid.uuid4().hex[:12]
+
+
+@dataclass(frozen=True)
+class Session:
+    """Everything that decides where a session stands; replaced whole on every change."""
+
+    session_id: str
+    profile_id: str
+    profile: SessionProfile
+    clock: SessionClock
+    plan: SessionPlan
+    initial_lights: dict[str, LightLevel]
+    initial_sound: SoundMix
+    started_wall: float
+    operator: str | None = None
+    paused_by: str | None = None
+    emergency: bool = False
+    timeline_cache: dict[str, Timeline] = field(default_factory=dict, compare=False, repr=False)
+
+    def timeline(self, room: RoomPreset) -> Timeline:
+        """Return the timeline for this session's plan (built once per plan)."""
+        cached = self.timeline_cache.get("timeline")
+        if cached is None:
+            cached = Timeline(
+                self.profile, room, self.plan, self.initial_lights, self.initial_sound
+            )
+            self.timeline_cache["timeline"] = cached
+        return cached
+
+    def with_changes(self, **changes: object) -> Session:
+        """Return a copy with some fields changed (and a fresh timeline cache)."""
+        return replace(self, timeline_cache={}, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,89 @@
+"""Turn a session into plain data for the journal, and back after a restart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from roomctl.api.payloads import Status
+from roomctl.levels import LightLevel, SoundMix, Voice
+from roomctl.models import SessionProfile
+from roomctl.runtime.session import Session
+from roomctl.timeline import SessionClock, SessionPlan
+
+SNAPSHOT_VERSION = 1
+
+
+def _light(level: LightLevel) -> dict[str, Any]:
+    return {
+        "on": level.on,
+        "brightness": level.brightness,
+        "mireds": level.mireds,
+        "color": list(level.color) if level.color is not None else None,
+    }
+
+
+def _light_from(data: dict[str, Any]) -> LightLevel:
+    color = data.get("color")
+    return LightLevel(
+        on=bool(data["on"]),
+        brightness=float(data["brightness"]),
+        mireds=None if data.get("mireds") is None else float(data["mireds"]),
+        color=None if color is None else (float(color[0]), float(color[1]), float(color[2])),
+    )
+
+
+def _mix(mix: SoundMix) -> list[dict[str, Any]]:
+    return [{"source": v.source, "gain": v.gain, "loop": v.loop} for v in mix]
+
+
+def _mix_from(data: list[dict[str, Any]]) -> SoundMix:
+    return tuple(Voice(str(v["source"]), float(v["gain"]), bool(v["loop"])) for v in data)
+
+
+def session_snapshot(
+    session: Session, status: Status, cues_until: float, announced_phase: int | None
+) -> dict[str, Any]:
+    """Return everything needed to bring a session back as it stands."""
+    return {
+        "version": SNAPSHOT_VERSION,
+        "status": status,
+        "session_id": session.session_id,
+        "profile_id": session.profile_id,
+        "profile": session.profile.model_dump(mode="json"),
+        "clock": session.clock.to_dict(),
+        "plan": session.plan.to_dict(),
+        "initial_lights": {name: _light(level) for name, level in session.initial_lights.items()},
+        "initial_sound": _mix(session.initial_sound),
+        "started_wall": session.started_wall,
+        "operator": session.operator,
+        "paused_by": session.paused_by,
+        "emergency": session.emergency,
+        "cues_until": cues_until,
+        "announced_phase": announced_phase,
+    }
+
+
+def restore_session(data: dict[str, Any]) -> tuple[Session, Status, float, int | None]:
+    """Return the session, status, cue mark and announced phase of a snapshot."""
+    if data.get("version") != SNAPSHOT_VERSION:
+        raise ValueError(f"session snapshot version {data.get('version')!r} is not supported")
+    session = Session(
+        session_id=str(data["session_id"]),
+        profile_id=str(data["profile_id"]),
+        profile=SessionProfile.model_validate(data["profile"]),
+        clock=SessionClock.from_dict(data["clock"]),
+        plan=SessionPlan.from_dict(data["plan"]),
+        initial_lights={k: _light_from(v) for k, v in data["initial_lights"].items()},
+        initial_sound=_mix_from(data["initial_sound"]),
+        started_wall=float(data["started_wall"]),
+        operator=data.get("operator"),
+        paused_by=data.get("paused_by"),
+        emergency=bool(data.get("emergency")),
+    )
+    announced = data.get("announced_phase")
+    return (
+        session,
+        data["status"],
+        float(data["cues_until"]),
+        None if announced is None else int(announced),
+    )
