@@ -164,8 +164,9 @@ def test_the_readme_flow_works_with_the_shipped_room(
                 assert status.returncode == 0, status.stderr
                 row = next(s for s in status.stdout.splitlines() if "room-1" in s)
                 assert "running" in row and "im-ketamine-60" in row, status.stdout
-                # cove has no availability topic; the speaker is not opened (--no-sound).
-                assert "unknown: cove, speaker" in row
+                # Every light reports (cove, without availability, by its state); the
+                # speaker is not opened (--no-sound).
+                assert "unknown: speaker" in row
                 assert "room-1 next cue:" in status.stdout
         elif line.startswith("roomctl emergency"):
             # `a && b` as a shell runs it.

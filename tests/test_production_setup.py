@@ -426,9 +426,9 @@ def test_the_service_serves_the_room_with_every_device_and_sound(site: Site) -> 
         assert supervisor.subscribe(f"roomctl/{ROOM_ID}/#") == 1
         replies = f"roomctl/replies/{supervisor.client_id}/#"
         assert supervisor.subscribe(replies) == 1
-        # The cove (MQTT JSON without availability_topic) and the speaker report no
-        # availability; every light that does must be online.
-        announcing = {"ceiling", "reading_lamp", "strip", "panel"}
+        # Every light must be online: the cove (MQTT JSON without availability_topic) by
+        # its state reports. The speaker reports no availability.
+        announcing = {"ceiling", "reading_lamp", "strip", "panel", "cove"}
         wait_for(
             lambda: (
                 (s := supervisor.state())
@@ -474,7 +474,10 @@ def test_the_service_serves_the_room_with_every_device_and_sound(site: Site) -> 
         env={**os.environ, "ROOMCTL_BROKER": site.url(SUPERVISOR)},
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
-    assert (paused.returncode, paused.stdout) == (0, "room-1: pause accepted; room is paused\n")
+    assert (paused.returncode, paused.stdout) == (
+        0,
+        "room-1: pause accepted; the session is paused\n",
+    )
     # `roomctl history` as the README has staff run it finds the service's journal.
     for args, extra in (
         (["--state-dir", str(site.state_dir)], {}),

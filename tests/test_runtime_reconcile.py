@@ -13,7 +13,7 @@ from roomctl.journal import Journal
 from roomctl.levels import LightLevel
 from roomctl.models.devices import Zigbee2MqttSpec
 from roomctl.runtime.health import RECORD_CAP, RECORD_WINDOW_S, HealthRecordLimit, Unrecorded
-from roomctl.runtime.inputs import Heartbeat, Wake
+from roomctl.runtime.inputs import Heartbeat, Shutdown, Wake
 from roomctl.runtime.reconcile import (
     ECHO_GRACE_S,
     RETURN_WINDOW_S,
@@ -119,6 +119,7 @@ def test_the_room_shows_every_forged_event_and_records_the_cap_and_a_summary(
         assert len(live) == 1000
         runtime.handle(Heartbeat(), T0 + 1 + RECORD_WINDOW_S)
         _command(runtime, T0 + 2 + RECORD_WINDOW_S, action="stop")
+        runtime.handle(Shutdown(), T0 + 3 + RECORD_WINDOW_S)  # its records are on disk
         recorded = [e for e in journal.events(session_id) if e.type.startswith("device_")]
     finally:
         journal.close()

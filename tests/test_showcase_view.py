@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 from rich.console import Console
 
+from roomctl.api.payloads import iso_timestamp
 from roomctl.config import load_room
 from roomctl.showcase import Showcase
 from roomctl.sim.room import SimulatedRoom
@@ -32,6 +34,7 @@ def test_the_time_left_runs_down_with_the_elapsed_time(tmp_path: Path) -> None:
         "phase_remaining_s": 240.0,
         "remaining_s": 540.0,
         "devices": {},
+        "updated_at": iso_timestamp(time.time() - SINCE_STATE_S),
     }
     showcase._take(f"roomctl/{ROOM_ID}/state", json.dumps(state).encode())
     showcase._state["_received"] -= SINCE_STATE_S  # the state came 30 s ago, at 2x speed
