@@ -386,7 +386,13 @@ class Bench:
         self.stack.callback(devices.stop)
         try:
             backlog = Backlog(
-                self.sup, devices, self.broker.url, self._dir("logs"), self.rng, self.say
+                self.sup,
+                devices,
+                self.broker.url,
+                self._dir("logs"),
+                self.rng,
+                self.say,
+                self.broker.workdir / "mosquitto.log",
             )
             self.results["backlog"] = backlog_bench(
                 backlog, self.plan.backlog, self.daemon, rooms, files.hold(), self.work
@@ -442,7 +448,7 @@ def run(plan: Plan, out: Path, seed: int, keep: bool, only: str | None = None) -
             results = bench.results
             results["duration_s"] = round(time.monotonic() - bench.started, 1)
         rows = figures(results) if only is None else backlog_rows(results["backlog"])
-        notes = METHOD if only is None else BACKLOG_METHOD
+        notes = (*METHOD, *BACKLOG_METHOD) if only is None else BACKLOG_METHOD
         results["machine"] = info
         results["figures"] = [r.as_dict() for r in rows]
         out.write_text(json.dumps(results, indent=1) + "\n")

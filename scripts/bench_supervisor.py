@@ -130,15 +130,6 @@ class Supervisor:
             raise RuntimeError(f"{room}: {action} refused: {reply.arrival.payload}")
         return reply
 
-    def wait_anonymous_replies(self, room: str, count: int, timeout: float) -> bool:
-        """Wait until a room has sent `count` replies without a request id (to junk)."""
-
-        def enough() -> bool:
-            return self._inbox.anonymous.get(room, 0) >= count
-
-        with self._inbox.condition:
-            return self._inbox.condition.wait_for(enough, timeout)
-
     def anonymous_replies(self, room: str) -> int:
         """Return how many replies without a request id a room has sent so far."""
         with self._inbox.condition:
