@@ -88,6 +88,9 @@ FREEZE_GUARD_S = 30.0
 PAUSE_AFTER_THAW_S = 10.0
 
 StartDaemon = Callable[..., DaemonProcess]
+# What stops a row (recorded in it) rather than the whole bench: no answer in time, a
+# refusal or a dead daemon, a failed command-line tool.
+FAILURES = (TimeoutError, RuntimeError, OSError, subprocess.SubprocessError)
 Say = Callable[[str], None]
 
 
@@ -256,7 +259,7 @@ class Backlog:
                 started = time.monotonic()
                 trial()
                 longest = max(longest, time.monotonic() - started)
-        except (TimeoutError, RuntimeError, OSError, subprocess.SubprocessError) as error:
+        except FAILURES as error:
             row.error = str(error)
         row.extra["broker_dropped_for"] = self._dropped_for(log_start)
 
@@ -451,6 +454,7 @@ def backlog_bench(
         "margin_ms": MARGIN_MS,
     }
     busy = rooms[0].stem
+    rows = {"quiet": Row(), "junk": Row(), "flood": Row()}
     daemon = start_daemon([rooms[0]], "backlog")
     try:
         sup.wait_ready(busy, daemon.started_mono, ONLINE_TIMEOUT_S)
@@ -462,12 +466,16 @@ def backlog_bench(
             ("flood", plan.flood, backlog.flood),
         ):
             say(f"emergency under load, {name}: up to {trials} calls")
-            row, step = Row(), make(busy)
+            row, step = rows[name], make(busy)
             backlog.run_row(row, trials, plan.row_budget_s, lambda: step(row))  # noqa: B023
-            results[name] = row.as_dict()
             daemon.check_running()
+    except FAILURES as error:  # a failed set-up or a dead daemon: the rows left say so
+        for row in rows.values():
+            if not row.last and row.error is None:
+                row.error = f"not run: {error}"
     finally:
         daemon.stop()
+    results.update((name, row.as_dict()) for name, row in rows.items())
     results["frozen"] = _frozen_row(backlog, plan, start_daemon, rooms[1], profile, work)
     return results
 
@@ -490,13 +498,17 @@ def _frozen_row(
     with ExitStack() as stack:
         try:
             mount = stack.enter_context(loop_mount(work / "frozen-disk"))
-        except (RuntimeError, OSError, subprocess.SubprocessError) as error:
+        except FAILURES as error:
             row.skipped = f"cannot mount a loop ext4 image: {error}"
             return row.as_dict()
         daemon = start_daemon([room_file], "frozen", state_dir=mount / "roomctl")
         stack.callback(daemon.stop)  # after the thaw (each freeze is left before this runs)
-        backlog.sup.wait_ready(room, daemon.started_mono, ONLINE_TIMEOUT_S)
-        backlog.sup.command(room, "start", profile=profile)
+        try:
+            backlog.sup.wait_ready(room, daemon.started_mono, ONLINE_TIMEOUT_S)
+            backlog.sup.command(room, "start", profile=profile)
+        except FAILURES as error:
+            row.error = f"not run: {error}"
+            return row.as_dict()
         time.sleep(GAP_S[1])
         step = frozen_trial(backlog, room, mount)
         backlog.run_row(row, plan.frozen, plan.row_budget_s, lambda: step(row))

@@ -236,9 +236,14 @@ def backlog_rows(backlog: dict[str, Any]) -> list[Figure]:
 
 def _pause_note(pause: dict[str, Any], trials: int) -> str:
     """Say whether the pause sent before the emergency got its reply while frozen, and when."""
-    text = f"pause replied while frozen {pause['replied_while_frozen']}/{trials}"
+    text = f"pause replied while frozen: {pause['replied_while_frozen']}/{trials}"
     if pause["reply_s"]:
-        text += f", replies {min(pause['reply_s']):.2f}-{max(pause['reply_s']):.2f} s after send"
+        low, high = min(pause["reply_s"]), max(pause["reply_s"])
+        span = f"{low:.2f}" if low == high else f"{low:.2f}-{high:.2f}"
+        text += f", reply {span} s after sending"
+    late = [t for t in pause.get("after_thaw_s", []) if t > 0]
+    if late:
+        text += f" (≤ {max(late) * 1000:.0f} ms after the thaw)"
     if pause["no_reply"]:
         text += f", {pause['no_reply']} never"
     if pause["refused"]:
