@@ -22,8 +22,9 @@ test: lint
 demo: setup
 	$(BIN)/roomctl demo
 
-# Issue 6's figures beside their baselines: a real Mosquitto, `roomctl run` and simulated
-# lights; a table on stdout and bench.json. Under 5 minutes; bench-quick under 1.
+# Issue 6's and 14's figures beside their baselines: a real Mosquitto, `roomctl run` and
+# simulated lights; a table on stdout and bench.json. Under 6 minutes; bench-quick under 1.
+# `scripts/bench.py [--quick] --only backlog` runs issue 14's rows alone.
 bench: setup
 	$(BIN)/python scripts/bench.py
 

@@ -13,6 +13,9 @@ then answers one JSON request per stdin line with one JSON line on stdout:
 - `{"op": "received", "room": R, "after": T, "until": T2}`: each light's commands that
   arrived in (T, T2]: [[monotonic, topic, payload], ...].
 - `{"op": "count"}`: how many commands all lights have received.
+- `{"op": "reached", "room": R, "after": T, "timeout": S}`: wait until every light of
+  room R has received a full-brightness command (the emergency scene's) after monotonic
+  time T, or S seconds passed; answer each light's first such arrival (or null).
 
 Arrival times are `time.monotonic()`, which on Linux is one clock for every process of
 the machine, so the bench compares them with its own send times directly.
@@ -45,6 +48,17 @@ READY_TIMEOUT_S = 120.0
 ANSWER_TIMEOUT_S = 30.0
 # Stopping says offline for every light; 300 lights take a few seconds.
 STOP_TIMEOUT_S = 30.0
+# zigbee2mqtt's and Tasmota's full-brightness values.
+_Z2M_FULL = 254
+_TASMOTA_FULL = "Dimmer 100"
+
+
+def full_brightness(payload: str) -> bool:
+    """Tell whether a zigbee2mqtt or Tasmota command sets full brightness at once."""
+    if payload.startswith("{"):
+        data = json.loads(payload)
+        return bool(data.get("brightness") == _Z2M_FULL and data.get("transition", 0) == 0)
+    return _TASMOTA_FULL in payload and "Speed2" not in payload
 
 
 def _arrivals_after(room: SimulatedRoom, after: float) -> dict[str, Received | None]:
@@ -69,6 +83,26 @@ def _wait(room: SimulatedRoom, after: float, settle: float, timeout: float) -> d
             break
         time.sleep(POLL_S)
     return {"last": last}
+
+
+def _first_full(received: list[Received], after: float) -> float | None:
+    """Return when the first full-brightness command after `after` arrived, or None."""
+    first = None
+    for stamp, _topic, payload in reversed(received):
+        if stamp <= after:
+            break
+        if full_brightness(payload):
+            first = stamp
+    return first
+
+
+def _reached(room: SimulatedRoom, after: float, timeout: float) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        first = {name: _first_full(d.received, after) for name, d in room.devices.items()}
+        if all(v is not None for v in first.values()) or time.monotonic() > deadline:
+            return {"first": first}
+        time.sleep(POLL_S)
 
 
 def _levels(room: SimulatedRoom) -> dict[str, Any]:
@@ -96,6 +130,8 @@ def _answer(rooms: dict[str, SimulatedRoom], request: dict[str, Any]) -> dict[st
     room = rooms[request["room"]]
     if op == "wait":
         return _wait(room, request["after"], request["settle"], request["timeout"])
+    if op == "reached":
+        return _reached(room, request["after"], request["timeout"])
     if op == "levels":
         return _levels(room)
     if op == "received":

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import random
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from bench_devices import DeviceProcess
+from bench_devices import DeviceProcess, full_brightness
 from bench_stats import Spread
 from bench_supervisor import Supervisor
 
@@ -25,9 +24,6 @@ PAUSE_GAP_S = (0.05, 0.25)
 # so the six Zigbee lights' commands queue behind their network's 5/s for over a second;
 # an emergency within this gap always finds that queue full.
 EMERGENCY_GAP_S = (0.1, 0.3)
-# zigbee2mqtt's and Tasmota's full-brightness values.
-_Z2M_FULL = 254
-_TASMOTA_FULL = "Dimmer 100"
 
 
 @dataclass(frozen=True)
@@ -98,14 +94,6 @@ def pause_bench(
     }
 
 
-def _full_brightness(payload: str) -> bool:
-    """Tell whether a zigbee2mqtt or Tasmota command sets full brightness."""
-    if payload.startswith("{"):
-        data = json.loads(payload)
-        return bool(data.get("brightness") == _Z2M_FULL and data.get("transition", 0) == 0)
-    return _TASMOTA_FULL in payload and "Speed2" not in payload
-
-
 def emergency_bench(
     sup: Supervisor, devices: DeviceProcess, room: str, trials: int, rng: random.Random
 ) -> dict[str, Any]:
@@ -116,7 +104,7 @@ def emergency_bench(
         time.sleep(rng.uniform(*EMERGENCY_GAP_S))
         trial, last = _trial(sup, devices, room, "emergency")
         done.append(trial)
-        not_full += sum(1 for entry in last.values() if entry and not _full_brightness(entry[2]))
+        not_full += sum(1 for entry in last.values() if entry and not full_brightness(entry[2]))
         sup.command(room, "release")
         sup.command(room, "resume")
     summary = _summary(done)

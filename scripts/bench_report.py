@@ -51,6 +51,24 @@ METHOD = (
     "20 minutes per easing (linear/s-curve/ease-in/ease-out), replayed as the lights run "
     "it; live: one zigbee2mqtt light through the daemon at high speed.",
 )
+# How issue 14's rows are measured (also printed alone by `scripts/bench.py --only backlog`).
+BACKLOG_METHOD = (
+    "- Emergency under load: a room of 12 lights (6 zigbee2mqtt, 6 Tasmota) in a session "
+    "holding 30 %; each trial is timed from the emergency's publish to the 12th light's "
+    "first full-brightness command, on arrival at the simulated light; none within 5 s is "
+    "a miss (> 5000 ms). Between trials the room has handled every junk command (a "
+    "refused start sent after them has its reply), then it is released and resumed. "
+    "Quiet: nothing queued. Junk: 500 `garbage` lines published at QoS 1 by "
+    "`mosquitto_pub -l` (all acknowledged by the broker) just before the emergency. "
+    "Flood: 2,000 refused commands from three `mosquitto_pub -l` clients at once "
+    "(unparsable, a start while active, an unknown action), the emergency sent when the "
+    "first client has finished; Mosquitto keeps its default `max_queued_messages` (1000). "
+    "Frozen disk: the daemon's `--state-dir` on a loop-mounted ext4 image frozen with "
+    "`fsfreeze -f` (root only), a pause sent, then the emergency; thawed once all 12 "
+    "lights are at full or after 5 s; the pause's reply is timed from its send. Each row "
+    "runs up to 40/15/6/4 trials (quiet/junk/flood/frozen) while they fit a 12-s budget "
+    "per row (bench-quick: 10/3/1/1, 3 s).",
+)
 
 
 @dataclass(frozen=True)
@@ -150,7 +168,87 @@ def figures(results: dict[str, Any]) -> list[Figure]:
         )
     )
     rows.append(_scale_row(results["scale"]))
+    if "backlog" in results:
+        rows += backlog_rows(results["backlog"])
     return rows
+
+
+def _late(value: float | None, timeout_s: float) -> str:
+    return f"> {timeout_s * 1000:.0f}" if value is None else f"{value:.1f}"
+
+
+def _backlog_measured(row: dict[str, Any], timeout_s: float, what: str, room: str) -> str:
+    spread = row["last_light"]
+    text = (
+        f"p50 {_late(spread['p50_ms'], timeout_s)} / p99 {_late(spread['p99_ms'], timeout_s)}"
+        f" ms ({row['trials']} call{'' if row['trials'] == 1 else 's'}{what}"
+    )
+    if row["cut_by_time_budget"]:
+        text += f", {row['planned']} planned: time budget"
+    if row["missed"]:
+        text += f", {row['missed']} missed > {timeout_s:.0f} s"
+    if row["error"]:
+        text += f"; stopped: {row['error']}"
+    if any(client.startswith(f"roomctl-{room}-") for client in row.get("broker_dropped_for", [])):
+        text += "; Mosquitto dropped commands queued for the daemon"
+    return text + ")"
+
+
+def backlog_rows(backlog: dict[str, Any]) -> list[Figure]:
+    """Return issue 14's rows: emergency to the 12th light, quiet and under each load."""
+    timeout_s = backlog["timeout_s"]
+    quiet = backlog["quiet"]
+    base = quiet["last_light"]["p99_ms"] if not quiet["error"] else None
+    rows = [
+        Figure(
+            "Emergency → 12th light, quiet",
+            _backlog_measured(quiet, timeout_s, ", nothing queued", "backlog"),
+            f"reference: the rows below must stay within its p99 + {backlog['margin_ms']:.0f} ms",
+            None,
+        )
+    ]
+    limit = None if base is None else base + backlog["margin_ms"]
+    target = "p99 ≤ quiet p99 + 20 ms" + ("" if limit is None else f" (= {limit:.1f} ms)")
+    loads = (
+        ("junk", f"  behind {backlog['junk_commands']} junk commands", ""),
+        (
+            "flood",
+            f"  during a {backlog['flood_commands']:,}-command flood "
+            f"({backlog['flood_clients']} clients)",
+            "",
+        ),
+        ("frozen", "  state disk frozen (fsfreeze), after a pause", ""),
+    )
+    for key, label, what in loads:
+        row = backlog[key]
+        if row["skipped"]:
+            rows.append(Figure(label, f"not measured: {row['skipped']}", target, None))
+            continue
+        room = "frozen" if key == "frozen" else "backlog"
+        measured = _backlog_measured(row, timeout_s, what, room)
+        if key == "frozen" and "pause" in row:
+            measured += "; " + _pause_note(row["pause"], row["trials"])
+        p99 = row["last_light"]["p99_ms"]
+        met = None if limit is None or not row["trials"] else p99 is not None and p99 <= limit
+        rows.append(Figure(label, measured, target, met and not row["error"]))
+    return rows
+
+
+def _pause_note(pause: dict[str, Any], trials: int) -> str:
+    """Say whether the pause sent before the emergency got its reply while frozen, and when."""
+    text = f"pause replied while frozen: {pause['replied_while_frozen']}/{trials}"
+    if pause["reply_s"]:
+        low, high = min(pause["reply_s"]), max(pause["reply_s"])
+        span = f"{low:.2f}" if low == high else f"{low:.2f}-{high:.2f}"
+        text += f", reply {span} s after sending"
+    late = [t for t in pause.get("after_thaw_s", []) if t > 0]
+    if late:
+        text += f" (≤ {max(late) * 1000:.0f} ms after the thaw)"
+    if pause["no_reply"]:
+        text += f", {pause['no_reply']} never"
+    if pause["refused"]:
+        text += f", {pause['refused']} refused"
+    return text
 
 
 def _cue_rows(cue: dict[str, Any]) -> list[Figure]:
@@ -281,13 +379,15 @@ def text_table(rows: list[Figure]) -> str:
     return "\n".join(lines)
 
 
-def markdown_table(rows: list[Figure], info: dict[str, Any], mode: str) -> str:
+def markdown_table(
+    rows: list[Figure], info: dict[str, Any], command: str, notes: tuple[str, ...] = ()
+) -> str:
     """Return the rows as a Markdown table headed by the date and machine, for the README."""
     head = (
         f"Measured {info['date']} on {info['cpu']} ({info['cores']} cores, "
         f"{info['memory_gb']} GB), Python {info['python']}, roomctl {info['roomctl_commit']}"
-        f"{' (modified tree)' if info['tree_modified'] else ''}, `make {mode}`."
+        f"{' (modified tree)' if info['tree_modified'] else ''}, `{command}`."
     )
     lines = [head, "", "| Figure | Measured | Baseline / target | |", "|---|---|---|---|"]
     lines += [f"| {r.name.strip()} | {r.measured} | {r.target} | {r.verdict} |" for r in rows]
-    return "\n".join([*lines, "", *METHOD])
+    return "\n".join([*lines, "", *(notes or METHOD)])

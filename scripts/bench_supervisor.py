@@ -72,6 +72,7 @@ class _Inbox:
     events: list[Arrival] = field(default_factory=list)
     availability: dict[str, Arrival] = field(default_factory=dict)
     states: dict[str, float] = field(default_factory=dict)  # room -> last arrival (mono)
+    anonymous: dict[str, int] = field(default_factory=dict)  # room -> replies without an id
 
 
 class Supervisor:
@@ -128,6 +129,11 @@ class Supervisor:
         if not reply.ok:
             raise RuntimeError(f"{room}: {action} refused: {reply.arrival.payload}")
         return reply
+
+    def anonymous_replies(self, room: str) -> int:
+        """Return how many replies without a request id a room has sent so far."""
+        with self._inbox.condition:
+            return self._inbox.anonymous.get(room, 0)
 
     # -- echo baseline -------------------------------------------------------------
 
@@ -215,7 +221,10 @@ class Supervisor:
             else:
                 payload = json.loads(text)
                 arrival = Arrival(topic, payload, mono, wall)
-                if topic.endswith("/reply"):
+                if topic.endswith("/reply") and payload.get("request_id") is None:
+                    room = topic.split("/")[1]
+                    self._inbox.anonymous[room] = self._inbox.anonymous.get(room, 0) + 1
+                elif topic.endswith("/reply"):
                     self._inbox.replies[str(payload.get("request_id"))] = arrival
                 else:
                     self._inbox.events.append(arrival)
