@@ -9,7 +9,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,7 +109,7 @@ class Bus:
         self._v5 = url.protocol != "3.1.1"
         self._tls = ssl.create_default_context(cafile=url.ca_file) if url.tls else None
         self._lock = threading.Lock()  # guards the fields below and orders every send
-        self._filters: list[str] = []
+        self._filters: dict[str, int] = {}  # topic filter -> its QoS
         self._retained: dict[str, Message] = {}
         self._started = False
         self._stopping = False
@@ -147,14 +147,14 @@ class Bus:
         """Wait up to timeout seconds until connected (see `connected`); return whether it is."""
         return self._connected.wait(timeout)
 
-    def subscribe(self, topic_filter: str) -> None:
+    def subscribe(self, topic_filter: str, qos: int = SUBSCRIBE_QOS) -> None:
         """Subscribe now if connected, and again after every reconnect."""
         with self._lock:
             if topic_filter in self._filters:
                 return
-            self._filters.append(topic_filter)
+            self._filters[topic_filter] = qos
             if self._accepted:
-                self._subscribe(self._client, [topic_filter])
+                self._subscribe(self._client, {topic_filter: qos})
 
     def publish(self, msg: Message) -> None:
         """Publish from any thread; retained messages are replayed after every reconnect.
@@ -225,7 +225,7 @@ class Bus:
         client.on_socket_open = no_delay
         return client
 
-    def _subscribe(self, client: mqtt.Client, filters: Sequence[str]) -> int | None:
+    def _subscribe(self, client: mqtt.Client, filters: Mapping[str, int]) -> int | None:
         """Subscribe to filters; with MQTT v5, retain as published. Return the message id.
 
         Then a message published with the retain flag arrives with it even while the
@@ -233,10 +233,11 @@ class Bus:
         3.1.1 brokers clear the flag on live delivery; the stored copy still shows it).
         """
         if self._v5:
-            options = SubscribeOptions(qos=SUBSCRIBE_QOS, retainAsPublished=True)
-            _rc, mid = client.subscribe([(f, options) for f in filters])
+            _rc, mid = client.subscribe(
+                [(f, SubscribeOptions(qos=q, retainAsPublished=True)) for f, q in filters.items()]
+            )
         else:
-            _rc, mid = client.subscribe([(f, SUBSCRIBE_QOS) for f in filters])
+            _rc, mid = client.subscribe(list(filters.items()))
         return mid
 
     def _connect(self, client: mqtt.Client) -> None:

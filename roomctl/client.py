@@ -189,13 +189,16 @@ class Client:
         self.on_delivery(take)
         self.subscribe(topics.reply)
         payload = json.dumps({**body, "request_id": request_id})
-        mid = self._client.publish(topics.cmd, payload, qos=1).mid
+        # An emergency goes to its own topic, which the daemon serves ahead of anything
+        # queued on cmd (a flood there cannot hold it back).
+        topic = topics.emergency if body.get("action") == "emergency" else topics.cmd
+        mid = self._client.publish(topic, payload, qos=1).mid
         deadline = time.monotonic() + REPLY_TIMEOUT_S
         while not reply:
             code = self._take(self._pubacks, mid)
             if code is not None and code.is_failure:
                 raise BrokerError(
-                    f"the broker refused the command to {topics.cmd} for this account ({code}): "
+                    f"the broker refused the command to {topic} for this account ({code}): "
                     "this user may not command rooms"
                 )
             if time.monotonic() > deadline:

@@ -34,12 +34,16 @@ from roomctl.runtime.recorder import Recorder
 from roomctl.runtime.room import RoomRuntime
 from roomctl.runtime.sound import SoundOutput, SoundSink
 from roomctl.runtime.worker import RoomWorker
+from roomctl.urgent_line import UrgentLine
 
 _LOGGER = logging.getLogger(__name__)
 
 # A daemon's rooms, asked to stop together, finish their current input and write what
 # they recorded within this long (a slow disk's fsync included).
 STOP_TIMEOUT_S = 5.0
+# How long start-up waits for a broker's urgent line before the rooms go online: a local
+# broker answers within milliseconds; one that is down is retried in the background.
+URGENT_CONNECT_WAIT_S = 2.0
 # The journal's last commit gets this long once the rooms have stopped: with their 5 s,
 # inside systemd's 10-s TimeoutStopSec, so a stalled disk never makes the stop a kill.
 JOURNAL_CLOSE_TIMEOUT_S = 3.0
@@ -89,6 +93,7 @@ class RoomService:
         options: DaemonOptions,
         sounds_dir: Path,
         journal: Journal | None = None,
+        urgent: UrgentLine | None = None,
     ) -> None:
         self.room = room
         self.url = url
@@ -129,6 +134,7 @@ class RoomService:
                 {str(k): v for k, v in room.rates.items()},
                 self.bus.publish,
                 min_brightness=room.limits.min_brightness,
+                send_urgent=urgent.publish if urgent is not None else None,
             ),
             self._sound,
             self.bus,
@@ -138,6 +144,7 @@ class RoomService:
         self.worker = RoomWorker(self.runtime, scheduler)
         self._cmd_topic = self.runtime.topics.cmd
         self._intake = CommandIntake()
+        self._urgent = urgent
         self._unfinished = self._find_unfinished(journal)
 
     def _find_unfinished(self, journal: Journal | None) -> SessionRow | None:
@@ -166,7 +173,14 @@ class RoomService:
                 self.worker.put(SpeakerHealth(name, online=False, reason=str(error)))
         if self._unfinished is not None:
             self.worker.put(Recover(self._unfinished))
-        self.bus.subscribe(self._cmd_topic)
+        # At QoS 0 the broker hands commands over as they come instead of 20 at a time
+        # (its in-flight window), so an emergency never waits in the broker's queue behind
+        # a flood, and a flood cannot fill that queue until the broker drops from it. A
+        # QoS 1 delivery buys nothing here: the daemon's clean session would lose an
+        # unacknowledged command at a reconnect all the same.
+        self.bus.subscribe(self._cmd_topic, qos=0)
+        if self._urgent is not None:
+            self._urgent.serve(self.runtime.topics.emergency, self._on_emergency)
         for topic in self._listeners:
             self.bus.subscribe(topic)
         self.bus.start()
@@ -187,16 +201,26 @@ class RoomService:
 
     def _on_message(self, inbound: Inbound) -> None:
         if inbound.topic == self._cmd_topic:
-            arrived = self._intake.take(inbound)
-            if arrived is not None:
-                self.worker.put(arrived)
-            if inbound.retain:  # refused by the room; cleared so no restart sees it again
-                self.bus.publish(Message(self._cmd_topic, "", retain=True))
+            self._take_command(inbound, self.bus.publish)
             return
         for adapter in self._listeners.get(inbound.topic, ()):
             news = adapter.parse(inbound.topic, inbound.payload)
             if news is not None:
                 self.worker.put(news)
+
+    def _on_emergency(self, inbound: Inbound) -> None:
+        """Take a message on the room's emergency topic (on the urgent line's thread)."""
+        assert self._urgent is not None
+        self._take_command(inbound, self._urgent.publish, emergency_only=True)
+
+    def _take_command(
+        self, inbound: Inbound, publish: Callable[[Message], None], emergency_only: bool = False
+    ) -> None:
+        arrived = self._intake.take(inbound, emergency_only)
+        if arrived is not None:
+            self.worker.put(arrived)
+        if inbound.retain:  # refused by the room; cleared so no restart sees it again
+            publish(Message(inbound.topic, "", retain=True))
 
     def _on_connection(self, connected: bool) -> None:
         if connected:
@@ -220,6 +244,7 @@ class Daemon:
         self.rooms: list[RoomService] = []
         self._scheduler = BackgroundScheduler()
         self._embedded: tuple[EmbeddedBroker, BrokerUrl] | None = None
+        self._urgent: dict[BrokerUrl, UrgentLine] = {}
         self.journal: Journal | None = None
         self._stop = threading.Event()
         # Set when the stop left the journal's writer stuck on a stalled disk: the
@@ -240,14 +265,16 @@ class Daemon:
         for path, room in presets:
             profiles = self.options.profiles_dir or default_profiles_dir(path)
             library = libraries.setdefault(profiles, ProfileLibrary(profiles))
+            url = self._broker_for(room)
             service = RoomService(
                 room,
                 library,
-                self._broker_for(room),
+                url,
                 self._scheduler,
                 self.options,
                 sounds_dir=profiles.parent / "sounds",
                 journal=self.journal,
+                urgent=self._urgent_line(url),
             )
             self.rooms.append(service)
             service.start()
@@ -262,6 +289,17 @@ class Daemon:
             broker = EmbeddedBroker(preferred_port=STANDARD_PORT)
             self._embedded = (broker, broker.start())
         return self._embedded[1]
+
+    def _urgent_line(self, url: BrokerUrl) -> UrgentLine:
+        """Return the broker's connection for what must not wait (one per broker)."""
+        line = self._urgent.get(url)
+        if line is None:
+            line = self._urgent[url] = UrgentLine(url)
+            line.start()
+            # Connected before the rooms say they are online, so their emergency topics
+            # are served from then on; a broker that is down is not waited for long.
+            line.bus.wait_connected(URGENT_CONNECT_WAIT_S)
+        return line
 
     def request_stop(self) -> None:
         """Ask serve() to return (safe from a signal handler)."""
@@ -294,6 +332,8 @@ class Daemon:
             )
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        for line in self._urgent.values():
+            line.stop()
         if self._embedded is not None:
             self._embedded[0].stop()
         if self.journal is not None and not self.journal.close(timeout=JOURNAL_CLOSE_TIMEOUT_S):

@@ -97,6 +97,9 @@ _DESCRIPTIONS: dict[str, Callable[[Fields], str]] = {
     "device_offline": lambda f: _device(f, "offline"),
     "device_online": lambda f: _device(f, "back online"),
     "command_rejected": lambda f: f"command refused: {clean(f.get('reason'))}",
+    "commands_unrecorded": lambda f: (
+        f"{clean(f.get('count'))} refused commands left out of the record in {_time(f, 'window_s')}"
+    ),
     "recovered": lambda f: (
         f"session recovered ({clean(f.get('status'))}) after {_time(f, 'away_s')} away,"
         f" at session time {_time(f, 'elapsed_s')}"

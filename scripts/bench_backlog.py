@@ -178,9 +178,9 @@ class Backlog:
 
     # -- one trial ---------------------------------------------------------------------
 
-    def emergency(self, room: str, row: Row) -> tuple[str, float, float]:
-        """Call an emergency; record when the first and the 12th light reached it."""
-        request_id, sent_mono, sent_wall = self.sup.send(room, "emergency")
+    def emergency(self, room: str, row: Row, topic: str = "cmd") -> tuple[str, float, float]:
+        """Call an emergency on roomctl/R/<topic>; record when the first and 12th light had it."""
+        request_id, sent_mono, sent_wall = self.sup.send(room, "emergency", topic)
         answer = self.devices.ask(op="reached", room=room, after=sent_mono, timeout=TRIAL_TIMEOUT_S)
         reached = [v - sent_mono for v in answer["first"].values() if v is not None]
         complete = len(reached) == len(answer["first"])
@@ -280,7 +280,7 @@ class Backlog:
 
         return trial
 
-    def junk(self, room: str) -> Callable[[Row], None]:
+    def junk(self, room: str, topic: str = "cmd") -> Callable[[Row], None]:
         """Return a trial behind 500 junk commands, all at the broker before the emergency."""
 
         def trial(row: Row) -> None:
@@ -288,11 +288,11 @@ class Backlog:
             code = client.wait(timeout=PUBLISH_TIMEOUT_S)
             if code != 0:
                 raise RuntimeError(f"mosquitto_pub exited with {code}: see junk.log")
-            self.settle(room, row, self.emergency(room, row), junk=True)
+            self.settle(room, row, self.emergency(room, row, topic), junk=True)
 
         return trial
 
-    def flood(self, room: str) -> Callable[[Row], None]:
+    def flood(self, room: str, topic: str = "cmd") -> Callable[[Row], None]:
         """Return a trial during a flood: the emergency when the first flood client is done."""
 
         def trial(row: Row) -> None:
@@ -310,7 +310,7 @@ class Backlog:
             row.extra.setdefault("flood_clients_still_sending", []).append(
                 sum(c.poll() is None for c in clients)
             )
-            emergency = self.emergency(room, row)
+            emergency = self.emergency(room, row, topic)
             for client in clients:
                 if client.wait(timeout=PUBLISH_TIMEOUT_S) != 0:
                     raise RuntimeError("a flood client failed: see flood.log")
@@ -454,19 +454,27 @@ def backlog_bench(
         "margin_ms": MARGIN_MS,
     }
     busy = rooms[0].stem
-    rows = {"quiet": Row(), "junk": Row(), "flood": Row()}
+    rows = {
+        "quiet": Row(),
+        "junk": Row(),
+        "junk_topic": Row(),
+        "flood": Row(),
+        "flood_topic": Row(),
+    }
     daemon = start_daemon([rooms[0]], "backlog")
     try:
         sup.wait_ready(busy, daemon.started_mono, ONLINE_TIMEOUT_S)
         sup.command(busy, "start", profile=profile)
         time.sleep(GAP_S[1])
-        for name, trials, make in (
-            ("quiet", plan.quiet, backlog.quiet),
-            ("junk", plan.junk, backlog.junk),
-            ("flood", plan.flood, backlog.flood),
+        for name, trials, step in (
+            ("quiet", plan.quiet, backlog.quiet(busy)),
+            ("junk", plan.junk, backlog.junk(busy)),
+            ("junk_topic", plan.junk, backlog.junk(busy, "emergency")),
+            ("flood", plan.flood, backlog.flood(busy)),
+            ("flood_topic", plan.flood, backlog.flood(busy, "emergency")),
         ):
             say(f"emergency under load, {name}: up to {trials} calls")
-            row, step = rows[name], make(busy)
+            row = rows[name]
             backlog.run_row(row, trials, plan.row_budget_s, lambda: step(row))  # noqa: B023
             daemon.check_running()
     except FAILURES as error:  # a failed set-up or a dead daemon: the rows left say so

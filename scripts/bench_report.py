@@ -209,18 +209,19 @@ def backlog_rows(backlog: dict[str, Any]) -> list[Figure]:
     ]
     limit = None if base is None else base + backlog["margin_ms"]
     target = "p99 ≤ quiet p99 + 20 ms" + ("" if limit is None else f" (= {limit:.1f} ms)")
+    commands, clients = backlog["flood_commands"], backlog["flood_clients"]
+    flood = f"  during a {commands:,}-command flood ({clients} clients)"
     loads = (
-        ("junk", f"  behind {backlog['junk_commands']} junk commands", ""),
-        (
-            "flood",
-            f"  during a {backlog['flood_commands']:,}-command flood "
-            f"({backlog['flood_clients']} clients)",
-            "",
-        ),
+        ("junk", f"  behind {backlog['junk_commands']} junk commands, sent to cmd", ""),
+        ("junk_topic", f"  behind {backlog['junk_commands']} junk, sent to emergency", ""),
+        ("flood", f"{flood}, to cmd", ""),
+        ("flood_topic", f"{flood}, to emergency", ""),
         ("frozen", "  state disk frozen (fsfreeze), after a pause", ""),
     )
     for key, label, what in loads:
-        row = backlog[key]
+        row = backlog.get(key)
+        if row is None:  # a bench.json from before the row existed
+            continue
         if row["skipped"]:
             rows.append(Figure(label, f"not measured: {row['skipped']}", target, None))
             continue

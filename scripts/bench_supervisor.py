@@ -103,12 +103,14 @@ class Supervisor:
 
     # -- commands ------------------------------------------------------------------
 
-    def send(self, room: str, action: str, **fields: object) -> tuple[str, float, float]:
-        """Publish a command; return its request id and send time (monotonic, wall)."""
+    def send(
+        self, room: str, action: str, topic: str = "cmd", **fields: object
+    ) -> tuple[str, float, float]:
+        """Publish a command (to roomctl/R/<topic>); return its request id and send time."""
         request_id = f"b{next(self._ids)}"
         body = json.dumps({"action": action, "request_id": request_id, **fields})
         sent_wall, sent_mono = time.time(), time.monotonic()
-        self._client.publish(f"roomctl/{room}/cmd", body, QOS)
+        self._client.publish(f"roomctl/{room}/{topic}", body, QOS)
         return request_id, sent_mono, sent_wall
 
     def reply(

@@ -48,8 +48,8 @@ def test_rows_meet_within_quiet_p99_plus_margin_and_miss_beyond_or_on_a_miss() -
     )
     rows = {r.name.strip(): r for r in backlog_rows(results)}
     assert rows["Emergency → 12th light, quiet"].met is None
-    assert rows["behind 500 junk commands"].met is True
-    assert rows["during a 2,000-command flood (3 clients)"].met is False
+    assert rows["behind 500 junk commands, sent to cmd"].met is True
+    assert rows["during a 2,000-command flood (3 clients), to cmd"].met is False
     frozen = rows["state disk frozen (fsfreeze), after a pause"]
     assert frozen.met is False
     assert "p99 > 5000 ms" in frozen.measured
@@ -61,8 +61,11 @@ def test_a_skipped_or_stopped_row_is_not_met() -> None:
     stopped = Row(last=[0.010], first=[0.010], error="backlog did not handle its junk").as_dict()
     results = _results(quiet=_row([0.005]), junk=stopped, flood=_row([0.010]), frozen=skipped)
     rows = {r.name.strip(): r for r in backlog_rows(results)}
-    assert rows["behind 500 junk commands"].met is False
-    assert "stopped: backlog did not handle its junk" in rows["behind 500 junk commands"].measured
+    assert rows["behind 500 junk commands, sent to cmd"].met is False
+    assert (
+        "stopped: backlog did not handle its junk"
+        in rows["behind 500 junk commands, sent to cmd"].measured
+    )
     frozen = rows["state disk frozen (fsfreeze), after a pause"]
     assert frozen.met is None
     assert frozen.measured == "not measured: needs root (loop mount, fsfreeze)"

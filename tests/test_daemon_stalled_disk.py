@@ -15,6 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from roomctl.journal import Journal
 from roomctl.journal.spill import RUNTIME_ENV
+from roomctl.runtime.room import REFUSAL_RECORD_CAP
 from tests.fixtures.broker import Mosquitto
 from tests.fixtures.disk import FreezableDisk
 from tests.test_recovery import ROOM_ID, Setup, wait_for
@@ -137,4 +138,8 @@ def test_a_frozen_state_disk_holds_back_neither_pause_nor_emergency_and_loses_no
     wait_for(lambda: "emergency" in recorded(), 10.0, "the emergency in the journal")
     kinds = recorded()
     assert kinds.index("session_started") < kinds.index("paused") < kinds.index("emergency")
-    assert kinds.count("command_rejected") >= JUNK  # refused while frozen, kept, then written
+    # The junk, refused while frozen, kept and then written: the first ones one by one,
+    # the rest counted (a flood does not fill the record).
+    assert kinds.count("command_rejected") == REFUSAL_RECORD_CAP
+    [left_out] = [e for e in journal.events(session_id) if e.type == "commands_unrecorded"]
+    assert left_out.data["count"] == JUNK - REFUSAL_RECORD_CAP

@@ -28,6 +28,7 @@ EventType = Literal[
     "manual_change",
     "device_restored",
     "device_events_unrecorded",
+    "commands_unrecorded",
 ]
 
 

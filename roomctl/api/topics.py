@@ -19,6 +19,11 @@ class RoomTopics:
         return f"{PREFIX}/{self.room_id}/cmd"
 
     @property
+    def emergency(self) -> str:
+        """Return the topic for emergencies alone, served ahead of everything on `cmd`."""
+        return f"{PREFIX}/{self.room_id}/emergency"
+
+    @property
     def reply(self) -> str:
         """Return the topic replies go to."""
         return f"{PREFIX}/{self.room_id}/reply"

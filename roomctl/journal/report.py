@@ -107,6 +107,10 @@ _INCIDENTS: dict[str, Callable[[dict[str, Any]], str]] = {
 # What went wrong with the system, not with the session: kept apart from clinical incidents.
 _TECHNICAL: dict[str, Callable[[dict[str, Any]], str]] = {
     "command_rejected": lambda d: f"command refused: {clean(d.get('reason'))}",
+    "commands_unrecorded": lambda d: (
+        f"{d.get('count')} more refused commands not recorded one by one"
+        f" (in {format_duration(d.get('window_s', 0))})"
+    ),
     "journal_error": lambda d: f"journal problem: {clean(d.get('error'))}",
 }
 

@@ -12,6 +12,9 @@ from roomctl.runtime.inputs import CommandArrived
 
 _LOGGER = logging.getLogger(__name__)
 
+NOT_AN_EMERGENCY = (
+    "only an emergency goes to roomctl/R/emergency: send other commands to roomctl/R/cmd"
+)
 UNREADABLE = 'cannot read this command: send a JSON object like {"action": "pause"}'
 
 
@@ -25,7 +28,7 @@ class CommandIntake:
     def __init__(self) -> None:
         self._arrivals = itertools.count()
 
-    def take(self, inbound: Inbound) -> CommandArrived | None:
+    def take(self, inbound: Inbound, emergency_only: bool = False) -> CommandArrived | None:
         """Return the arrived command, or None for the clearing of a retained one.
 
         An empty message with the retain flag is how MQTT deletes a retained message
@@ -33,7 +36,10 @@ class CommandIntake:
         """
         if not inbound.payload and inbound.retain:
             return None
-        return CommandArrived(inbound, _parse(inbound), next(self._arrivals))
+        parsed = _parse(inbound)
+        if emergency_only and isinstance(parsed, Command) and parsed.action != "emergency":
+            parsed = CommandError(NOT_AN_EMERGENCY, parsed.request_id)
+        return CommandArrived(inbound, parsed, next(self._arrivals))
 
 
 def _parse(inbound: Inbound) -> Command | CommandError:

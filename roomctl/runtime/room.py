@@ -52,6 +52,14 @@ SCENE_FADE_S = 10.0
 # The state topic says the state disk stalls once a journal write has not ended after 2 s:
 # a healthy commit takes milliseconds, a busy disk's well under a second.
 JOURNAL_STALL_S = 2.0
+# Refusals and their events go at QoS 0: sent at once, never queued behind the in-flight
+# window, and never filling the queue that holds the room's QoS 1 messages.
+REFUSAL_QOS = 0
+# Refused commands recorded one by one per minute (runtime.health's window); beyond that
+# one `commands_unrecorded` event counts the rest. A supervisor's mistakes fit; a flood's
+# junk does not belong in a clinical record row by row.
+REFUSAL_RECORD_CAP = 20
+REFUSALS = "commands"  # the refusals' key in their budget
 OVERTAKEN = (
     "not carried out: an emergency sent after this command went ahead of it, and the "
     "command was meant for the room as it was before; send it again if it still applies"
@@ -106,6 +114,8 @@ class RoomRuntime:
         self._before_emergency: dict[str, LightLevel] = {}
         self._recorder = recorder or Recorder(None)
         self._health_record = HealthRecordLimit()
+        # Refused commands share one budget: a flood of junk cannot fill the record.
+        self._refusal_record = HealthRecordLimit(cap=REFUSAL_RECORD_CAP)
         self._ended: tuple[float, str] | None = None
         self._dirty = False
         self._acks = Acknowledgements()
@@ -117,6 +127,7 @@ class RoomRuntime:
     def handle(self, item: RoomInput, now: float) -> None:
         """Handle one input at wall time `now`."""
         if isinstance(item, Shutdown):
+            self._record_gaps(now, close_all=True)  # what the open windows left out, counted
             self._recorder.close()  # what was recorded is on disk (or spilled) before it stops
             return
         if isinstance(item, CommandArrived):
@@ -187,8 +198,14 @@ class RoomRuntime:
                 raise CommandError(f"room {self.room.id} requires an operator", command.request_id)
             _HANDLERS[command.action](self, command, now)
         except CommandError as error:
-            self._event("command_rejected", now, reason=error.reason)
-            self._reply(arrived.inbound, error.request_id, ok=False, error=error.reason)
+            # At QoS 0: a flood of junk must not fill the connection's queue of QoS 1
+            # messages (the replies and device commands that matter wait in it).
+            self._record_gaps(now)
+            record = self._refusal_record.admit(REFUSALS, now)
+            self._event("command_rejected", now, record, REFUSAL_QOS, reason=error.reason)
+            self._reply(
+                arrived.inbound, error.request_id, ok=False, error=error.reason, qos=REFUSAL_QOS
+            )
             return
         if command.action == "emergency":
             self._emergency_seq = max(self._emergency_seq, arrived.seq)
@@ -531,7 +548,7 @@ class RoomRuntime:
         """Publish a device's event; record it within the per-device budget (runtime.health)."""
         self._record_gaps(now)
         record = self._health_record.admit(device, now)
-        self._event(kind, now, record=record, device=device, **fields)
+        self._event(kind, now, record, 1, device=device, **fields)
 
     def _device_upkeep(self, now: float) -> None:
         """Mark lights that stopped answering offline; record what each device left out."""
@@ -541,9 +558,17 @@ class RoomRuntime:
             self._judge_report(name, report, now, fresh=False)
         self._record_gaps(now)
 
-    def _record_gaps(self, now: float) -> None:
-        """Record, per device, how many of its events a closed window left unrecorded."""
-        for gap in self._health_record.closed(now):
+    def _record_gaps(self, now: float, close_all: bool = False) -> None:
+        """Record how many device events and refusals a closed window left unrecorded."""
+        until = math.inf if close_all else now
+        for gap in self._refusal_record.closed(until):
+            self._event(
+                "commands_unrecorded",
+                now,
+                count=gap.count,
+                window_s=round(gap.until - gap.since, 1),
+            )
+        for gap in self._health_record.closed(until):
             self._event(
                 "device_events_unrecorded",
                 now,
@@ -631,7 +656,9 @@ class RoomRuntime:
         """Publish the retained state."""
         self._outbox.publish(Message(self.topics.state, self.state(now).payload(now), retain=True))
 
-    def _event(self, kind: EventType, now: float, record: bool = True, **fields: object) -> None:
+    def _event(
+        self, kind: EventType, now: float, record: bool = True, qos: int = 1, **fields: object
+    ) -> None:
         context: dict[str, object] = {"room": self.room.id}
         session_id = self.session.session_id if self.session is not None else None
         if session_id is not None:
@@ -641,7 +668,7 @@ class RoomRuntime:
         log_event(self.room.id, session_id, kind, fields)
         self._dirty = True
         self._outbox.publish(
-            Message(self.topics.events, event_payload(kind, now, {**context, **fields}))
+            Message(self.topics.events, event_payload(kind, now, {**context, **fields}), qos)
         )
 
     def _checkpoint(self, now: float, wait: bool) -> None:
@@ -676,9 +703,10 @@ class RoomRuntime:
         error: str | None,
         status: Status | None = None,
         recorded: bool | None = None,
+        qos: int = 1,
     ) -> None:
         payload = reply_payload(request_id, ok, status or self.status, error, recorded)
-        self._outbox.reply(inbound, Message(self.topics.reply, payload))
+        self._outbox.reply(inbound, Message(self.topics.reply, payload, qos))
 
     def _answer(self, now: float) -> None:
         """Send the replies whose records are on disk, and those that cannot wait longer."""
