@@ -1,1 +1,0 @@
-"""The MQTT control API: topics, commands in, replies, state and events out."""
