@@ -25,6 +25,9 @@ BROKER_ENV = "ROOMCTL_BROKER"
 # A daemon answers within milliseconds; 5 s allows a loaded broker and a slow network
 # while still telling a supervisor quickly that nobody is answering.
 REPLY_TIMEOUT_S = 5.0
+# An emergency unanswered this long on its own topic is sent to cmd as well: longer than
+# a room holds a reply for its record (1 s), far short of giving up.
+EMERGENCY_FALLBACK_S = 1.5
 # Connecting to a broker on the clinic network takes well under a second.
 CONNECT_TIMEOUT_S = 5.0
 # Retained states all arrive in one burst after subscribing; this long without a new one
@@ -193,10 +196,20 @@ class Client:
         # queued on cmd (a flood there cannot hold it back).
         topic = topics.emergency if body.get("action") == "emergency" else topics.cmd
         mid = self._client.publish(topic, payload, qos=1).mid
-        deadline = time.monotonic() + REPLY_TIMEOUT_S
+        sent = time.monotonic()
+        deadline = sent + REPLY_TIMEOUT_S
         while not reply:
             code = self._take(self._pubacks, mid)
-            if code is not None and code.is_failure:
+            refused = code is not None and code.is_failure
+            late = time.monotonic() > sent + EMERGENCY_FALLBACK_S
+            if topic != topics.cmd and (refused or late):
+                # No answer on the emergency topic (a daemon whose urgent line is down, an
+                # older daemon, an account allowed only cmd): the same emergency, with the
+                # same request id, on cmd as well. A second one changes nothing.
+                topic = topics.cmd
+                mid = self._client.publish(topic, payload, qos=1).mid
+                continue
+            if refused:
                 raise BrokerError(
                     f"the broker refused the command to {topic} for this account ({code}): "
                     "this user may not command rooms"

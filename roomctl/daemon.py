@@ -134,7 +134,6 @@ class RoomService:
                 {str(k): v for k, v in room.rates.items()},
                 self.bus.publish,
                 min_brightness=room.limits.min_brightness,
-                send_urgent=urgent.publish if urgent is not None else None,
             ),
             self._sound,
             self.bus,
@@ -187,8 +186,7 @@ class RoomService:
         self.bus.publish(self._online)
 
     def begin_stop(self) -> None:
-        """Say the room is offline and ask its worker to stop (it writes what it recorded)."""
-        self.bus.stop(final=[self._offline])
+        """Ask the room's worker to stop (it writes what it recorded and answers all)."""
         self.worker.request_stop()
 
     def finish_stop(self, timeout: float) -> bool:
@@ -198,6 +196,10 @@ class RoomService:
         for engine in self._speakers.values():
             engine.stop()
         return stopped
+
+    def go_offline(self) -> None:
+        """Say the room is offline and disconnect (after the worker's last replies)."""
+        self.bus.stop(final=[self._offline])
 
     def _on_message(self, inbound: Inbound) -> None:
         if inbound.topic == self._cmd_topic:
@@ -313,7 +315,7 @@ class Daemon:
         self.stop()
 
     def stop(self) -> None:
-        """Publish offline for every room, stop workers, scheduler and embedded broker."""
+        """Stop every room's worker, then publish offline; stop scheduler, lines and broker."""
         # All rooms are asked first, so their last records go to the journal together.
         for service in self.rooms:
             service.begin_stop()
@@ -330,6 +332,8 @@ class Daemon:
                 ", ".join(late),
                 STOP_TIMEOUT_S,
             )
+        for service in self.rooms:
+            service.go_offline()
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         for line in self._urgent.values():

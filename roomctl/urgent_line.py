@@ -1,4 +1,4 @@
-"""One broker connection for what must not wait: emergencies in, freezes and jumps out."""
+"""One broker connection for emergencies alone, so no flood of other commands is ahead of them."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from roomctl.messages import Inbound, Message
 class UrgentLine:
     """A daemon's second connection to a broker, shared by its rooms there.
 
-    A room's own connection carries everything else: under a flood its outgoing queue
-    holds thousands of replies, and its incoming stream thousands of junk commands, each
-    of which must be read before the next. Nothing queues on this one: it carries only
-    the rooms' `roomctl/R/emergency` topics in (at QoS 0, so the broker hands each over at
-    once) and the commands that freeze or jump the lights out.
+    A broker delivers one subscription's messages in order, so under a flood on a room's
+    `cmd` topic an emergency sent there arrives only once the thousands of commands ahead
+    of it have been read. This connection carries only the rooms' `roomctl/R/emergency`
+    topics (at QoS 0, so the broker hands each over at once): nothing is ever ahead of an
+    emergency on it. What the room then sends goes out on the room's own connection.
     """
 
     def __init__(self, url: BrokerUrl) -> None:
@@ -32,7 +32,7 @@ class UrgentLine:
         self.bus.subscribe(topic, qos=0)
 
     def publish(self, msg: Message) -> None:
-        """Publish from any thread, with nothing queued ahead of it on this connection."""
+        """Publish from any thread (the clearing of a retained emergency)."""
         self.bus.publish(msg)
 
     def start(self) -> None:

@@ -29,6 +29,9 @@ topic read roomctl/#
 
 user screen
 topic read roomctl/#
+
+user daemon
+topic readwrite roomctl/#
 """
 
 
@@ -50,7 +53,9 @@ def roomctl(*args: str) -> tuple[subprocess.CompletedProcess[str], float]:
 @pytest.fixture
 def guarded(tmp_path: Path) -> Iterator[Mosquitto]:
     """Start a Mosquitto that wants a password and lets only kim command rooms."""
-    passwords = write_password_file(tmp_path / "passwd", {"kim": "secret", "screen": "view"})
+    passwords = write_password_file(
+        tmp_path / "passwd", {"kim": "secret", "screen": "view", "daemon": "serve"}
+    )
     acl = tmp_path / "roomctl.acl"
     acl.write_text(ACL)
     broker = Mosquitto(workdir=tmp_path, password_file=passwords, extra_config=f"acl_file {acl}")
@@ -123,3 +128,30 @@ def test_no_broker_is_exit_3_and_usage_errors_exit_64() -> None:
     helped, _ = roomctl("status", "--help")
     assert helped.returncode == 0
     assert "exit 4 if not served" in helped.stdout
+
+
+def test_an_emergency_the_emergency_topic_refuses_goes_to_cmd(
+    guarded: Mosquitto, tmp_path: Path
+) -> None:
+    """kim may write only roomctl/+/cmd (an ACL from before roomctl/R/emergency)."""
+    room = tmp_path / "rooms" / "room-1.yaml"
+    room.parent.mkdir()
+    room.write_text("id: room-1\ndevices:\n  ceiling: {type: zigbee2mqtt, topic: z/ceiling}\n")
+    (tmp_path / "sessions").mkdir()
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "roomctl", "run", "--room", str(room), "--no-sound",
+         "--broker", url(guarded, "daemon", "serve"), "--state-dir", str(tmp_path / "state")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert daemon.stderr is not None
+        while "serving room-1" not in daemon.stderr.readline():
+            assert daemon.poll() is None, "the daemon ended"
+        result, _took = roomctl(
+            "emergency", "--room", "room-1", "--broker", url(guarded, "kim", "secret")
+        )
+        assert result.returncode == 0, result.stderr
+        assert "emergency accepted" in result.stdout
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=PROCESS_TIMEOUT_S)

@@ -7,17 +7,19 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from roomctl.config import ProfileLibrary
 from roomctl.devices.registry import adapter_for
 from roomctl.easing import Easing
 from roomctl.journal import Journal
+from roomctl.journal.spill import RUNTIME_ENV
 from roomctl.levels import SoundMix
 from roomctl.messages import Inbound, Message
 from roomctl.models import RoomPreset
 from roomctl.runtime.acks import ACK_WAIT_S
-from roomctl.runtime.inputs import JournalWritten, Recover, Wake
+from roomctl.runtime.inputs import JournalWritten, Recover, Shutdown, Wake
 from roomctl.runtime.intake import CommandIntake
 from roomctl.runtime.lights import LightOutput
 from roomctl.runtime.recorder import Recorder
@@ -270,3 +272,43 @@ def test_a_command_is_answered_at_once_when_the_journal_is_failing(tmp_path: Pat
     [reply] = outbox.replies()
     assert reply["ok"] is True and reply["recorded"] is False
     assert "journal is closed" in reply["warning"]
+
+
+def test_a_room_that_stops_answers_every_command_it_carried_out(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(RUNTIME_ENV, str(tmp_path / "run"))  # where the stop spills
+    journal = Journal(tmp_path / "state")
+    runtime, outbox = _runtime(tmp_path, journal)
+    with journal._lock:  # a stalled disk: the start's record cannot be written
+        _command(runtime, T0, action="start", profile="cues", request_id="r1")
+        assert outbox.replies() == []
+        runtime.handle(Shutdown(), T0 + 0.1)  # waits STOP_WRITE_WAIT_S, spills, answers
+    [reply] = outbox.replies()
+    assert reply["request_id"] == "r1" and reply["ok"] is True and reply["recorded"] is False
+    assert reply["warning"].startswith("not yet recorded")
+    journal.close()
+
+
+def test_an_emergency_holds_until_released_and_repeats_at_most_once_a_second(
+    tmp_path: Path,
+) -> None:
+    runtime, outbox = _runtime(tmp_path)
+    _command(runtime, T0, action="start", profile="cues")
+    _command(runtime, T0 + 1, action="emergency")
+
+    def sent() -> int:
+        return len(outbox.to("z/ceiling/set"))
+
+    before = sent()
+    _command(runtime, T0 + 1.5, action="emergency")  # pressed again at once: nothing more
+    assert sent() == before
+    _command(runtime, T0 + 2.5, action="emergency")  # a second later: the scene again
+    assert sent() == before + 1
+    _command(runtime, T0 + 3, action="stop", request_id="s")
+    assert outbox.replies()[-1]["ok"] is False
+    assert outbox.replies()[-1]["error"].startswith("cannot stop during an emergency")
+    assert runtime.status == "emergency"
+    _command(runtime, T0 + 4, action="release")
+    _command(runtime, T0 + 5, action="stop", request_id="s2")
+    assert outbox.replies()[-1]["ok"] is True and runtime.status == "ended"

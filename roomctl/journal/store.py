@@ -83,6 +83,13 @@ def _row(values: tuple[Any, ...]) -> SessionRow:
 
 
 _ADD_EVENT = "INSERT INTO events (room, session_id, ts, type, data) VALUES (?, ?, ?, ?, ?)"
+# A spilled event is imported unless the journal has it already: a write the disk took
+# only after its records were spilled (a stalled disk that answered late) is not doubled.
+_IMPORT_EVENT = (
+    "INSERT INTO events (room, session_id, ts, type, data) SELECT ?, ?, ?, ?, ? WHERE NOT"
+    " EXISTS (SELECT 1 FROM events WHERE session_id IS ?2 AND ts=?3 AND type=?4 AND data=?5"
+    " AND room=?1)"
+)
 _SAVE_SESSION = (
     "INSERT INTO sessions (session_id, room, profile, started_at, ended_at, end_reason,"
     " alive_at, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO"
@@ -277,7 +284,7 @@ class Journal:
         if not spilled.count:
             return
         with connection:
-            connection.executemany(_ADD_EVENT, [_event_values(e) for e in spilled.events])
+            connection.executemany(_IMPORT_EVENT, [_event_values(e) for e in spilled.events])
             connection.executemany(_IMPORT_SESSION, [_values(r) for r in spilled.sessions.values()])
         with self._spill_lock:
             self._spilled = Spilled()

@@ -29,12 +29,13 @@ class CommandIntake:
         self._arrivals = itertools.count()
 
     def take(self, inbound: Inbound, emergency_only: bool = False) -> CommandArrived | None:
-        """Return the arrived command, or None for the clearing of a retained one.
+        """Return the arrived command, or None for an empty message.
 
-        An empty message with the retain flag is how MQTT deletes a retained message
-        (roomctl does so for a retained command it refused): not a command, no answer.
+        An empty message is how MQTT deletes a retained one (roomctl does so for a
+        retained command it refused; an MQTT 3.1.1 broker passes that on without its
+        retain flag): not a command, no answer.
         """
-        if not inbound.payload and inbound.retain:
+        if not inbound.payload:
             return None
         parsed = _parse(inbound)
         if emergency_only and isinstance(parsed, Command) and parsed.action != "emergency":

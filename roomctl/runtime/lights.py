@@ -62,7 +62,6 @@ class LightOutput:
         rates: Mapping[str, float],
         send: Callable[[Message], None],
         min_brightness: float = 0.0,
-        send_urgent: Callable[[Message], None] | None = None,
     ) -> None:
         on_network = Counter(a.capabilities.network for a in adapters.values())
         self._limiters: dict[str, RateLimiter] = {}
@@ -76,8 +75,6 @@ class LightOutput:
             # Lights sharing a network share its rate, so each plans at its fair share.
             self._tracks[name] = _Track(adapter, on_network[caps.network] / rate)
         self._send = send
-        # A connection with nothing queued on it, for the commands that must not wait.
-        self._send_urgent = send_urgent
         # The room's limits.min_brightness: a fade to or from off passes no lower.
         self._floor = min_brightness
 
@@ -297,14 +294,7 @@ class LightOutput:
     def _urgent(self, name: str, track: _Track, level: LightLevel, now: float) -> None:
         track.sent = level
         self._sent(name, now)
-        messages = self._limiter(track).urgent(name, track.adapter.command(level, 0.0))
-        if self._send_urgent is not None:
-            # First on the connection that has nothing queued (the room's own may hold a
-            # flood's replies ahead of it), then again on the room's own, in order behind
-            # anything sent there before: a step queued there cannot land after it.
-            for message in messages:
-                self._send_urgent(message)
-        for message in messages:
+        for message in self._limiter(track).urgent(name, track.adapter.command(level, 0.0)):
             self._send(message)
 
     def _sent(self, name: str, now: float) -> None:

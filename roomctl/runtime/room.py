@@ -55,11 +55,23 @@ JOURNAL_STALL_S = 2.0
 # Refusals and their events go at QoS 0: sent at once, never queued behind the in-flight
 # window, and never filling the queue that holds the room's QoS 1 messages.
 REFUSAL_QOS = 0
+NOT_YET_RECORDED = (
+    "not yet recorded: the state disk is slow; the room keeps the record in memory and "
+    "writes it when the disk answers"
+)
 # Refused commands recorded one by one per minute (runtime.health's window); beyond that
 # one `commands_unrecorded` event counts the rest. A supervisor's mistakes fit; a flood's
 # junk does not belong in a clinical record row by row.
 REFUSAL_RECORD_CAP = 20
 REFUSALS = "commands"  # the refusals' key in their budget
+STOP_IN_EMERGENCY = (
+    "cannot stop during an emergency: release it first (the lights stay at the emergency "
+    "scene until a supervisor releases them)"
+)
+# While in emergency, a further emergency sends the lights the scene again at most this
+# often: once a second answers a press that a light missed, but a looping client cannot
+# flood the lights' networks with it.
+EMERGENCY_REPEAT_S = 1.0
 OVERTAKEN = (
     "not carried out: an emergency sent after this command went ahead of it, and the "
     "command was meant for the room as it was before; send it again if it still applies"
@@ -120,6 +132,7 @@ class RoomRuntime:
         self._dirty = False
         self._acks = Acknowledgements()
         self._emergency_seq = -1  # arrival number of the last emergency carried out
+        self._emergency_sent_at = -math.inf  # when the lights were last sent the scene
         self._stall_shown = False
 
     # -- inputs ------------------------------------------------------------------------
@@ -128,7 +141,8 @@ class RoomRuntime:
         """Handle one input at wall time `now`."""
         if isinstance(item, Shutdown):
             self._record_gaps(now, close_all=True)  # what the open windows left out, counted
-            self._recorder.close()  # what was recorded is on disk (or spilled) before it stops
+            self._recorder.close()  # what was recorded is on disk (or spilled)
+            self._answer(now, final=True)  # every command carried out gets its one reply
             return
         if isinstance(item, CommandArrived):
             self._on_command(item, now)
@@ -192,7 +206,7 @@ class RoomRuntime:
         try:
             if isinstance(command, CommandError):
                 raise command
-            if arrived.seq < self._emergency_seq:
+            if arrived.seq < self._emergency_seq and command.action != "emergency":
                 raise CommandError(OVERTAKEN, command.request_id)
             if not command.operator and self.room.needs_operator(command.action):
                 raise CommandError(f"room {self.room.id} requires an operator", command.request_id)
@@ -286,6 +300,10 @@ class RoomRuntime:
         self._advance(now)
 
     def _stop(self, command: Command, now: float) -> None:
+        if self.status == "emergency":
+            # A stop would fade the emergency scene away: it may be one sent before the
+            # emergency and read after it (from another connection). Release first.
+            raise CommandError(STOP_IN_EMERGENCY, command.request_id)
         self._require(command, *ACTIVE)
         self._event("stopped", now, by=command.operator, elapsed_s=self._elapsed(now))
         self._end_session(now, reason="stopped")
@@ -317,7 +335,9 @@ class RoomRuntime:
 
     def _emergency(self, command: Command, now: float) -> None:
         if self.status == "emergency":
-            self._lights.jump(self._scene_levels(self.room.emergency), now)
+            if now - self._emergency_sent_at >= EMERGENCY_REPEAT_S:
+                self._emergency_sent_at = now
+                self._lights.jump(self._scene_levels(self.room.emergency), now)
             return
         session = self.session if self.status in ACTIVE else None
         if session is not None and not session.clock.paused:
@@ -331,6 +351,7 @@ class RoomRuntime:
                 name: level for name, level in self._lights.current(now).items() if level
             }
         self._lights.jump(self._scene_levels(self.room.emergency), now)
+        self._emergency_sent_at = now
         self._sound.silence(now)
         self.status = "emergency"
         self._event("emergency", now, by=command.operator)
@@ -708,11 +729,15 @@ class RoomRuntime:
         payload = reply_payload(request_id, ok, status or self.status, error, recorded)
         self._outbox.reply(inbound, Message(self.topics.reply, payload, qos))
 
-    def _answer(self, now: float) -> None:
-        """Send the replies whose records are on disk, and those that cannot wait longer."""
+    def _answer(self, now: float, final: bool = False) -> None:
+        """Send the replies whose records are on disk, and those that cannot wait longer.
+
+        `final` (the room stops) sends every reply still held.
+        """
         failing = self._recorder.error is not None and self._recorder.in_flight_since is None
-        for pending, recorded in self._acks.ready(self._recorder.durable, now, failing):
-            warning = None if recorded else self._journal_problem(now)
+        hopeless = failing or final
+        for pending, recorded in self._acks.ready(self._recorder.durable, now, hopeless):
+            warning = None if recorded else self._journal_problem(now) or NOT_YET_RECORDED
             said = recorded if self._recorder.keeps_records else None
             self._reply(pending.inbound, pending.request_id, True, warning, pending.status, said)
 
