@@ -63,6 +63,8 @@ BACKLOG_METHOD = (
     "Flood: 2,000 refused commands from three `mosquitto_pub -l` clients at once "
     "(unparsable, a start while active, an unknown action), the emergency sent when the "
     "first client has finished; Mosquitto keeps its default `max_queued_messages` (1000). "
+    "Junk and flood run twice: the emergency sent to `roomctl/R/cmd`, behind the junk, "
+    "and to `roomctl/R/emergency`, as `roomctl emergency` sends it. "
     "Frozen disk: the daemon's `--state-dir` on a loop-mounted ext4 image frozen with "
     "`fsfreeze -f` (root only), a pause sent, then the emergency; thawed once all 12 "
     "lights are at full or after 5 s; the pause's reply is timed from its send. Each row "
