@@ -22,8 +22,8 @@ from roomctl.runtime.acks import ACK_WAIT_S
 from roomctl.runtime.inputs import JournalWritten, Recover, Shutdown, Wake
 from roomctl.runtime.intake import CommandIntake
 from roomctl.runtime.lights import LightOutput
-from roomctl.runtime.recorder import Recorder
-from roomctl.runtime.room import JOURNAL_STALL_S, RoomRuntime
+from roomctl.runtime.recorder import JOURNAL_STALL_S, Recorder
+from roomctl.runtime.room import RoomRuntime
 from roomctl.runtime.sound import SoundOutput
 from roomctl.runtime.worker import RoomWorker
 from tests.fixtures.room import wait_for

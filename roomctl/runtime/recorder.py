@@ -7,12 +7,19 @@ import time
 from collections.abc import Callable
 
 from roomctl.journal import Journal, JournalError, PendingWrite, SessionRow, StoredEvent
+from roomctl.runtime.acks import ACK_WAIT_S
 
 _LOGGER = logging.getLogger(__name__)
 
 # A stopping room waits this long for its last records to reach the disk, then spills
 # them: the daemon gives its rooms 5 s to stop, and systemd kills it 10 s after SIGTERM.
 STOP_WRITE_WAIT_S = 3.0
+# The state topic says the state disk stalls once a journal write has not ended after 2 s:
+# a healthy commit takes milliseconds, a busy disk's well under a second.
+JOURNAL_STALL_S = 2.0
+# A write not ended after this long is "not yet recorded" in a command's reply (acks.py
+# answers then: ACK_WAIT_S).
+SLOW_WRITE_S = ACK_WAIT_S
 
 
 class Recorder:
@@ -64,6 +71,23 @@ class Recorder:
     def keeps_records(self) -> bool:
         """Tell whether there is a journal to record to (a rehearsal has none)."""
         return self._journal is not None
+
+    def stalled(self, now: float) -> bool:
+        """Tell whether the write in flight has waited for the disk for JOURNAL_STALL_S."""
+        since = self.in_flight_since
+        return since is not None and now - since >= JOURNAL_STALL_S
+
+    def problem(self, now: float) -> str | None:
+        """Return what keeps the journal from recording now, if anything."""
+        if self.error is not None:
+            return f"not yet recorded: {self.error}; the room keeps it in memory"
+        since = self.in_flight_since
+        if since is not None and now - since >= SLOW_WRITE_S:
+            return (
+                f"not yet recorded: the state disk has not answered for {now - since:.0f} s;"
+                " the room keeps the record in memory and writes it when the disk answers"
+            )
+        return None
 
     def mark(self) -> int:
         """Return a mark of what has been recorded so far, for `durable`."""

@@ -35,10 +35,11 @@ from roomctl.runtime.inputs import (
 )
 from roomctl.runtime.lights import LightOutput
 from roomctl.runtime.reconcile import Verdict, level_fields
-from roomctl.runtime.recorder import Recorder
+from roomctl.runtime.recorder import JOURNAL_STALL_S, Recorder
 from roomctl.runtime.session import Session, new_session_id
 from roomctl.runtime.snapshot import restore_session, session_snapshot
 from roomctl.runtime.sound import SoundOutput
+from roomctl.runtime.state_view import room_state
 from roomctl.timeline import SessionClock, SessionPlan, scene_lights, scene_sound
 
 _LOGGER = logging.getLogger(__name__)
@@ -49,9 +50,6 @@ STOP_FADE_S = 10.0
 RELEASE_FADE_S = 3.0
 # A calendar scene changes an empty room as gently as a stop does.
 SCENE_FADE_S = 10.0
-# The state topic says the state disk stalls once a journal write has not ended after 2 s:
-# a healthy commit takes milliseconds, a busy disk's well under a second.
-JOURNAL_STALL_S = 2.0
 # Refusals and their events go at QoS 0: sent at once, never queued behind the in-flight
 # window, and never filling the queue that holds the room's QoS 1 messages.
 REFUSAL_QOS = 0
@@ -171,7 +169,7 @@ class RoomRuntime:
         # this: it hands over what came meanwhile and answers what is now on disk.
         self._checkpoint(now, wait=False)
         self._answer(now)
-        if self._disk_stalled(now) != self._stall_shown:
+        if self._recorder.stalled(now) != self._stall_shown:
             self._stall_shown = not self._stall_shown
             self.publish_state(now)
 
@@ -607,61 +605,19 @@ class RoomRuntime:
 
     def state(self, now: float) -> RoomState:
         """Return the room's state as the state topic shows it."""
-        session = self.session
         journal: dict[str, object] = {}
-        if self._recorder.error is not None or self._disk_stalled(now):
-            journal = {"journal": {"ok": False, "error": self._journal_problem(now)}}
-        if session is None:
-            return RoomState(
-                self.room.id,
-                self.status,
-                devices=dict(self.health),
-                device_details=self._device_details(),
-                extra={"next_cue": None, **journal},
-            )
-        tau = session.clock.session_time(now)
-        timeline = session.timeline(self.room)
-        # After the session (an emergency called once it ended included) no phase is current.
-        over = self.status == "ended" or (self.status == "emergency" and not session.emergency)
-        phase = None if over else timeline.phase_at(tau)
-        # The first cue not yet fired (in session time), for staff to see what comes next.
-        cues = () if over else timeline.cues.cues
-        cue = next((c for c in cues if c.at > self._cues_until), None)
-        next_cue = None
-        if cue is not None:
-            next_cue = {
-                "notify": cue.text,
-                "phase": cue.phase_name,
-                "at_s": round(cue.at, 1),
-                "in_s": round(max(0.0, cue.at - tau), 1),
-            }
-        return RoomState(
-            room=self.room.id,
-            status=self.status,
-            profile=session.profile_id,
-            session_id=session.session_id,
-            phase=phase.name if phase else None,
-            phase_index=phase.index if phase else None,
-            phase_count=len(session.profile.phases),
-            elapsed_s=tau,
-            phase_remaining_s=phase.remaining_in_phase if phase else None,
-            remaining_s=0.0 if over else timeline.remaining(tau),
-            paused_by=session.paused_by,
-            devices=dict(self.health),
-            device_details=self._device_details(),
-            extra={
-                "phases": [
-                    {
-                        "name": p.name,
-                        "start_s": round(session.plan.start_of(i), 1),
-                        "end_s": round(session.plan.end_of(i), 1),
-                    }
-                    for i, p in enumerate(session.profile.phases)
-                ],
-                "speed": self._speed,
-                "next_cue": next_cue,
-                **journal,
-            },
+        if self._recorder.error is not None or self._recorder.stalled(now):
+            journal = {"journal": {"ok": False, "error": self._recorder.problem(now)}}
+        return room_state(
+            self.room,
+            self.status,
+            self.session,
+            self._cues_until,
+            self._speed,
+            now,
+            dict(self.health),
+            self._device_details(),
+            journal,
         )
 
     def _device_details(self) -> dict[str, dict[str, object]]:
@@ -737,25 +693,9 @@ class RoomRuntime:
         failing = self._recorder.error is not None and self._recorder.in_flight_since is None
         hopeless = failing or final
         for pending, recorded in self._acks.ready(self._recorder.durable, now, hopeless):
-            warning = None if recorded else self._journal_problem(now) or NOT_YET_RECORDED
+            warning = None if recorded else self._recorder.problem(now) or NOT_YET_RECORDED
             said = recorded if self._recorder.keeps_records else None
             self._reply(pending.inbound, pending.request_id, True, warning, pending.status, said)
-
-    def _disk_stalled(self, now: float) -> bool:
-        since = self._recorder.in_flight_since
-        return since is not None and now - since >= JOURNAL_STALL_S
-
-    def _journal_problem(self, now: float) -> str | None:
-        """Return what keeps the journal from recording now, if anything."""
-        if self._recorder.error is not None:
-            return f"not yet recorded: {self._recorder.error}; the room keeps it in memory"
-        since = self._recorder.in_flight_since
-        if since is not None and now - since >= ACK_WAIT_S:
-            return (
-                f"not yet recorded: the state disk has not answered for {now - since:.0f} s;"
-                " the room keeps the record in memory and writes it when the disk answers"
-            )
-        return None
 
 
 _HANDLERS: dict[str, Callable[[RoomRuntime, Command, float], None]] = {

@@ -1,0 +1,73 @@
+"""Lay out a room's state as the state topic shows it (pure: everything is passed in)."""
+
+from __future__ import annotations
+
+from roomctl.api.payloads import RoomState, Status
+from roomctl.models import RoomPreset
+from roomctl.runtime.session import Session
+
+
+def room_state(
+    room: RoomPreset,
+    status: Status,
+    session: Session | None,
+    cues_until: float,
+    speed: float,
+    now: float,
+    devices: dict[str, bool | None],
+    device_details: dict[str, dict[str, object]],
+    journal: dict[str, object],
+) -> RoomState:
+    """Return the room's state at wall time `now`; `journal` is the journal's problem, if any."""
+    if session is None:
+        return RoomState(
+            room.id,
+            status,
+            devices=devices,
+            device_details=device_details,
+            extra={"next_cue": None, **journal},
+        )
+    tau = session.clock.session_time(now)
+    timeline = session.timeline(room)
+    # After the session (an emergency called once it ended included) no phase is current.
+    over = status == "ended" or (status == "emergency" and not session.emergency)
+    phase = None if over else timeline.phase_at(tau)
+    # The first cue not yet fired (in session time), for staff to see what comes next.
+    cues = () if over else timeline.cues.cues
+    cue = next((c for c in cues if c.at > cues_until), None)
+    next_cue = None
+    if cue is not None:
+        next_cue = {
+            "notify": cue.text,
+            "phase": cue.phase_name,
+            "at_s": round(cue.at, 1),
+            "in_s": round(max(0.0, cue.at - tau), 1),
+        }
+    return RoomState(
+        room=room.id,
+        status=status,
+        profile=session.profile_id,
+        session_id=session.session_id,
+        phase=phase.name if phase else None,
+        phase_index=phase.index if phase else None,
+        phase_count=len(session.profile.phases),
+        elapsed_s=tau,
+        phase_remaining_s=phase.remaining_in_phase if phase else None,
+        remaining_s=0.0 if over else timeline.remaining(tau),
+        paused_by=session.paused_by,
+        devices=devices,
+        device_details=device_details,
+        extra={
+            "phases": [
+                {
+                    "name": p.name,
+                    "start_s": round(session.plan.start_of(i), 1),
+                    "end_s": round(session.plan.end_of(i), 1),
+                }
+                for i, p in enumerate(session.profile.phases)
+            ],
+            "speed": speed,
+            "next_cue": next_cue,
+            **journal,
+        },
+    )
