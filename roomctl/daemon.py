@@ -307,10 +307,18 @@ class Daemon:
         """Ask serve() to return (safe from a signal handler)."""
         self._stop.set()
 
-    def serve(self) -> None:
-        """Run until SIGTERM or SIGINT, then stop cleanly."""
+    def handle_signals(self) -> None:
+        """Have SIGTERM and SIGINT ask for a clean stop (call before `start`).
+
+        A stop asked for while the rooms start (a service stopped at once) is then
+        carried out as soon as they have: it never kills the process half-way.
+        """
         signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
         signal.signal(signal.SIGINT, lambda *_: self.request_stop())
+
+    def serve(self) -> None:
+        """Run until SIGTERM or SIGINT (see `handle_signals`), then stop cleanly."""
+        self.handle_signals()
         self._stop.wait()
         self.stop()
 

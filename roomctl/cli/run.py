@@ -68,6 +68,7 @@ def run(
         audio=not no_sound,
     )
     daemon = Daemon(options)
+    daemon.handle_signals()
     try:
         daemon.start()
     except ConfigError as error:
