@@ -137,12 +137,6 @@ class LightOutput:
         for name in self._tracks:
             self.reapply(name, now)
 
-    def observe(self, name: str, level: LightLevel) -> None:
-        """Note the level a light reported, for lights roomctl has not set yet."""
-        track = self._tracks.get(name)
-        if track is not None:
-            track.observed = level
-
     def reconcile(
         self, name: str, report: LightLevel, now: float, *, in_session: bool, fresh: bool = True
     ) -> tuple[Verdict, LightLevel | None]:

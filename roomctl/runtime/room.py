@@ -167,7 +167,7 @@ class RoomRuntime:
         self._device_upkeep(now)
         # Only a stopping room waits for the disk; a JournalWritten needs nothing more than
         # this: it hands over what came meanwhile and answers what is now on disk.
-        self._checkpoint(now, wait=False)
+        self._checkpoint(now)
         self._answer(now)
         if self._recorder.stalled(now) != self._stall_shown:
             self._stall_shown = not self._stall_shown
@@ -648,8 +648,8 @@ class RoomRuntime:
             Message(self.topics.events, event_payload(kind, now, {**context, **fields}), qos)
         )
 
-    def _checkpoint(self, now: float, wait: bool) -> None:
-        """Write what changed to the journal (waiting with `wait`); show it if that fails."""
+    def _checkpoint(self, now: float) -> None:
+        """Hand what changed to the journal, without waiting; show it if writing fails."""
         session = self.session
         ended = self._ended is not None
         if self._dirty and session is not None and (self.status in ACTIVE or ended):
@@ -669,7 +669,7 @@ class RoomRuntime:
                 )
             )
         self._dirty = False
-        if self._recorder.flush(wait, now):
+        if self._recorder.flush(wait=False, now=now):
             self.publish_state(now)
 
     def _reply(
