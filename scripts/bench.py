@@ -3,7 +3,7 @@
 
 `make bench` (under 6 minutes) and `make bench-quick` (under a minute) start a real
 Mosquitto on a free port (with `set_tcp_nodelay true`, see the README), run `roomctl
-run` as child processes for the daemon, the simulated lights (roomctl.sim) in another
+run` as child processes for the daemon, the simulated lights (roomctl.demo.sim) in another
 process, and the supervisors as paho clients in this one. They print a table of every
 figure beside its baseline or target, a Markdown copy of it for the README, and write
 everything measured to bench.json.

@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from roomctl.audio import AudioEngine
-from roomctl.levels import Voice, db_to_gain
+from roomctl.core.levels import Voice, db_to_gain
 from tests.fixtures.pulse import PulseServer  # the repo root is on the path: see above
 
 

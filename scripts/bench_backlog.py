@@ -33,7 +33,7 @@ from bench_daemon import DaemonProcess
 from bench_devices import DeviceProcess
 from bench_supervisor import Reply, Supervisor
 
-from roomctl.broker_url import parse_broker_url
+from roomctl.mqtt.broker_url import parse_broker_url
 
 # A trial whose 12th light has not reached the emergency level this long after the
 # publish is a miss (shown as "> 5000 ms"): 250 times the quiet figure, and short enough

@@ -2,7 +2,7 @@
 """Run rooms' simulated lights in their own process, answering the bench over stdin/stdout.
 
 The bench starts this as `python scripts/bench_devices.py --broker URL ROOMFILE...`. It
-starts every light of every room (roomctl.sim), prints one JSON line `{"ready": ...}`,
+starts every light of every room (roomctl.demo.sim), prints one JSON line `{"ready": ...}`,
 then answers one JSON request per stdin line with one JSON line on stdout:
 
 - `{"op": "wait", "room": R, "after": T, "settle": S, "timeout": S2}`: wait until every
@@ -35,8 +35,8 @@ from typing import IO, Any
 # Run as a script from anywhere: the repo root holds roomctl.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from roomctl.config import load_room
-from roomctl.sim import Received, SimulatedRoom
+from roomctl.config.library import load_room
+from roomctl.demo.sim import Received, SimulatedRoom
 
 # How often `wait` looks at the lights' logs: 1 ms keeps its own delay below the
 # latencies measured (tens of ms) at negligible CPU for the few seconds it polls.

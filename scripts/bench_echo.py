@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench_supervisor import ECHOES, set_nodelay
 
-from roomctl.broker_url import parse_broker_url
+from roomctl.mqtt.broker_url import parse_broker_url
 
 QOS = 1
 # A local broker answers in milliseconds; 10 s covers a loaded machine.

@@ -16,11 +16,11 @@ from typing import Any, get_args
 
 from bench_rooms import ECONOMY_FADE_S, LIVE_ECONOMY_SOURCE, LIVE_ECONOMY_TARGET
 
+from roomctl.core.easing import Easing, ease
+from roomctl.core.levels import LightFade, LightLevel, kelvin_to_mireds
 from roomctl.devices.base import LightAdapter
 from roomctl.devices.fade_plan import LightStep, plan_fade, uses_native_fades
 from roomctl.devices.registry import adapter_for
-from roomctl.easing import Easing, ease
-from roomctl.levels import LightFade, LightLevel, kelvin_to_mireds
 from roomctl.models.room import RoomPreset
 
 # The hand-made fader the target compares with: one command a second.

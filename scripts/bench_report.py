@@ -24,7 +24,7 @@ SCALE_ROOMS = 200
 # How each figure is measured, printed under the README table.
 METHOD = (
     "- One machine: Mosquitto (with `set_tcp_nodelay true`), `roomctl run` as a child "
-    "process, simulated lights (roomctl.sim) in another, supervisors as paho clients "
+    "process, simulated lights (roomctl.demo.sim) in another, supervisors as paho clients "
     "with TCP_NODELAY in the bench. Percentiles come from many trials; each ratio's two "
     "sides come from the same run.",
     "- Pause: pause and resume in rotation over 4 rooms of one daemon, each in a one-hour "

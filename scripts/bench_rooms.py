@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from roomctl.easing import Easing
+from roomctl.core.easing import Easing
 
 # The session floor every bench room keeps, as a clinic's room-1 does.
 MIN_BRIGHTNESS = "5%"

@@ -13,7 +13,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from roomctl.broker_url import parse_broker_url
+from roomctl.mqtt.broker_url import parse_broker_url
 
 # Commands and replies travel at QoS 1, as the roomctl CLI sends them.
 QOS = 1

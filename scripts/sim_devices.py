@@ -11,12 +11,12 @@ import sys
 import threading
 from pathlib import Path
 
-from roomctl.broker_url import is_embedded, parse_broker_url
-from roomctl.config import load_room
-from roomctl.levels import LightLevel
+from roomctl.config.library import load_room
+from roomctl.config.problems import ConfigError
+from roomctl.core.levels import LightLevel
+from roomctl.demo.sim import SimulatedRoom
 from roomctl.models import RoomPreset
-from roomctl.problems import ConfigError
-from roomctl.sim import SimulatedRoom
+from roomctl.mqtt.broker_url import is_embedded, parse_broker_url
 
 DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 BROKER_ENV = "ROOMCTL_BROKER"

@@ -18,7 +18,7 @@ from roomctl.api.commands import (
     parse_inbound,
 )
 from roomctl.api.excerpt import EXCERPT_CHARS, excerpt
-from roomctl.messages import Inbound
+from roomctl.api.messages import Inbound
 
 # Parsing runs on the MQTT network thread: even the worst 64 KiB payload takes a few
 # milliseconds; a second leaves room for a loaded 2-core machine and still catches a

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from roomctl.audio.limiter import LIMIT_KNEE, SoftLimiter
 from roomctl.audio.mixer import Mixer, Target
 from roomctl.audio.sources import Source, TableReader, ToneReader
-from roomctl.easing import EASINGS, Easing, ease
-from roomctl.levels import Voice, mix_between
+from roomctl.core.easing import EASINGS, Easing, ease
+from roomctl.core.levels import Voice, mix_between
 
 RATE = 48_000
 FloatArray = npt.NDArray[np.float32]

@@ -21,8 +21,8 @@ import pytest
 
 from roomctl.audio import AudioEngine, AudioOutputError
 from roomctl.audio.engine import MONITOR_PERIOD_S
-from roomctl.easing import ease
-from roomctl.levels import Voice, db_to_gain
+from roomctl.core.easing import ease
+from roomctl.core.levels import Voice, db_to_gain
 from tests.fixtures.pulse import RATE, PulseServer
 
 Floats = npt.NDArray[np.float64]

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from roomctl.broker_url import BrokerUrl, is_embedded, parse_broker_url
+from roomctl.mqtt.broker_url import BrokerUrl, is_embedded, parse_broker_url
 
 
 @pytest.mark.parametrize(

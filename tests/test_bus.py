@@ -19,10 +19,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from roomctl.broker_url import BrokerUrl, parse_broker_url
-from roomctl.bus import Backoff, Bus
-from roomctl.embedded_broker import EmbeddedBroker
-from roomctl.messages import Inbound, Message
+from roomctl.api.messages import Inbound, Message
+from roomctl.mqtt.broker_url import BrokerUrl, parse_broker_url
+from roomctl.mqtt.bus import Backoff, Bus
+from roomctl.mqtt.embedded_broker import EmbeddedBroker
 from tests.fixtures.broker import Mosquitto, TlsFiles, write_password_file
 
 # Waits for something that takes milliseconds on a healthy machine.
@@ -287,9 +287,9 @@ def test_broker_restart_restores_retained_state_and_subscriptions(
 
 _DYING_CLIENT = """
 import sys, time
-from roomctl.broker_url import parse_broker_url
-from roomctl.bus import Bus
-from roomctl.messages import Message
+from roomctl.mqtt.broker_url import parse_broker_url
+from roomctl.mqtt.bus import Bus
+from roomctl.api.messages import Message
 bus = Bus(parse_broker_url(sys.argv[1]), "dying", lambda m: None,
           will=Message("t/avail", "offline", retain=True))
 bus.start()

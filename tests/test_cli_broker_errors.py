@@ -20,7 +20,7 @@ from tests.fixtures.broker import Mosquitto, free_port, write_password_file
 EXIT_NO_REPLY, EXIT_BROKER, EXIT_USAGE = 2, 3, 64
 # Starting Python takes about a second; a loaded CI machine may take longer.
 PROCESS_TIMEOUT_S = 30.0
-# The CLI waits this long for a reply before it says "no reply" (roomctl.client).
+# The CLI waits this long for a reply before it says "no reply" (roomctl.mqtt.client).
 REPLY_TIMEOUT_S = 5.0
 ACL = """\
 user kim

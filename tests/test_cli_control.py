@@ -7,7 +7,7 @@ from click.testing import CliRunner, Result
 
 import roomctl.cli.control
 import roomctl.cli.status
-import roomctl.client
+import roomctl.mqtt.client
 from roomctl.cli.group import cli
 from tests.fixtures.broker import free_port
 from tests.fixtures.room import ROOM_ID, Rig, RigFactory
@@ -99,7 +99,7 @@ def test_status_prints_the_room(serve_room: RigFactory) -> None:
 
 def test_no_reply_exits_2(serve_room: RigFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     rig = serve_room({"warm": WARM})
-    monkeypatch.setattr(roomctl.client, "REPLY_TIMEOUT_S", TEST_REPLY_TIMEOUT_S)
+    monkeypatch.setattr(roomctl.mqtt.client, "REPLY_TIMEOUT_S", TEST_REPLY_TIMEOUT_S)
     unserved = roomctl_(rig, "pause", "--room", "no-such-room")
     assert unserved.exit_code == EXIT_NO_REPLY
     assert "no reply" in unserved.stderr

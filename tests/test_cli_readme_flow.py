@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from roomctl.broker_url import parse_broker_url
-from roomctl.client import Client
+from roomctl.mqtt.broker_url import parse_broker_url
+from roomctl.mqtt.client import Client
 from tests.fixtures.room import wait_for
 
 REPO = Path(__file__).resolve().parent.parent

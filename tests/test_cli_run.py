@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from roomctl.broker_url import parse_broker_url
 from roomctl.cli.run import serving_lines
+from roomctl.mqtt.broker_url import parse_broker_url
 
 
 def service(room_id: str, url: str) -> Any:

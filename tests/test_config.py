@@ -12,7 +12,7 @@ import pytest
 import soundfile
 
 from roomctl.api.commands import CommandError, parse_command
-from roomctl.config import (
+from roomctl.config.library import (
     ProfileLibrary,
     ProfileNameError,
     load_profile,
@@ -20,11 +20,11 @@ from roomctl.config import (
     profile_problems,
     read_profile,
 )
+from roomctl.config.problems import ConfigError, Problem, errors
+from roomctl.config.references import source_problem
+from roomctl.config.yamlfile import read_yaml
 from roomctl.models import LightSetting, ShellySpec, SoundSetting
 from roomctl.models.capabilities import capabilities_of
-from roomctl.problems import ConfigError, Problem, errors
-from roomctl.references import source_problem
-from roomctl.yamlfile import read_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_ROOM = ROOT / "profiles" / "rooms" / "room-1.yaml"

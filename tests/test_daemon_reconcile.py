@@ -6,12 +6,12 @@ import time
 
 import pytest
 
+from roomctl.core.levels import LightLevel
+from roomctl.demo.sim._device import SimDevice
 from roomctl.journal import Journal
-from roomctl.levels import LightLevel
 from roomctl.runtime.health import RECORD_CAP
 from roomctl.runtime.lights import ANSWER_TIMEOUT_S
 from roomctl.runtime.reconcile import ECHO_GRACE_S
-from roomctl.sim._device import SimDevice
 from tests.fixtures.room import Rig, RigFactory, received, wait_for
 
 # One light of each family; the cove (the red team's case) has no availability topic.

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from roomctl.config import load_room
-from roomctl.daemon import Daemon, DaemonOptions
-from roomctl.sim.room import SimulatedRoom
+from roomctl.config.library import load_room
+from roomctl.demo.sim.room import SimulatedRoom
+from roomctl.runtime.daemon import Daemon, DaemonOptions
 from tests.fixtures.broker import Mosquitto
 from tests.fixtures.room import Supervisor, received, wait_for
 

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 
 import roomctl.runtime.worker
-from roomctl.config import ProfileLibrary
+from roomctl.config.library import ProfileLibrary
+from roomctl.core.levels import SILENCE, LightLevel
+from roomctl.core.timeline import SessionPlan, Timeline, scene_lights
+from roomctl.demo.sim._device import SimDevice
 from roomctl.journal import Journal
-from roomctl.levels import SILENCE, LightLevel
-from roomctl.sim._device import SimDevice
-from roomctl.timeline import SessionPlan, Timeline, scene_lights
 from tests.fixtures.room import Rig, RigFactory, Sent, commanded_brightness, received, wait_for
 
 # Two phases, linear, so a native light's whole fade is one command.

@@ -14,9 +14,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from roomctl.config import load_room
-from roomctl.daemon import Daemon, DaemonOptions
-from roomctl.sim import SimulatedRoom
+from roomctl.config.library import load_room
+from roomctl.demo.sim import SimulatedRoom
+from roomctl.runtime.daemon import Daemon, DaemonOptions
 from tests.fixtures.broker import Mosquitto
 from tests.fixtures.pulse import RATE, PulseServer
 from tests.test_audio_output import crossing, envelope

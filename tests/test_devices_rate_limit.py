@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from roomctl.api.messages import Message
 from roomctl.devices.rate_limit import RateLimiter
-from roomctl.messages import Message
 
 
 def cmd(device: str, n: int) -> list[Message]:

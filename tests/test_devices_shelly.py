@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from roomctl.api.messages import Message
+from roomctl.core.levels import LightLevel
 from roomctl.devices.base import DeviceEcho, DeviceHealth
 from roomctl.devices.shelly import ShellyLight
-from roomctl.levels import LightLevel
-from roomctl.messages import Message
 from roomctl.models.devices import ShellySpec
 
 TOPIC = "shellyprorgbwpm-room1"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from roomctl.api.messages import Message
+from roomctl.core.levels import LightLevel
 from roomctl.devices.base import DeviceEcho, DeviceHealth
 from roomctl.devices.tasmota import TasmotaLight
-from roomctl.levels import LightLevel
-from roomctl.messages import Message
 from roomctl.models.devices import TasmotaSpec
 
 

@@ -17,14 +17,14 @@ from paho.mqtt.client import topic_matches_sub
 from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import TypeAdapter
 
+from roomctl.core.levels import OFF, LightLevel, mireds_to_kelvin
+from roomctl.demo.sim import SimDevice
+from roomctl.demo.sim.room import create_sim_device
 from roomctl.devices._color import kelvin_to_rgb, normalized
 from roomctl.devices.base import DeviceEcho, DeviceHealth, LightAdapter
 from roomctl.devices.registry import adapter_for
 from roomctl.devices.wled import WledLight
-from roomctl.levels import OFF, LightLevel, mireds_to_kelvin
 from roomctl.models.devices import LightSpec
-from roomctl.sim import SimDevice
-from roomctl.sim.room import create_sim_device
 from tests.fixtures.broker import Mosquitto
 
 # A local broker delivers in milliseconds; this covers a loaded CI machine.

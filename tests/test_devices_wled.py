@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from roomctl.api.messages import Message
+from roomctl.core.levels import LightLevel, kelvin_to_mireds
 from roomctl.devices.base import DeviceEcho, DeviceHealth
 from roomctl.devices.wled import WledLight
-from roomctl.levels import LightLevel, kelvin_to_mireds
-from roomctl.messages import Message
 from roomctl.models.devices import WledSpec
 
 

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from roomctl.api.messages import Message
+from roomctl.core.levels import LightLevel
 from roomctl.devices.base import DeviceEcho, DeviceHealth
 from roomctl.devices.zigbee2mqtt import Zigbee2MqttLight
-from roomctl.levels import LightLevel
-from roomctl.messages import Message
 from roomctl.models.devices import Zigbee2MqttSpec
 
 TOPIC = "zigbee2mqtt/room1/ceiling"

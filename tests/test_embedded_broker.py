@@ -11,10 +11,10 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from roomctl.broker_url import BrokerUrl
-from roomctl.bus import Bus
-from roomctl.embedded_broker import EmbeddedBroker
-from roomctl.messages import Message
+from roomctl.api.messages import Message
+from roomctl.mqtt.broker_url import BrokerUrl
+from roomctl.mqtt.bus import Bus
+from roomctl.mqtt.embedded_broker import EmbeddedBroker
 from tests.fixtures.broker import free_port
 
 # Waits for something that takes milliseconds on a healthy machine.

@@ -13,6 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from roomctl.core.easing import EASINGS, Easing
+from roomctl.core.levels import OFF, LightFade, LightLevel
 from roomctl.devices.base import Capabilities
 from roomctl.devices.fade_plan import (
     LightStep,
@@ -21,8 +23,6 @@ from roomctl.devices.fade_plan import (
     uses_native_fades,
 )
 from roomctl.devices.registry import adapter_for
-from roomctl.easing import EASINGS, Easing
-from roomctl.levels import OFF, LightFade, LightLevel
 from roomctl.models.devices import (
     MqttJsonSpec,
     ShellySpec,

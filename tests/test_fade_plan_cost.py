@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from roomctl.core.easing import Easing, ease
+from roomctl.core.levels import LightFade, LightLevel
 from roomctl.devices import fade_plan
 from roomctl.devices.fade_plan import plan_fade
 from roomctl.devices.registry import adapter_for
-from roomctl.easing import Easing, ease
-from roomctl.levels import LightFade, LightLevel
 from roomctl.models.devices import Zigbee2MqttSpec
 
 ZIGBEE = adapter_for("c", Zigbee2MqttSpec(type="zigbee2mqtt", topic="z/c")).capabilities

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from roomctl.devices.base import Capabilities
-from roomctl.devices.fade_plan import plan_fade
-from roomctl.devices.registry import adapter_for
-from roomctl.levels import (
+from roomctl.core.levels import (
     BLACK_SHOWN_AS,
     LightFade,
     LightLevel,
@@ -13,8 +10,11 @@ from roomctl.levels import (
     interpolate_light,
     light_output,
 )
+from roomctl.core.timeline import apply_limits, scene_lights
+from roomctl.devices.base import Capabilities
+from roomctl.devices.fade_plan import plan_fade
+from roomctl.devices.registry import adapter_for
 from roomctl.models import LightSetting, Limits, RoomPreset
-from roomctl.timeline import apply_limits, scene_lights
 
 FLOOR = Limits.model_validate({"min_brightness": "5%", "max_volume": "-12 dB"})
 RED = (255.0, 0.0, 0.0)

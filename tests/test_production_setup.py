@@ -34,9 +34,9 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from roomctl.config import load_room
-from roomctl.sim._device import SimDevice
-from roomctl.sim.room import SimulatedRoom
+from roomctl.config.library import load_room
+from roomctl.demo.sim._device import SimDevice
+from roomctl.demo.sim.room import SimulatedRoom
 from tests.fixtures.broker import Mosquitto, TlsFiles, write_password_file
 from tests.fixtures.room import received, wait_for
 

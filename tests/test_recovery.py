@@ -17,9 +17,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from roomctl.config import load_room
+from roomctl.config.library import load_room
+from roomctl.demo.sim import SimulatedRoom
 from roomctl.journal import Journal
-from roomctl.sim import SimulatedRoom
 from tests.fixtures.broker import Mosquitto
 
 ROOM_ID = "rec-1"

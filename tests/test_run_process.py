@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from roomctl.config import load_room
-from roomctl.sim.room import SimulatedRoom
+from roomctl.config.library import load_room
+from roomctl.demo.sim.room import SimulatedRoom
 from tests.fixtures.broker import Mosquitto
 from tests.fixtures.room import ROOM_ID, Supervisor, received, room_yaml, wait_for
 

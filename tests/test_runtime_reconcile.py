@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from roomctl.core.levels import LightLevel
 from roomctl.devices.base import DeviceEcho, DeviceHealth
 from roomctl.devices.zigbee2mqtt import Zigbee2MqttLight
 from roomctl.journal import Journal
-from roomctl.levels import LightLevel
 from roomctl.models.devices import Zigbee2MqttSpec
 from roomctl.runtime.health import RECORD_CAP, RECORD_WINDOW_S, HealthRecordLimit, Unrecorded
 from roomctl.runtime.inputs import Heartbeat, Shutdown, Wake

@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from roomctl.config import ProfileLibrary
+from roomctl.api.messages import Inbound, Message
+from roomctl.config.library import ProfileLibrary
+from roomctl.core.easing import Easing
+from roomctl.core.levels import SoundMix
 from roomctl.devices.registry import adapter_for
-from roomctl.easing import Easing
 from roomctl.journal import Journal
 from roomctl.journal.spill import RUNTIME_ENV
-from roomctl.levels import SoundMix
-from roomctl.messages import Inbound, Message
 from roomctl.models import RoomPreset
 from roomctl.runtime.acks import ACK_WAIT_S
 from roomctl.runtime.inputs import JournalWritten, Recover, Shutdown, Wake

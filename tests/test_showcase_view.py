@@ -9,9 +9,9 @@ from pathlib import Path
 from rich.console import Console
 
 from roomctl.api.payloads import iso_timestamp
-from roomctl.config import load_room
-from roomctl.showcase import Showcase
-from roomctl.sim.room import SimulatedRoom
+from roomctl.config.library import load_room
+from roomctl.demo.showcase import Showcase
+from roomctl.demo.sim.room import SimulatedRoom
 from tests.fixtures.room import ROOM_ID, room_yaml
 
 # How long ago the last state came, in the view's (monotonic) time.

@@ -12,9 +12,8 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from roomctl.levels import LightLevel
-from roomctl.models import RoomPreset
-from roomctl.sim import (
+from roomctl.core.levels import LightLevel
+from roomctl.demo.sim import (
     MqttJsonLight,
     ShellyLight,
     SimDevice,
@@ -23,7 +22,8 @@ from roomctl.sim import (
     WledLight,
     Zigbee2MqttLight,
 )
-from roomctl.sim.wled import INTERFACE_COOLDOWN_S
+from roomctl.demo.sim.wled import INTERFACE_COOLDOWN_S
+from roomctl.models import RoomPreset
 from tests.fixtures.broker import Mosquitto
 
 # How long a test waits for a message that a local broker delivers in milliseconds.

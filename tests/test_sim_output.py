@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from roomctl.levels import LightLevel
-from roomctl.sim._color import hs_to_rgb, normalized, parse_hex, rgb_to_hs, rgb_to_xy, xy_to_rgb
-from roomctl.sim._output import LightOutput
+from roomctl.core.levels import LightLevel
+from roomctl.demo.sim._color import (
+    hs_to_rgb,
+    normalized,
+    parse_hex,
+    rgb_to_hs,
+    rgb_to_xy,
+    xy_to_rgb,
+)
+from roomctl.demo.sim._output import LightOutput
 
 WARM = LightLevel(on=True, brightness=0.2, mireds=370.0)
 BRIGHT = LightLevel(on=True, brightness=1.0, mireds=250.0)

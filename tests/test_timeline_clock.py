@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from roomctl.timeline import SessionClock
-from roomctl.timeline.clock import SAME_INSTANT
+from roomctl.core.timeline import SessionClock
+from roomctl.core.timeline.clock import SAME_INSTANT
 
 WALL0 = 1_700_000_000.0
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from roomctl.core.timeline import SessionPlan
+from roomctl.core.timeline.plan import MAX_EXTENSION_S
 from roomctl.models import SessionProfile
-from roomctl.timeline import SessionPlan
-from roomctl.timeline.plan import MAX_EXTENSION_S
 
 PROFILE = SessionProfile.model_validate(
     {

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from roomctl.easing import EASINGS
-from roomctl.levels import LightLevel, SoundMix, Voice, db_to_gain
+from roomctl.core.easing import EASINGS
+from roomctl.core.levels import LightLevel, SoundMix, Voice, db_to_gain
+from roomctl.core.timeline import PhaseInfo, SessionClock, SessionPlan, Timeline
 from roomctl.models import RoomPreset, SessionProfile
-from roomctl.timeline import PhaseInfo, SessionClock, SessionPlan, Timeline
 
 # Enough examples to meet off/on switches, zero fades, skips and caps, few enough that the
 # whole file runs in seconds.

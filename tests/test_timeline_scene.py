@@ -6,9 +6,9 @@ from typing import cast
 
 import pytest
 
-from roomctl.levels import OFF, SILENCE, LightLevel, Voice, db_to_gain
+from roomctl.core.levels import OFF, SILENCE, LightLevel, Voice, db_to_gain
+from roomctl.core.timeline import apply_limits, cap_mix, scene_lights, scene_sound
 from roomctl.models import Limits, RoomPreset, Scene
-from roomctl.timeline import apply_limits, cap_mix, scene_lights, scene_sound
 
 
 def near(value: float) -> float:

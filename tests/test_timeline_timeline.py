@@ -6,9 +6,9 @@ from typing import cast
 
 import pytest
 
-from roomctl.levels import OFF, SILENCE, LightFade, LightLevel, SoundFade, Voice, db_to_gain
+from roomctl.core.levels import OFF, SILENCE, LightFade, LightLevel, SoundFade, Voice, db_to_gain
+from roomctl.core.timeline import CueFiring, PhaseInfo, SessionClock, SessionPlan, Timeline
 from roomctl.models import RoomPreset, SessionProfile
-from roomctl.timeline import CueFiring, PhaseInfo, SessionClock, SessionPlan, Timeline
 
 
 def near(value: float) -> float:

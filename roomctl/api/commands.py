@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+from roomctl.api.messages import Inbound
+from roomctl.api.names import PROFILE_NAME
 from roomctl.api.topics import REPLIES_PREFIX, response_topic_refusal
-from roomctl.messages import Inbound
 from roomctl.models.units import format_duration, parse_duration
-from roomctl.names import PROFILE_NAME
 
 Action = Literal["start", "pause", "resume", "stop", "next", "emergency", "release", "extend"]
 ACTIONS: tuple[Action, ...] = get_args(Action)

@@ -26,8 +26,8 @@ from roomctl.audio.device import MAX_CHANNELS, OutputDevice, find_output, open_p
 from roomctl.audio.errors import AudioOutputError, SourceError
 from roomctl.audio.mixer import Mixer, Target
 from roomctl.audio.sources import Source, open_source
-from roomctl.easing import Easing
-from roomctl.levels import SoundMix
+from roomctl.core.easing import Easing
+from roomctl.core.levels import SoundMix
 from roomctl.logs import RateLimitedLog
 
 _LOGGER = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ hertz apart reach +2.8 dB over the cap halfway through an equal-power crossfade)
 Pure numpy and no clock: the audio callback (or a test) tells it how many frames a ramp
 lasts and asks for blocks. A retarget starts every ramp from the gain the voice has at
 that very frame, so a new plan arriving mid-fade never makes a step. The shapes mirror
-roomctl.levels.mix_between: a voice in both mixes moves linearly (in gain) along the
+roomctl.core.levels.mix_between: a voice in both mixes moves linearly (in gain) along the
 easing, a leaving voice follows cos, an arriving one sin, so uncorrelated sources keep
 a constant power while they cross.
 """
@@ -25,7 +25,7 @@ import numpy.typing as npt
 
 from roomctl.audio.limiter import LIMIT_CEILING, SoftLimiter
 from roomctl.audio.sources import Source
-from roomctl.easing import Easing, ease
+from roomctl.core.easing import Easing, ease
 
 FloatArray = npt.NDArray[np.float32]
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from roomctl.check import check_paths
 from roomctl.cli.group import cli
+from roomctl.config.check import check_paths
 
 _LOGGER = logging.getLogger(__name__)
 

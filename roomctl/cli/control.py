@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from roomctl.broker_url import BrokerUrl
 from roomctl.cli.exits import (
     EXIT_ACCEPTED,
     EXIT_BROKER,
@@ -16,7 +15,8 @@ from roomctl.cli.exits import (
     EXIT_USAGE,
 )
 from roomctl.cli.group import cli
-from roomctl.client import BrokerError, Client, NoReplyError, broker_url
+from roomctl.mqtt.broker_url import BrokerUrl
+from roomctl.mqtt.client import BrokerError, Client, NoReplyError, broker_url
 
 __all__ = ["EXIT_ACCEPTED", "EXIT_BROKER", "EXIT_NO_REPLY", "EXIT_REFUSED", "broker_option"]
 

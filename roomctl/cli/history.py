@@ -12,11 +12,11 @@ from rich.console import Console
 from rich.table import Table
 
 from roomctl.cli.group import cli
-from roomctl.daemon import default_state_dir
 from roomctl.journal import Journal, JournalError
 from roomctl.journal.report import FORMATTERS, build_report, local_time, machine_zone
 from roomctl.logs import clean
 from roomctl.models.units import format_duration
+from roomctl.runtime.daemon import default_state_dir
 
 state_dir_option = click.option(
     "--state-dir",

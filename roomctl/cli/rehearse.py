@@ -9,10 +9,10 @@ from pathlib import Path
 import click
 
 from roomctl.cli.group import cli
+from roomctl.config.problems import ConfigError
+from roomctl.demo.showcase import Showcase, Step
 from roomctl.journal import Journal
 from roomctl.journal.report import as_markdown, build_report
-from roomctl.problems import ConfigError
-from roomctl.showcase import Showcase, Step
 
 # The demo plays its example session twelve times faster than real time, so the whole
 # session fits comfortably in under a minute.

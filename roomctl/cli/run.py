@@ -12,12 +12,12 @@ from pathlib import Path
 import click
 
 from roomctl import logs
-from roomctl.broker_url import BrokerUrl, parse_broker_url
 from roomctl.cli.group import cli
-from roomctl.client import BROKER_ENV, DEFAULT_BROKER, broker_url
-from roomctl.daemon import Daemon, DaemonOptions, RoomService, default_state_dir
+from roomctl.config.problems import ConfigError
 from roomctl.journal import JournalError
-from roomctl.problems import ConfigError
+from roomctl.mqtt.broker_url import BrokerUrl, parse_broker_url
+from roomctl.mqtt.client import BROKER_ENV, DEFAULT_BROKER, broker_url
+from roomctl.runtime.daemon import Daemon, DaemonOptions, RoomService, default_state_dir
 
 _LOGGER = logging.getLogger(__name__)
 

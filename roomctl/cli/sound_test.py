@@ -13,9 +13,9 @@ from roomctl.audio.device import find_output, open_portaudio, output_devices
 from roomctl.audio.engine import AudioEngine
 from roomctl.audio.errors import AudioOutputError
 from roomctl.cli.group import cli
-from roomctl.config import load_room
-from roomctl.levels import Voice, db_to_gain
-from roomctl.problems import ConfigError
+from roomctl.config.library import load_room
+from roomctl.config.problems import ConfigError
+from roomctl.core.levels import Voice, db_to_gain
 
 # The test tone: a plain A, easy to recognise and to tell from noise in the room.
 TEST_TONE_HZ = 440

@@ -13,11 +13,11 @@ from rich.measure import Measurement
 
 from roomctl.api.topics import PREFIX
 from roomctl.cli.control import broker_option, url_or_usage_error
+from roomctl.cli.display import notes, rooms_table, watch_view
 from roomctl.cli.exits import EXIT_BROKER, EXIT_NO_REPLY, EXIT_NOT_SERVED
 from roomctl.cli.group import cli
 from roomctl.cli.rooms import Rooms
-from roomctl.client import BrokerError, Client, ClientError, Delivery
-from roomctl.display import notes, rooms_table, watch_view
+from roomctl.mqtt.client import BrokerError, Client, ClientError, Delivery
 
 # A live view redraws four times a second: smooth enough for a countdown, light on CPU.
 WATCH_REFRESH_HZ = 4

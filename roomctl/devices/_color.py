@@ -5,8 +5,8 @@ from __future__ import annotations
 import colorsys
 import math
 
+from roomctl.core.levels import Rgb
 from roomctl.devices._convert import rgb_bytes
-from roomctl.levels import Rgb
 
 _FULL = 255.0
 _HEX_RGB_DIGITS = 6

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from roomctl.levels import Rgb
+from roomctl.core.levels import Rgb
 
 _COLOR_FULL = 255.0
 

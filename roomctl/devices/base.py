@@ -6,8 +6,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Self, TypeVar
 
-from roomctl.levels import LightLevel
-from roomctl.messages import Message
+from roomctl.api.messages import Message
+from roomctl.core.levels import LightLevel
 from roomctl.models.capabilities import capabilities_of
 from roomctl.models.devices import LightSpec
 

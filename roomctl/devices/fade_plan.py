@@ -14,9 +14,9 @@ import math
 from dataclasses import dataclass
 from itertools import pairwise
 
+from roomctl.core.easing import Easing, ease
+from roomctl.core.levels import LightFade, LightLevel, as_shown, interpolate_light
 from roomctl.devices.base import Capabilities
-from roomctl.easing import Easing, ease
-from roomctl.levels import LightFade, LightLevel, as_shown, interpolate_light
 
 # 1 % of full scale (brightness, the light's mired range, an RGB channel) is about the
 # smallest change a person notices in a dim room: steps this size look continuous, and a

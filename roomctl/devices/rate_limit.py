@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from roomctl.messages import Message
+from roomctl.api.messages import Message
 
 _LOGGER = logging.getLogger(__name__)
 

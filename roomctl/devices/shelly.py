@@ -23,6 +23,8 @@ import itertools
 import logging
 from typing import Any, Self
 
+from roomctl.api.messages import Message
+from roomctl.core.levels import LightLevel, Rgb
 from roomctl.devices._convert import (
     as_float,
     brightness_units,
@@ -41,8 +43,6 @@ from roomctl.devices.base import (
     expect_spec,
     light_capabilities,
 )
-from roomctl.levels import LightLevel, Rgb
-from roomctl.messages import Message
 from roomctl.models.devices import LightSpec, ShellySpec
 
 _LOGGER = logging.getLogger(__name__)

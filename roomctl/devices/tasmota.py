@@ -33,6 +33,8 @@ import logging
 from dataclasses import replace
 from typing import Any, Self
 
+from roomctl.api.messages import Message
+from roomctl.core.levels import LightLevel, Rgb
 from roomctl.devices._color import hs_to_rgb, normalized, parse_hex
 from roomctl.devices._convert import (
     as_float,
@@ -49,8 +51,6 @@ from roomctl.devices.base import (
     expect_spec,
     light_capabilities,
 )
-from roomctl.levels import LightLevel, Rgb
-from roomctl.messages import Message
 from roomctl.models.devices import LightSpec, TasmotaSpec
 
 _LOGGER = logging.getLogger(__name__)

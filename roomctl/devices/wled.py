@@ -21,6 +21,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Self
 
+from roomctl.api.messages import Message
+from roomctl.core.levels import LightLevel, kelvin_to_mireds, mireds_to_kelvin
 from roomctl.devices._color import kelvin_to_rgb, parse_hex
 from roomctl.devices._convert import (
     brightness_units,
@@ -37,8 +39,6 @@ from roomctl.devices.base import (
     expect_spec,
     light_capabilities,
 )
-from roomctl.levels import LightLevel, kelvin_to_mireds, mireds_to_kelvin
-from roomctl.messages import Message
 from roomctl.models.devices import LightSpec, WledSpec
 
 _LOGGER = logging.getLogger(__name__)

@@ -25,6 +25,8 @@ from __future__ import annotations
 import logging
 from typing import Any, Self
 
+from roomctl.api.messages import Message
+from roomctl.core.levels import LightLevel, Rgb
 from roomctl.devices._color import hs_to_rgb, parse_hex, to_hex, xy_to_rgb
 from roomctl.devices._convert import (
     as_float,
@@ -43,8 +45,6 @@ from roomctl.devices.base import (
     expect_spec,
     light_capabilities,
 )
-from roomctl.levels import LightLevel, Rgb
-from roomctl.messages import Message
 from roomctl.models.devices import LightSpec, Zigbee2MqttSpec
 
 _LOGGER = logging.getLogger(__name__)

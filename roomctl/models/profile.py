@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from roomctl.easing import DEFAULT_EASING, Easing
+from roomctl.core.easing import DEFAULT_EASING, Easing
 from roomctl.models.base import FrozenModel
 from roomctl.models.scene import Scene
 from roomctl.models.units import Seconds

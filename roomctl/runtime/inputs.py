@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from roomctl.api.commands import Command, CommandError
+from roomctl.api.messages import Inbound
 from roomctl.devices.base import DeviceEcho, DeviceHealth
 from roomctl.journal import SessionRow
-from roomctl.messages import Inbound
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import logging
 
 from roomctl.api.commands import Command, CommandError, parse_inbound
 from roomctl.api.excerpt import excerpt
-from roomctl.messages import Inbound
+from roomctl.api.messages import Inbound
 from roomctl.runtime.inputs import CommandArrived
 
 _LOGGER = logging.getLogger(__name__)

@@ -8,11 +8,11 @@ from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from roomctl.api.messages import Message
+from roomctl.core.levels import LightFade, LightLevel
 from roomctl.devices.base import Capabilities, LightAdapter
 from roomctl.devices.fade_plan import JUST_NOTICEABLE, LightStep, plan_fade
 from roomctl.devices.rate_limit import RateLimiter
-from roomctl.levels import LightFade, LightLevel
-from roomctl.messages import Message
 from roomctl.runtime.reconcile import ECHO_GRACE_S, LightMemory, Verdict, judge, within_limits
 
 _LOGGER = logging.getLogger(__name__)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from roomctl.core.levels import LightLevel
 from roomctl.devices.base import Capabilities
-from roomctl.levels import LightLevel
 
 # A report that arrives this soon after roomctl sent the light a command may show that
 # command half done: a Tasmota Backlog runs its commands 200 ms apart (0.8 s for five)

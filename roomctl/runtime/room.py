@@ -9,17 +9,18 @@ from dataclasses import replace
 from typing import Protocol
 
 from roomctl.api.commands import Command, CommandError
+from roomctl.api.messages import Inbound, Message
 from roomctl.api.payloads import EventType, RoomState, Status, event_payload, reply_payload
 from roomctl.api.topics import RoomTopics
-from roomctl.config import ProfileLibrary
+from roomctl.config.library import ProfileLibrary
+from roomctl.config.problems import ConfigError
+from roomctl.core.easing import Easing
+from roomctl.core.levels import LightFade, LightLevel, SoundFade, Voice
+from roomctl.core.timeline import SessionClock, SessionPlan, scene_lights, scene_sound
 from roomctl.devices.base import DeviceEcho, DeviceHealth
-from roomctl.easing import Easing
 from roomctl.journal import SessionRow, StoredEvent
-from roomctl.levels import LightFade, LightLevel, SoundFade, Voice
 from roomctl.logs import log_event
-from roomctl.messages import Inbound, Message
 from roomctl.models import RoomPreset, Scene, SoundSetting
-from roomctl.problems import ConfigError
 from roomctl.runtime.acks import ACK_WAIT_S, Acknowledgements, PendingReply
 from roomctl.runtime.health import HealthRecordLimit
 from roomctl.runtime.inputs import (
@@ -40,7 +41,6 @@ from roomctl.runtime.session import Session, new_session_id
 from roomctl.runtime.snapshot import restore_session, session_snapshot
 from roomctl.runtime.sound import SoundOutput
 from roomctl.runtime.state_view import room_state
-from roomctl.timeline import SessionClock, SessionPlan, scene_lights, scene_sound
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field, replace
 
-from roomctl.levels import LightLevel, SoundMix
+from roomctl.core.levels import LightLevel, SoundMix
+from roomctl.core.timeline import SessionClock, SessionPlan, Timeline
 from roomctl.models import RoomPreset, SessionProfile
-from roomctl.timeline import SessionClock, SessionPlan, Timeline
 
 
 def new_session_id() -> str:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from roomctl.api.payloads import Status
-from roomctl.levels import LightLevel, SoundMix, Voice
+from roomctl.core.levels import LightLevel, SoundMix, Voice
+from roomctl.core.timeline import SessionClock, SessionPlan
 from roomctl.models import SessionProfile
 from roomctl.runtime.session import Session
-from roomctl.timeline import SessionClock, SessionPlan
 
 SNAPSHOT_VERSION = 1
 

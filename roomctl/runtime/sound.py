@@ -9,8 +9,8 @@ from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
-from roomctl.easing import Easing
-from roomctl.levels import SILENCE, SoundFade, SoundMix
+from roomctl.core.easing import Easing
+from roomctl.core.levels import SILENCE, SoundFade, SoundMix
 
 _LOGGER = logging.getLogger(__name__)
 
