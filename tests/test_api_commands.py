@@ -14,6 +14,9 @@ from roomctl.api.commands import (
     MAX_PAYLOAD_BYTES,
     Command,
     CommandError,
+    ExtendCommand,
+    PauseCommand,
+    StartCommand,
     parse_command,
     parse_inbound,
 )
@@ -52,12 +55,12 @@ def _refusal(payload: bytes) -> CommandError:
                 "operator": "kim",
                 "request_id": "a",
             },
-            Command("start", "a", "kim", "im-60", 720.0),
+            StartCommand(request_id="a", operator="kim", profile="im-60", at=720.0),
         ),
-        ({"action": "pause", "operator": "Zoë 😀"}, Command("pause", operator="Zoë 😀")),
-        ({"action": "extend", "by": "5m"}, Command("extend", by=300.0)),
-        ({"action": "extend", "by": "4h"}, Command("extend", by=MAX_EXTEND_BY_S)),
-        ({"action": "extend", "by": 90}, Command("extend", by=90.0)),
+        ({"action": "pause", "operator": "Zoë 😀"}, PauseCommand(operator="Zoë 😀")),
+        ({"action": "extend", "by": "5m"}, ExtendCommand(by=300.0)),
+        ({"action": "extend", "by": "4h"}, ExtendCommand(by=MAX_EXTEND_BY_S)),
+        ({"action": "extend", "by": 90}, ExtendCommand(by=90.0)),
     ],
 )
 def test_honest_commands_parse(payload: dict[str, object], command: Command) -> None:
@@ -209,7 +212,7 @@ PAUSE = b'{"action": "pause", "request_id": ";Power OFF;"}'
 
 def test_a_command_with_a_reply_topic_under_the_namespace_is_parsed() -> None:
     inbound = Inbound("roomctl/r/cmd", PAUSE, response_topic="roomctl/replies/kim/1")
-    assert parse_inbound(inbound) == Command("pause", ";Power OFF;")
+    assert parse_inbound(inbound) == PauseCommand(request_id=";Power OFF;")
 
 
 def test_a_response_topic_outside_the_namespace_refuses_the_command() -> None:

@@ -20,8 +20,9 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from roomctl.api.messages import Inbound, Message
+from roomctl.backoff import Backoff
 from roomctl.mqtt.broker_url import BrokerUrl, parse_broker_url
-from roomctl.mqtt.bus import Backoff, Bus
+from roomctl.mqtt.bus import Bus
 from roomctl.mqtt.embedded_broker import EmbeddedBroker
 from tests.fixtures.broker import Mosquitto, TlsFiles, write_password_file
 

@@ -10,12 +10,14 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
 from typing import Literal, get_args
+
+from pydantic import BaseModel, ConfigDict
 
 from roomctl.api.messages import Inbound
 from roomctl.api.names import PROFILE_NAME
 from roomctl.api.topics import REPLIES_PREFIX, response_topic_refusal
+from roomctl.errors import RoomctlError
 from roomctl.models.units import format_duration, parse_duration
 
 Action = Literal["start", "pause", "resume", "stop", "next", "emergency", "release", "extend"]
@@ -36,7 +38,7 @@ _SHOWN_CHARS = 40
 _SHOWN_FIELDS = 5
 
 
-class CommandError(ValueError):
+class CommandError(RoomctlError, ValueError):
     """A command that cannot be carried out, with the request id it carried (if any)."""
 
     def __init__(self, reason: str, request_id: str | None = None) -> None:
@@ -45,16 +47,89 @@ class CommandError(ValueError):
         self.request_id = request_id
 
 
-@dataclass(frozen=True, slots=True)
-class Command:
-    """A well-formed command."""
+class _CommandBase(BaseModel):
+    """What every command may carry: who sent it and the id its reply repeats."""
 
-    action: Action
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
     request_id: str | None = None
     operator: str | None = None
-    profile: str | None = None
+
+
+class StartCommand(_CommandBase):
+    """Start a session profile, optionally at an offset into it (load-to-time)."""
+
+    action: Literal["start"] = "start"
+    profile: str
     at: float | None = None
-    by: float | None = None
+
+
+class PauseCommand(_CommandBase):
+    """Freeze the room where it is; the session clock stops."""
+
+    action: Literal["pause"] = "pause"
+
+
+class ResumeCommand(_CommandBase):
+    """Continue a paused session from exactly where it stopped."""
+
+    action: Literal["resume"] = "resume"
+
+
+class StopCommand(_CommandBase):
+    """Fade the room to standby and end the session."""
+
+    action: Literal["stop"] = "stop"
+
+
+class NextCommand(_CommandBase):
+    """Start the next phase now."""
+
+    action: Literal["next"] = "next"
+
+
+class EmergencyCommand(_CommandBase):
+    """Bring every light to the emergency scene at once, stop sound, pause the session."""
+
+    action: Literal["emergency"] = "emergency"
+
+
+class ReleaseCommand(_CommandBase):
+    """Leave an emergency: fade back to the paused session's levels over 3 s."""
+
+    action: Literal["release"] = "release"
+
+
+class ExtendCommand(_CommandBase):
+    """Add time to the current phase."""
+
+    action: Literal["extend"] = "extend"
+    by: float
+
+
+Command = (
+    StartCommand
+    | PauseCommand
+    | ResumeCommand
+    | StopCommand
+    | NextCommand
+    | EmergencyCommand
+    | ReleaseCommand
+    | ExtendCommand
+)
+_SIMPLE: dict[
+    str,
+    type[
+        PauseCommand | ResumeCommand | StopCommand | NextCommand | EmergencyCommand | ReleaseCommand
+    ],
+] = {
+    "pause": PauseCommand,
+    "resume": ResumeCommand,
+    "stop": StopCommand,
+    "next": NextCommand,
+    "emergency": EmergencyCommand,
+    "release": ReleaseCommand,
+}
 
 
 def _shown(value: object) -> str:
@@ -180,6 +255,19 @@ def parse_command(payload: bytes) -> Command:
     profile = _optional_text(data, "profile", request_id)
     at = _duration(data, "at", request_id)
     by = _duration(data, "by", request_id)
+    return _typed(str(action), data, request_id, operator, profile, at, by)
+
+
+def _typed(
+    action: str,
+    data: dict[str, object],
+    request_id: str | None,
+    operator: str | None,
+    profile: str | None,
+    at: float | None,
+    by: float | None,
+) -> Command:
+    """Return the typed command for checked fields, refusing fields the action does not take."""
     if action == "start":
         if profile is None:
             raise CommandError("start needs a 'profile'", request_id)
@@ -201,7 +289,13 @@ def parse_command(payload: bytes) -> Command:
             )
     elif by is not None:
         raise CommandError(f"'by' goes with extend, not {action}", request_id)
-    return Command(action, request_id, operator, profile, at, by)
+    if action == "start":
+        assert profile is not None
+        return StartCommand(request_id=request_id, operator=operator, profile=profile, at=at)
+    if action == "extend":
+        assert by is not None
+        return ExtendCommand(request_id=request_id, operator=operator, by=by)
+    return _SIMPLE[str(action)](request_id=request_id, operator=operator)
 
 
 def parse_inbound(inbound: Inbound) -> Command:

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
-Status = Literal["idle", "running", "paused", "emergency", "ended"]
+from roomctl.api.state import Status
+
 EventType = Literal[
     "session_started",
     "phase_started",

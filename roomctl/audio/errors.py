@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from roomctl.errors import RoomctlError
 
-class AudioError(Exception):
+
+class AudioError(RoomctlError):
     """Base of every error the audio package raises."""
 
 

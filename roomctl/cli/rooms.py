@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from roomctl.api.topics import PREFIX
+from roomctl.errors import RoomctlError
 
 # The daemon republishes an active session's state every 15 s (the heartbeat). Two missed
 # heartbeats (30 s) plus 15 s for clocks of two machines that disagree a little: a state
@@ -23,7 +24,7 @@ _COUNT_OR_NULL = ("phase_index", "phase_count")
 Condition = Literal["live", "offline", "stale", "unreadable", "waiting"]
 
 
-class UnreadableStateError(ValueError):
+class UnreadableStateError(RoomctlError, ValueError):
     """A state payload that does not have the contract's shape."""
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from roomctl.errors import RoomctlError
+
 Severity = Literal["error", "warning"]
 
 
@@ -50,7 +52,7 @@ def errors(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if p.is_error]
 
 
-class ConfigError(ValueError):
+class ConfigError(RoomctlError, ValueError):
     """A clinic file cannot be used; `problems` says every reason, each with its line.
 
     A ValueError, so code that refuses bad input in general refuses this too.

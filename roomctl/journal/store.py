@@ -11,6 +11,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from roomctl.errors import RoomctlError
 from roomctl.journal.faults import diagnose, is_disk_fault
 from roomctl.journal.records import SessionRow, StoredEvent
 from roomctl.journal.schema import SCHEMA_VERSION, current_version, migrate
@@ -28,7 +29,7 @@ BUSY_TIMEOUT_S = 2.0
 REOPEN_S = 3.0
 
 
-class JournalError(Exception):
+class JournalError(RoomctlError):
     """The journal cannot be used: corrupt, from a newer roomctl, or not writable."""
 
 

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
 import socket
 import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -23,6 +21,7 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from roomctl.api.excerpt import excerpt
 from roomctl.api.messages import Inbound, Message
 from roomctl.api.topics import response_topic_refusal
+from roomctl.backoff import Backoff
 from roomctl.mqtt.broker_url import BrokerUrl
 
 _LOGGER = logging.getLogger(__name__)
@@ -59,27 +58,6 @@ def no_delay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
-@dataclass
-class Backoff:
-    """Capped exponential backoff with equal jitter: each wait lies in [ceiling/2, ceiling]."""
-
-    first_s: float = RECONNECT_FIRST_S
-    max_s: float = RECONNECT_MAX_S
-    rng: random.Random = field(default_factory=random.Random)
-    _ceiling_s: float = field(init=False, default=0.0)
-
-    def next_delay(self) -> float:
-        """Return the next wait in seconds and double the ceiling, up to max_s."""
-        self._ceiling_s = (
-            self.first_s if self._ceiling_s == 0.0 else min(self.max_s, self._ceiling_s * 2)
-        )
-        return self._ceiling_s / 2 + self.rng.uniform(0.0, self._ceiling_s / 2)
-
-    def reset(self) -> None:
-        """Start again from first_s (after a successful connection)."""
-        self._ceiling_s = 0.0
-
-
 class Bus:
     """Keep one MQTT connection alive: reconnect with backoff, resubscribe, replay retained state.
 
@@ -104,7 +82,7 @@ class Bus:
         self._on_message = on_message
         self._will = will
         self._on_connection = on_connection
-        self._backoff = backoff or Backoff()
+        self._backoff = backoff or Backoff(RECONNECT_FIRST_S, RECONNECT_MAX_S)
         self._keepalive_s = keepalive_s
         self._v5 = url.protocol != "3.1.1"
         self._tls = ssl.create_default_context(cafile=url.ca_file) if url.tls else None

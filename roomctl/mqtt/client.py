@@ -17,6 +17,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from roomctl.api.topics import RoomTopics
+from roomctl.errors import RoomctlError
 from roomctl.mqtt.broker_url import BrokerUrl, parse_broker_url
 from roomctl.mqtt.bus import no_delay
 
@@ -50,7 +51,7 @@ def _json_object(payload: bytes) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-class ClientError(Exception):
+class ClientError(RoomctlError):
     """A CLI command could not get an answer (see the subclasses for whose fault)."""
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from roomctl.api.messages import Inbound
-from roomctl.api.payloads import Status
+from roomctl.api.state import Status
 
 # A supervisor's CLI gives up after 5 s. A command carried out whose records are still not
 # on disk after 1 s is answered anyway, as done but not yet recorded: a slow or stalled

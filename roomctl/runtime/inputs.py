@@ -21,7 +21,7 @@ class CommandArrived:
     @property
     def urgent(self) -> bool:
         """Tell whether the command goes ahead of everything queued (an emergency)."""
-        return isinstance(self.parsed, Command) and self.parsed.action == "emergency"
+        return not isinstance(self.parsed, CommandError) and self.parsed.action == "emergency"
 
 
 @dataclass(frozen=True, slots=True)

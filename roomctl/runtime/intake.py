@@ -38,7 +38,7 @@ class CommandIntake:
         if not inbound.payload:
             return None
         parsed = _parse(inbound)
-        if emergency_only and isinstance(parsed, Command) and parsed.action != "emergency":
+        if emergency_only and not isinstance(parsed, CommandError) and parsed.action != "emergency":
             parsed = CommandError(NOT_AN_EMERGENCY, parsed.request_id)
         return CommandArrived(inbound, parsed, next(self._arrivals))
 

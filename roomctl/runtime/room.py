@@ -8,9 +8,21 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
-from roomctl.api.commands import Command, CommandError
+from roomctl.api.commands import (
+    Command,
+    CommandError,
+    EmergencyCommand,
+    ExtendCommand,
+    NextCommand,
+    PauseCommand,
+    ReleaseCommand,
+    ResumeCommand,
+    StartCommand,
+    StopCommand,
+)
 from roomctl.api.messages import Inbound, Message
-from roomctl.api.payloads import EventType, RoomState, Status, event_payload, reply_payload
+from roomctl.api.payloads import EventType, RoomState, event_payload, reply_payload
+from roomctl.api.state import Status
 from roomctl.api.topics import RoomTopics
 from roomctl.config.library import ProfileLibrary
 from roomctl.config.problems import ConfigError
@@ -208,7 +220,7 @@ class RoomRuntime:
                 raise CommandError(OVERTAKEN, command.request_id)
             if not command.operator and self.room.needs_operator(command.action):
                 raise CommandError(f"room {self.room.id} requires an operator", command.request_id)
-            _HANDLERS[command.action](self, command, now)
+            self._carry_out(command, now)
         except CommandError as error:
             # At QoS 0: a flood of junk must not fill the connection's queue of QoS 1
             # messages (the replies and device commands that matter wait in it).
@@ -232,13 +244,32 @@ class RoomRuntime:
             )
         )
 
-    def _start(self, command: Command, now: float) -> None:
+    def _carry_out(self, command: Command, now: float) -> None:
+        """Carry out one well-formed command, or raise CommandError saying why not."""
+        match command:
+            case StartCommand():
+                self._start(command, now)
+            case PauseCommand():
+                self._pause(command, now)
+            case ResumeCommand():
+                self._resume(command, now)
+            case StopCommand():
+                self._stop(command, now)
+            case NextCommand():
+                self._next(command, now)
+            case ExtendCommand():
+                self._extend(command, now)
+            case EmergencyCommand():
+                self._emergency(command, now)
+            case ReleaseCommand():
+                self._release(command, now)
+
+    def _start(self, command: StartCommand, now: float) -> None:
         if self.status in ACTIVE:
             raise CommandError(
                 f"room {self.room.id} {_PLAINLY[self.status]}: stop it first",
                 command.request_id,
             )
-        assert command.profile is not None
         try:
             profile = self._library.load(command.profile, self.room)
         except ConfigError as error:
@@ -279,7 +310,7 @@ class RoomRuntime:
         )
         self._advance(now)
 
-    def _pause(self, command: Command, now: float) -> None:
+    def _pause(self, command: PauseCommand, now: float) -> None:
         session = self._require(command, "running")
         self._lights.freeze(now)
         self._sound.hold(now)
@@ -289,7 +320,7 @@ class RoomRuntime:
         self.status = "paused"
         self._event("paused", now, by=command.operator, elapsed_s=self._elapsed(now))
 
-    def _resume(self, command: Command, now: float) -> None:
+    def _resume(self, command: ResumeCommand, now: float) -> None:
         session = self._require(command, "paused")
         paused_since = session.clock.pauses[-1][0]
         self.session = session.with_changes(clock=session.clock.resume(now), paused_by=None)
@@ -297,7 +328,7 @@ class RoomRuntime:
         self._event("resumed", now, by=command.operator, paused_s=round(now - paused_since, 3))
         self._advance(now)
 
-    def _stop(self, command: Command, now: float) -> None:
+    def _stop(self, command: StopCommand, now: float) -> None:
         if self.status == "emergency":
             # A stop would fade the emergency scene away: it may be one sent before the
             # emergency and read after it (from another connection). Release first.
@@ -306,7 +337,7 @@ class RoomRuntime:
         self._event("stopped", now, by=command.operator, elapsed_s=self._elapsed(now))
         self._end_session(now, reason="stopped")
 
-    def _next(self, command: Command, now: float) -> None:
+    def _next(self, command: NextCommand, now: float) -> None:
         session = self._require(command, *ACTIVE)
         tau = session.clock.session_time(now)
         plan = session.plan.skip(tau)
@@ -315,9 +346,8 @@ class RoomRuntime:
         if self.status == "running":
             self._advance(now)
 
-    def _extend(self, command: Command, now: float) -> None:
+    def _extend(self, command: ExtendCommand, now: float) -> None:
         session = self._require(command, *ACTIVE)
-        assert command.by is not None
         tau = session.clock.session_time(now)
         index = session.plan.phase_index_at(tau)
         if index is None:
@@ -331,7 +361,7 @@ class RoomRuntime:
         if self.status == "running":
             self._advance(now)
 
-    def _emergency(self, command: Command, now: float) -> None:
+    def _emergency(self, command: EmergencyCommand, now: float) -> None:
         if self.status == "emergency":
             if now - self._emergency_sent_at >= EMERGENCY_REPEAT_S:
                 self._emergency_sent_at = now
@@ -354,7 +384,7 @@ class RoomRuntime:
         self.status = "emergency"
         self._event("emergency", now, by=command.operator)
 
-    def _release(self, command: Command, now: float) -> None:
+    def _release(self, command: ReleaseCommand, now: float) -> None:
         if self.status != "emergency":
             raise CommandError(
                 f"cannot release: room {self.room.id} is not in emergency",
@@ -696,15 +726,3 @@ class RoomRuntime:
             warning = None if recorded else self._recorder.problem(now) or NOT_YET_RECORDED
             said = recorded if self._recorder.keeps_records else None
             self._reply(pending.inbound, pending.request_id, True, warning, pending.status, said)
-
-
-_HANDLERS: dict[str, Callable[[RoomRuntime, Command, float], None]] = {
-    "start": RoomRuntime._start,
-    "pause": RoomRuntime._pause,
-    "resume": RoomRuntime._resume,
-    "stop": RoomRuntime._stop,
-    "next": RoomRuntime._next,
-    "extend": RoomRuntime._extend,
-    "emergency": RoomRuntime._emergency,
-    "release": RoomRuntime._release,
-}

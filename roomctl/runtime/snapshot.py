@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from roomctl.api.payloads import Status
+from roomctl.api.state import Status
 from roomctl.core.levels import LightLevel, SoundMix, Voice
 from roomctl.core.timeline import SessionClock, SessionPlan
 from roomctl.models import SessionProfile

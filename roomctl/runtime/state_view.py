@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from roomctl.api.payloads import RoomState, Status
+from roomctl.api.payloads import RoomState
+from roomctl.api.state import Status
 from roomctl.models import RoomPreset
 from roomctl.runtime.session import Session
 

@@ -1,0 +1,229 @@
+"""The events a room publishes on roomctl/R/events: one type each, with its own fields.
+
+On the wire every event is one JSON object: the envelope (`type`, `ts`, `room` and, during a
+session, `session_id`) followed by the event's own fields. The journal stores the same
+fields, and the report reads them back through these types.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from roomctl.api.state import Status
+
+
+class _Event(BaseModel):
+    """What every event type shares: frozen, and nothing beyond its declared fields."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LightLevelFields(BaseModel):
+    """A light's level as events and the state show it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    on: bool
+    brightness: float = Field(ge=0.0, le=1.0)
+    mireds: int | None = None
+    color: tuple[int, int, int] | None = None
+
+
+class SessionStarted(_Event):
+    """A session profile started (at `at_s` seconds into it)."""
+
+    type: Literal["session_started"] = "session_started"
+    profile: str
+    at_s: float
+    by: str | None = None
+
+
+class PhaseStarted(_Event):
+    """The session entered a phase (0-based `phase_index`)."""
+
+    type: Literal["phase_started"] = "phase_started"
+    phase: str
+    phase_index: int
+
+
+class Cue(_Event):
+    """A staff prompt came due; `late_s` says how late it fired (after a recovery)."""
+
+    type: Literal["cue"] = "cue"
+    phase: str
+    notify: str
+    at_s: float
+    late_s: float
+
+
+class Paused(_Event):
+    """The session was paused at `elapsed_s` of session time."""
+
+    type: Literal["paused"] = "paused"
+    by: str | None = None
+    elapsed_s: float | None = None
+
+
+class Resumed(_Event):
+    """The session resumed after `paused_s` seconds."""
+
+    type: Literal["resumed"] = "resumed"
+    by: str | None = None
+    paused_s: float
+
+
+class Extended(_Event):
+    """The current phase got `added_s` more seconds."""
+
+    type: Literal["extended"] = "extended"
+    by: str | None = None
+    added_s: float
+
+
+class Skipped(_Event):
+    """The session moved on to its next phase at `elapsed_s`."""
+
+    type: Literal["skipped"] = "skipped"
+    by: str | None = None
+    elapsed_s: float
+
+
+class Stopped(_Event):
+    """A stop ended the session at `elapsed_s`."""
+
+    type: Literal["stopped"] = "stopped"
+    by: str | None = None
+    elapsed_s: float | None = None
+
+
+class EmergencyStarted(_Event):
+    """Every light went to the emergency scene and the sound stopped."""
+
+    type: Literal["emergency"] = "emergency"
+    by: str | None = None
+
+
+class Released(_Event):
+    """An emergency was released."""
+
+    type: Literal["released"] = "released"
+    by: str | None = None
+
+
+class SessionEnded(_Event):
+    """The session ended: it ran its course (`completed`) or was stopped."""
+
+    type: Literal["session_ended"] = "session_ended"
+    reason: Literal["completed", "stopped"]
+    elapsed_s: float | None = None
+
+
+class DeviceOffline(_Event):
+    """A device stopped answering or said it is offline."""
+
+    type: Literal["device_offline"] = "device_offline"
+    device: str
+    reason: str | None = None
+
+
+class DeviceOnline(_Event):
+    """A device that was offline answers again."""
+
+    type: Literal["device_online"] = "device_online"
+    device: str
+    reason: str | None = None
+
+
+class CommandRejected(_Event):
+    """A command was refused; the reply said the same `reason`."""
+
+    type: Literal["command_rejected"] = "command_rejected"
+    reason: str
+
+
+class SceneApplied(_Event):
+    """A scheduled scene was applied to the empty room."""
+
+    type: Literal["scene_applied"] = "scene_applied"
+    scene: str
+
+
+class Recovered(_Event):
+    """The daemon came back to an unfinished session after `away_s` seconds down."""
+
+    type: Literal["recovered"] = "recovered"
+    away_s: float
+    status: Status
+    elapsed_s: float | None = None
+
+
+class ManualChange(_Event):
+    """Someone set a light by hand; the room keeps the level they chose."""
+
+    type: Literal["manual_change"] = "manual_change"
+    device: str
+    reported: LightLevelFields
+    kept: LightLevelFields
+
+
+class DeviceRestored(_Event):
+    """A light came back from a power cycle and was given its level again."""
+
+    type: Literal["device_restored"] = "device_restored"
+    device: str
+    reported: LightLevelFields
+
+
+class DeviceEventsUnrecorded(_Event):
+    """A device's events beyond its budget were published but not recorded one by one."""
+
+    type: Literal["device_events_unrecorded"] = "device_events_unrecorded"
+    device: str
+    count: int
+    window_s: float
+
+
+class CommandsUnrecorded(_Event):
+    """Refused commands beyond the budget were answered but not recorded one by one."""
+
+    type: Literal["commands_unrecorded"] = "commands_unrecorded"
+    count: int
+    window_s: float
+
+
+Event = Annotated[
+    SessionStarted
+    | PhaseStarted
+    | Cue
+    | Paused
+    | Resumed
+    | Extended
+    | Skipped
+    | Stopped
+    | EmergencyStarted
+    | Released
+    | SessionEnded
+    | DeviceOffline
+    | DeviceOnline
+    | CommandRejected
+    | SceneApplied
+    | Recovered
+    | ManualChange
+    | DeviceRestored
+    | DeviceEventsUnrecorded
+    | CommandsUnrecorded,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def event_fields(event: Event) -> dict[str, object]:
+    """Return an event's own fields (not its type) as JSON values, as the journal keeps them."""
+    return event.model_dump(mode="json", exclude={"type"})
+
+
+def read_event(kind: str, fields: dict[str, object]) -> Event:
+    """Return the typed event for a stored type and its fields (raises ValidationError)."""
+    return EVENT_ADAPTER.validate_python({"type": kind, **fields})
