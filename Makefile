@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-done
 
-.PHONY: setup test lint demo bench bench-quick clean
+.PHONY: setup test lint demo bench bench-quick bench-scale clean
 
 setup: $(STAMP)
 
@@ -12,9 +12,9 @@ $(STAMP): pyproject.toml scripts/setup.sh
 	touch $(STAMP)
 
 lint: setup
-	$(BIN)/ruff check roomctl tests scripts
-	$(BIN)/ruff format --check roomctl tests scripts
-	$(BIN)/mypy --strict roomctl
+	$(BIN)/ruff check roomctl tests scripts bench
+	$(BIN)/ruff format --check roomctl tests scripts bench
+	$(BIN)/mypy --strict roomctl bench
 
 test: lint
 	$(BIN)/pytest
@@ -22,14 +22,20 @@ test: lint
 demo: setup
 	$(BIN)/roomctl demo
 
-# Issue 6's and 14's figures beside their baselines: a real Mosquitto, `roomctl run` and
-# simulated lights; a table on stdout and bench.json. Under 6 minutes; bench-quick under 1.
-# `scripts/bench.py [--quick] --only backlog` runs issue 14's rows alone.
+# Issue 6's, 14's and 15's figures beside their baselines: a real Mosquitto, `roomctl run`
+# and simulated lights; a table on stdout and bench.json. Under 6 minutes; bench-quick
+# under 1. `python -m bench [--quick] --only backlog` runs issue 14's rows alone.
 bench: setup
-	$(BIN)/python scripts/bench.py
+	$(BIN)/python -m bench
 
 bench-quick: setup
-	$(BIN)/python scripts/bench.py --quick
+	$(BIN)/python -m bench --quick
+
+# Issue 15's cue timing (50 rooms x 6 lights) and scale rows (50, 200 and 500 rooms, with
+# threads and peak RSS) five times, each run and the worst; bench-scale.json. About 20
+# minutes: too long for `make bench`. `--rooms 10,25 --runs 2` chooses other sizes.
+bench-scale: setup
+	$(BIN)/python -m bench --only scale
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

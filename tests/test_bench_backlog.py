@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-
-from bench_backlog import MARGIN_MS, TRIAL_TIMEOUT_S, Row, spread
-from bench_report import backlog_rows
+from bench import MARGIN_MS, TRIAL_TIMEOUT_S, Row, backlog_rows, spread
 
 
 def _row(seconds: list[float | None], **extra: object) -> dict[str, object]:

@@ -178,6 +178,11 @@ class Client:
                     f"the broker refused the subscription to {topic} for this account ({code})"
                 )
 
+    def publish(self, topic: str, payload: str | bytes) -> None:
+        """Publish one message at QoS 1 without waiting for the broker's acknowledgement."""
+        if self._client.publish(topic, payload, qos=1).rc != mqtt.MQTT_ERR_SUCCESS:
+            raise BrokerError(f"the connection to the broker at {self._url} was lost")
+
     def command(self, room_id: str, body: dict[str, object]) -> dict[str, Any]:
         """Send a command to a room and return its reply."""
         topics = RoomTopics(room_id)

@@ -12,27 +12,19 @@ released and resumed, so each trial starts from the same running session.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import random
 import re
-import shutil
-import signal
 import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
-from bench_daemon import DaemonProcess
-from bench_devices import DeviceProcess
-from bench_supervisor import Reply, Supervisor
-
+from bench.daemon import DaemonProcess
+from bench.devices import DeviceProcess
+from bench.supervisor import Reply, Supervisor
 from roomctl.mqtt.broker_url import parse_broker_url
 
 # A trial whose 12th light has not reached the emergency level this long after the
@@ -74,18 +66,6 @@ FLOOD_POLL_S = 0.001
 GAP_S = (0.1, 0.3)
 # A daemon publishes `online` within a second or two; allow a loaded machine ten.
 ONLINE_TIMEOUT_S = 10.0
-# The frozen-disk row: an ext4 image this big (the journal needs well under 1 MiB; ext4
-# wants a few MiB for itself), and its set-up commands' time limit (mkfs, mount, fsfreeze,
-# umount take milliseconds to seconds).
-IMAGE_MIB = 64
-MIB = 1024 * 1024
-ADMIN_TIMEOUT_S = 30.0
-# A thaw that runs on its own this long after each freeze, from a separate session, in
-# case the bench is killed while the file system is frozen (everything writing to it would
-# hang until then). Each freeze lasts at most TRIAL_TIMEOUT_S plus a little.
-FREEZE_GUARD_S = 30.0
-# After the thaw, the pause's reply is waited for this long.
-PAUSE_AFTER_THAW_S = 10.0
 
 StartDaemon = Callable[..., DaemonProcess]
 # What stops a row (recorded in it) rather than the whole bench: no answer in time, a
@@ -322,202 +302,3 @@ class Backlog:
 def _pub_args(host: str, port: int) -> list[str]:
     """Return mosquitto_pub's arguments to send stdin's lines at QoS 1, one message each."""
     return ["mosquitto_pub", "-h", host, "-p", str(port), "-l", "-q", "1"]
-
-
-def frozen_disk_unavailable() -> str | None:
-    """Return why the frozen-disk row cannot run here, or None when it can."""
-    if os.geteuid() != 0:
-        return "needs root (loop mount, fsfreeze)"
-    missing = [c for c in ("fsfreeze", "mkfs.ext4", "mount", "umount") if not shutil.which(c)]
-    if missing:
-        return f"no {', '.join(missing)}"
-    if not Path("/dev/loop-control").exists():
-        return "no loop devices (/dev/loop-control)"
-    return None
-
-
-def _admin(args: list[str]) -> None:
-    done = subprocess.run(
-        args, capture_output=True, text=True, timeout=ADMIN_TIMEOUT_S, check=False
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args)}: {done.stderr.strip() or done.returncode}")
-
-
-@contextmanager
-def loop_mount(root: Path) -> Iterator[Path]:
-    """Mount a fresh ext4 image under root; unmount it (lazily if busy) at the end."""
-    image, mount = root / "state.img", root / "state"
-    mount.mkdir(parents=True)
-    with image.open("wb") as file:
-        file.truncate(IMAGE_MIB * MIB)
-    _admin(["mkfs.ext4", "-q", "-F", str(image)])
-    _admin(["mount", "-o", "loop", str(image), str(mount)])
-    try:
-        yield mount
-    finally:
-        try:
-            _admin(["umount", str(mount)])
-        except (RuntimeError, subprocess.SubprocessError):
-            subprocess.run(["umount", "-l", str(mount)], timeout=ADMIN_TIMEOUT_S, check=False)
-
-
-class Freeze:
-    """One `fsfreeze -f` of a mounted file system, always thawed on leaving."""
-
-    def __init__(self, mount: Path) -> None:
-        self.mount = mount
-        self.thaw_mono = math.inf
-
-    def __enter__(self) -> Freeze:
-        # The guard thaws on its own if this process dies while frozen (its own session,
-        # so a Ctrl-C to the bench does not end it first).
-        self._guard = subprocess.Popen(
-            ["sh", "-c", f"sleep {FREEZE_GUARD_S:.0f}; fsfreeze -u '{self.mount}'"],
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self._previous: Any = None
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
-        try:
-            _admin(["fsfreeze", "-f", str(self.mount)])
-        except BaseException:
-            self._thaw()
-            raise
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self._thaw()
-
-    def _thaw(self) -> None:
-        self.thaw_mono = time.monotonic()
-        subprocess.run(
-            ["fsfreeze", "-u", str(self.mount)],
-            capture_output=True,
-            timeout=ADMIN_TIMEOUT_S,
-            check=False,
-        )
-        with contextlib.suppress(ProcessLookupError):  # the guard's own group: sh and sleep
-            os.killpg(self._guard.pid, signal.SIGKILL)
-        self._guard.wait()
-        if self._previous is not None:
-            signal.signal(signal.SIGTERM, self._previous)
-
-
-def _exit_on_sigterm(_signum: int, _frame: FrameType | None) -> None:
-    raise SystemExit("SIGTERM while the state disk was frozen")
-
-
-def frozen_trial(backlog: Backlog, room: str, mount: Path) -> Callable[[Row], None]:
-    """Return a trial on a frozen state disk: pause, emergency, thaw, then the pause's reply."""
-
-    def trial(row: Row) -> None:
-        with Freeze(mount) as freeze:
-            pause = backlog.sup.send(room, "pause")
-            emergency = backlog.emergency(room, row)
-        pauses = row.extra.setdefault(
-            "pause", {"replied_while_frozen": 0, "no_reply": 0, "refused": 0, "reply_s": []}
-        )
-        try:
-            reply = backlog.sup.reply(*pause, timeout=PAUSE_AFTER_THAW_S)
-        except TimeoutError:
-            pauses["no_reply"] += 1
-        else:
-            pauses["replied_while_frozen"] += reply.arrival.mono < freeze.thaw_mono
-            pauses["refused"] += not reply.ok
-            pauses["reply_s"].append(round(reply.latency_s, 3))
-            pauses.setdefault("after_thaw_s", []).append(
-                round(max(0.0, reply.arrival.mono - freeze.thaw_mono), 3)
-            )
-        backlog.settle(room, row, emergency)
-
-    return trial
-
-
-def backlog_bench(
-    backlog: Backlog,
-    plan: BacklogPlan,
-    start_daemon: StartDaemon,
-    rooms: tuple[Path, Path],
-    profile: str,
-    work: Path,
-) -> dict[str, Any]:
-    """Run the four rows; return them with the settings they ran with."""
-    sup, say = backlog.sup, backlog.say
-    results: dict[str, Any] = {
-        "timeout_s": TRIAL_TIMEOUT_S,
-        "junk_commands": JUNK_COMMANDS,
-        "flood_commands": FLOOD_COMMANDS,
-        "flood_clients": FLOOD_CLIENTS,
-        "margin_ms": MARGIN_MS,
-    }
-    busy = rooms[0].stem
-    rows = {
-        "quiet": Row(),
-        "junk": Row(),
-        "junk_topic": Row(),
-        "flood": Row(),
-        "flood_topic": Row(),
-    }
-    daemon = start_daemon([rooms[0]], "backlog")
-    try:
-        sup.wait_ready(busy, daemon.started_mono, ONLINE_TIMEOUT_S)
-        sup.command(busy, "start", profile=profile)
-        time.sleep(GAP_S[1])
-        for name, trials, step in (
-            ("quiet", plan.quiet, backlog.quiet(busy)),
-            ("junk", plan.junk, backlog.junk(busy)),
-            ("junk_topic", plan.junk, backlog.junk(busy, "emergency")),
-            ("flood", plan.flood, backlog.flood(busy)),
-            ("flood_topic", plan.flood, backlog.flood(busy, "emergency")),
-        ):
-            say(f"emergency under load, {name}: up to {trials} calls")
-            row = rows[name]
-            backlog.run_row(row, trials, plan.row_budget_s, lambda: step(row))  # noqa: B023
-            daemon.check_running()
-    except FAILURES as error:  # a failed set-up or a dead daemon: the rows left say so
-        for row in rows.values():
-            if not row.last and row.error is None:
-                row.error = f"not run: {error}"
-    finally:
-        daemon.stop()
-    results.update((name, row.as_dict()) for name, row in rows.items())
-    results["frozen"] = _frozen_row(backlog, plan, start_daemon, rooms[1], profile, work)
-    return results
-
-
-def _frozen_row(
-    backlog: Backlog,
-    plan: BacklogPlan,
-    start_daemon: StartDaemon,
-    room_file: Path,
-    profile: str,
-    work: Path,
-) -> dict[str, Any]:
-    row = Row(planned=plan.frozen)
-    why = frozen_disk_unavailable()
-    if why is not None:
-        row.skipped = why
-        return row.as_dict()
-    room = room_file.stem
-    backlog.say(f"emergency under load, frozen state disk: up to {plan.frozen} calls")
-    with ExitStack() as stack:
-        try:
-            mount = stack.enter_context(loop_mount(work / "frozen-disk"))
-        except FAILURES as error:
-            row.skipped = f"cannot mount a loop ext4 image: {error}"
-            return row.as_dict()
-        daemon = start_daemon([room_file], "frozen", state_dir=mount / "roomctl")
-        stack.callback(daemon.stop)  # after the thaw (each freeze is left before this runs)
-        try:
-            backlog.sup.wait_ready(room, daemon.started_mono, ONLINE_TIMEOUT_S)
-            backlog.sup.command(room, "start", profile=profile)
-        except FAILURES as error:
-            row.error = f"not run: {error}"
-            return row.as_dict()
-        time.sleep(GAP_S[1])
-        step = frozen_trial(backlog, room, mount)
-        backlog.run_row(row, plan.frozen, plan.row_budget_s, lambda: step(row))
-    return row.as_dict()

@@ -1,36 +1,37 @@
-"""The bench's supervisor: a paho client that sends commands and times replies and events."""
+"""The bench's supervisor: roomctl's short-lived client, keeping every arrival with its time."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from roomctl.mqtt.broker_url import Protocol, parse_broker_url
+from roomctl.mqtt.client import Client, Delivery
 
-from roomctl.mqtt.broker_url import parse_broker_url
-
-# Commands and replies travel at QoS 1, as the roomctl CLI sends them.
-QOS = 1
 # A daemon answers in milliseconds; a reply later than this counts as none.
 REPLY_TIMEOUT_S = 10.0
-# A local broker accepts a connection in milliseconds.
-CONNECT_TIMEOUT_S = 10.0
+# The supervisor speaks MQTT v3.1.1, as the bench's instrument always has: the figures
+# stay comparable with earlier runs (the roomctl CLI would pick v5 on Mosquitto).
+PROTOCOL: Protocol = "3.1.1"
 # (ping topic, pong topic, whether the echo client disables Nagle's algorithm)
 ECHOES = (
     ("bench/echo/ping", "bench/echo/pong", True),
     ("bench/echo/ping-default", "bench/echo/pong-default", False),
 )
-
-
-def set_nodelay(_client: mqtt.Client, _userdata: Any, sock: Any) -> None:
-    """Send each MQTT packet at once instead of waiting for the last one's ACK (Nagle)."""
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+# What the supervisor hears: every room's replies, events, availability and state, and
+# the echo process's answers.
+TOPICS = (
+    "roomctl/+/reply",
+    "roomctl/+/events",
+    "roomctl/+/availability",
+    "roomctl/+/state",
+    *(pong for _, pong, _ in ECHOES),
+)
 
 
 @dataclass(frozen=True)
@@ -78,28 +79,18 @@ class _Inbox:
 class Supervisor:
     """Send commands to rooms and keep every reply, event, availability and echo with its time."""
 
-    def __init__(self, broker_url: str, name: str = "bench") -> None:
-        url = parse_broker_url(broker_url)
-        self._client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id=f"roomctl-{name}", protocol=mqtt.MQTTv311
-        )
+    def __init__(self, broker_url: str) -> None:
+        url = dataclasses.replace(parse_broker_url(broker_url), protocol=PROTOCOL)
         self._inbox = _Inbox()
         self._ids = itertools.count()
-        self._ready = threading.Event()
-        # The supervisor is the bench's instrument, not what is measured: it sends at once.
-        self._client.on_socket_open = set_nodelay
-        self._client.on_connect = self._on_connect
-        self._client.on_subscribe = lambda *_: self._ready.set()
-        self._client.on_message = self._on_message
-        self._client.connect(url.host, url.port)
-        self._client.loop_start()
-        if not self._ready.wait(CONNECT_TIMEOUT_S):
-            raise RuntimeError(f"the bench supervisor could not reach {broker_url}")
+        # roomctl's own client sends each packet at once (TCP_NODELAY), as an instrument must.
+        self._client = Client(url).__enter__()
+        self._client.on_delivery(self._on_delivery)
+        self._client.subscribe(*TOPICS)
 
     def close(self) -> None:
         """Disconnect."""
-        self._client.disconnect()
-        self._client.loop_stop()
+        self._client.__exit__()
 
     # -- commands ------------------------------------------------------------------
 
@@ -110,7 +101,7 @@ class Supervisor:
         request_id = f"b{next(self._ids)}"
         body = json.dumps({"action": action, "request_id": request_id, **fields})
         sent_wall, sent_mono = time.time(), time.monotonic()
-        self._client.publish(f"roomctl/{room}/{topic}", body, QOS)
+        self._client.publish(f"roomctl/{room}/{topic}", body)
         return request_id, sent_mono, sent_wall
 
     def reply(
@@ -127,7 +118,7 @@ class Supervisor:
 
     def command(self, room: str, action: str, **fields: object) -> Reply:
         """Send a command and wait for its reply; raise if it is refused."""
-        reply = self.reply(*self.send(room, action, **fields))
+        reply = self.reply(*self.send(room, action, "cmd", **fields))
         if not reply.ok:
             raise RuntimeError(f"{room}: {action} refused: {reply.arrival.payload}")
         return reply
@@ -148,7 +139,7 @@ class Supervisor:
         token = f"p{next(self._ids)}"
         ping = next(p for p, _, fast in ECHOES if fast == nodelay)
         sent = time.monotonic()
-        self._client.publish(ping, token, QOS)
+        self._client.publish(ping, token)
         with self._inbox.condition:
             if not self._inbox.condition.wait_for(
                 lambda: token in self._inbox.pongs, REPLY_TIMEOUT_S
@@ -195,23 +186,12 @@ class Supervisor:
                 raise TimeoutError(f"{room} did not come online within {timeout:.0f} s")
             return self._inbox.availability[room].mono
 
-    # -- paho callbacks ------------------------------------------------------------
+    # -- arrivals (the client's network thread) ------------------------------------
 
-    def _on_connect(self, client: mqtt.Client, _u: Any, _f: Any, _r: Any, _p: Any) -> None:
-        client.subscribe(
-            [
-                ("roomctl/+/reply", QOS),
-                ("roomctl/+/events", QOS),
-                ("roomctl/+/availability", QOS),
-                ("roomctl/+/state", QOS),
-                *((pong, QOS) for _, pong, _ in ECHOES),
-            ]
-        )
-
-    def _on_message(self, _c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+    def _on_delivery(self, delivery: Delivery) -> None:
         mono, wall = time.monotonic(), time.time()
-        topic = message.topic
-        text = bytes(message.payload).decode("utf-8", "replace")
+        topic = delivery.topic
+        text = delivery.payload.decode("utf-8", "replace")
         with self._inbox.condition:
             if topic.startswith("bench/echo/"):
                 self._inbox.pongs[text] = mono

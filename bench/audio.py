@@ -1,7 +1,7 @@
 """Benchmark the sound path: CPU share of one core and underruns with two sources crossfading.
 
-Plays through roomctl's AudioEngine on a real output for --seconds (default 300), crossfading
-between two sources back and forth, and measures:
+`python -m bench.audio` plays through roomctl's AudioEngine on a real output for --seconds
+(default 300), crossfading between two sources back and forth, and measures:
 - cpu_percent: the process's CPU time (every thread: PortAudio's, the callback, the
   monitor) as a percentage of one core over the run;
 - callback_percent: time spent inside the audio callback (mixing) as a percentage;
@@ -17,22 +17,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-# Run as a script from anywhere: the repo root holds tests/, whose PulseServer is reused.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from roomctl.audio import AudioEngine
 from roomctl.core.levels import Voice, db_to_gain
-from tests.fixtures.pulse import PulseServer  # the repo root is on the path: see above
+from tests.fixtures.pulse import PulseServer
 
 
 def run(
     seconds: float, output: str, crossfade_s: float, sources: tuple[str, str]
 ) -> dict[str, object]:
+    """Crossfade between two sources for `seconds`; return CPU share, callback share, underruns."""
     engine = AudioEngine(output, max_gain=db_to_gain(-12.0))
     engine.start()
     try:
@@ -67,6 +64,7 @@ def run(
 
 
 def main() -> None:
+    """Parse the options, play, and print the figures as a table row and as JSON."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=300.0)
     parser.add_argument("--output", default="default")

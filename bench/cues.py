@@ -24,11 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench_daemon import DaemonProcess, cpu_seconds
-from bench_devices import DeviceProcess
-from bench_rooms import CUE_PHASE_S, CUES_PER_PHASE, SIX_LIGHTS, BenchFiles
-from bench_stats import Spread
-from bench_supervisor import Arrival, Reply, Supervisor
+from bench.daemon import DaemonProcess, cpu_seconds
+from bench.devices import DeviceProcess
+from bench.rooms import CUE_PHASE_S, CUES_PER_PHASE, SIX_LIGHTS, BenchFiles
+from bench.stats import Spread
+from bench.supervisor import Arrival, Reply, Supervisor
 
 # Sessions start spread over one cue interval, so rooms' cues interleave as in a clinic
 # where sessions start when clients arrive, not all at one instant.
@@ -57,7 +57,7 @@ DaemonFactory = Callable[[list[Path], str], DaemonProcess]
 
 @dataclass(frozen=True)
 class CueRun:
-    """How one run of many rooms went: event timing errors, load and memory."""
+    """How one run of many rooms went: event timing errors, load, memory and threads."""
 
     rooms: int
     devices: bool
@@ -70,6 +70,7 @@ class CueRun:
     devices_cpu_cores: float | None
     broker_cpu_cores: float
     peak_rss_mb: float
+    threads: int
     device_commands: int | None
 
     def as_dict(self) -> dict[str, Any]:
@@ -86,6 +87,7 @@ class CueRun:
             "devices_cpu_cores": self.devices_cpu_cores,
             "broker_cpu_cores": self.broker_cpu_cores,
             "peak_rss_mb": self.peak_rss_mb,
+            "threads": self.threads,
             "device_commands": self.device_commands,
         }
 
@@ -173,6 +175,7 @@ def cue_run(
             for pid, before in zip(pids, cpu_before, strict=True)
         ]
         _, peak = daemon.memory_mb()
+        threads = daemon.threads()  # every session still fading: the daemon at its busiest
         commands = devices.ask(op="count")["count"] if devices else None
     finally:
         daemon.stop()
@@ -186,6 +189,7 @@ def cue_run(
         broker_cpu_cores=cpu[1],
         devices_cpu_cores=cpu[2] if len(cpu) > 2 else None,
         peak_rss_mb=round(peak, 1),
+        threads=threads,
         device_commands=commands,
         **run_result,
     )

@@ -93,12 +93,20 @@ class DaemonProcess:
 
     def memory_mb(self) -> tuple[float, float]:
         """Return the daemon's resident memory now and at its peak (VmRSS, VmHWM) in MiB."""
-        values: dict[str, float] = {}
+        values = self._status()
+        return int(values["VmRSS"].split()[0]) / KIB, int(values["VmHWM"].split()[0]) / KIB
+
+    def threads(self) -> int:
+        """Return how many threads the daemon has now (Threads in /proc/PID/status)."""
+        return int(self._status()["Threads"])
+
+    def _status(self) -> dict[str, str]:
+        """Return the fields of /proc/PID/status by name."""
+        fields: dict[str, str] = {}
         for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
             key, _, rest = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
-                values[key] = int(rest.split()[0]) / KIB
-        return values["VmRSS"], values["VmHWM"]
+            fields[key] = rest.strip()
+        return fields
 
     def stop(self) -> int:
         """Send SIGTERM and wait for a clean exit; return the exit status."""

@@ -8,9 +8,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from bench_devices import DeviceProcess, full_brightness
-from bench_stats import Spread
-from bench_supervisor import Supervisor
+from bench.devices import DeviceProcess, full_brightness
+from bench.stats import Spread
+from bench.supervisor import Supervisor
 
 # After the last light's command, this long without another means the burst is over.
 SETTLE_S = 0.03

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Echo messages back through the broker: the far end of the MQTT round-trip baseline.
 
-Run as `python scripts/bench_echo.py --broker URL`: plain paho clients in their own
+Run as `python -m bench.echo --broker URL`: plain paho clients in their own
 process, as the daemon is, that republish at QoS 1 (what roomctl uses for commands and
 replies) each payload they receive:
 
@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import sys
 import threading
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from bench_supervisor import ECHOES, set_nodelay
-
+from bench.supervisor import ECHOES
 from roomctl.mqtt.broker_url import parse_broker_url
+from roomctl.mqtt.bus import no_delay
 
 QOS = 1
 # A local broker answers in milliseconds; 10 s covers a loaded machine.
@@ -38,7 +35,7 @@ def _echo(host: str, port: int, ping: str, pong: str, nodelay: bool) -> mqtt.Cli
     ready = threading.Event()
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"roomctl-bench-echo-{nodelay}")
     if nodelay:
-        client.on_socket_open = set_nodelay
+        client.on_socket_open = no_delay
 
     def on_connect(c: mqtt.Client, _u: Any, _f: Any, _r: Any, _p: Any) -> None:
         c.subscribe(ping, QOS)
@@ -62,7 +59,7 @@ def _echo(host: str, port: int, ping: str, pong: str, nodelay: bool) -> mqtt.Cli
 def main() -> int:
     """Echo until stdin closes."""
     if len(sys.argv) != 3 or sys.argv[1] != "--broker":
-        print("usage: bench_echo.py --broker URL", file=sys.stderr)
+        print("usage: python -m bench.echo --broker URL", file=sys.stderr)
         return 2
     url = parse_broker_url(sys.argv[2])
     clients = [_echo(url.host, url.port, *echo) for echo in ECHOES]

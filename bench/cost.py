@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench_daemon import CLOCK_TICKS, DaemonProcess, cpu_ns
-from bench_devices import DeviceProcess
-from bench_fade import adapters, economy_fade, plan
-from bench_rooms import ECONOMY_FADE_S, ECONOMY_LEAD_S, Light
-from bench_stats import Spread
-from bench_supervisor import Supervisor
 
+from bench.daemon import CLOCK_TICKS, DaemonProcess, cpu_ns
+from bench.devices import DeviceProcess
+from bench.fade import adapters, economy_fade, plan
+from bench.rooms import ECONOMY_FADE_S, ECONOMY_LEAD_S, Light
+from bench.stats import Spread
+from bench.supervisor import Supervisor
 from tests.fixtures.pulse import RATE, PulseServer
 
 # A room that has just started holds still after its one-second fade and the state and

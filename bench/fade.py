@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any, get_args
 
-from bench_rooms import ECONOMY_FADE_S, LIVE_ECONOMY_SOURCE, LIVE_ECONOMY_TARGET
-
+from bench.rooms import ECONOMY_FADE_S, LIVE_ECONOMY_SOURCE, LIVE_ECONOMY_TARGET
 from roomctl.core.easing import Easing, ease
 from roomctl.core.levels import LightFade, LightLevel, kelvin_to_mireds
 from roomctl.devices.base import LightAdapter

@@ -1,0 +1,73 @@
+"""How each figure is measured: the notes printed under the README table."""
+
+from __future__ import annotations
+
+from bench.targets import THREADS_SLACK
+
+# How each figure is measured, printed under the README table.
+METHOD = (
+    "- One machine: Mosquitto (with `set_tcp_nodelay true`), `roomctl run` as a child "
+    "process, simulated lights (roomctl.demo.sim) in another, supervisors as paho clients "
+    "with TCP_NODELAY in the bench. Percentiles come from many trials; each ratio's two "
+    "sides come from the same run.",
+    "- Pause: pause and resume in rotation over 4 rooms of one daemon, each in a one-hour "
+    "fade on 6 lights (2 zigbee2mqtt, tasmota, wled, shelly, mqtt_json). A light's freeze "
+    "is the last command it receives before the resume, timed on arrival at the simulated "
+    "light (CLOCK_MONOTONIC, one clock for every process).",
+    "- Emergency: 12 lights (6 zigbee2mqtt sharing one 5/s network, 6 stepped Tasmotas) "
+    "in one-minute fades, called 0.1-0.3 s after a resume re-planned all 12, so the Zigbee "
+    "queue is full; each light's last command must set full brightness.",
+    "- Cue timing: 12-s phases with every light fading through each and 5 cues inside; "
+    "sessions started over 2 s; the phase and cue events planned from 1 s after the last "
+    "start are timed on arrival at the supervisor (wall clock, microseconds) against the "
+    "daemon's session start plus the planned session time. The start is the "
+    "`session_started` ts (milliseconds) narrowed by the start command's send and reply "
+    "times. `daemon ts` is the event's own ts against the same instant.",
+    "- Scale: the cue profile without simulated lights (commands reach the broker, nothing "
+    "answers) in 50, 200 and 500 rooms of one daemon, as many as fit the time budget "
+    "(`make bench-scale` runs every size five times). Threads: `Threads` in "
+    "/proc/PID/status of the `roomctl run` child at the window's end, every session "
+    "fading; peak RSS: its VmHWM.",
+    "- Idle: two one-room daemons with simulated lights, one without a session and one "
+    "holding a scene; CPU time from /proc/PID/stat (utime+stime, 10 ms ticks) and from "
+    "each thread's schedstat (ns), measured while the scale steps run.",
+    "- Memory: peak RSS (VmHWM). Audio: a private PulseAudio null sink playing brown "
+    "noise at -30 dB, recorded back to check it sounds.",
+    "- Fade economy: plan_fade and each adapter for a 5 % → 100 % fade at 3000 K over "
+    "20 minutes per easing (linear/s-curve/ease-in/ease-out), replayed as the lights run "
+    "it; live: one zigbee2mqtt light through the daemon at high speed.",
+)
+# How issue 14's rows are measured (also printed alone by `python -m bench --only backlog`).
+BACKLOG_METHOD = (
+    "- Emergency under load: a room of 12 lights (6 zigbee2mqtt, 6 Tasmota) in a session "
+    "holding 30 %; each trial is timed from the emergency's publish to the 12th light's "
+    "first full-brightness command, on arrival at the simulated light; none within 5 s is "
+    "a miss (> 5000 ms). Between trials the room has handled every junk command (a "
+    "refused start sent after them has its reply), then it is released and resumed. "
+    "Quiet: nothing queued. Junk: 500 `garbage` lines published at QoS 1 by "
+    "`mosquitto_pub -l` (all acknowledged by the broker) just before the emergency. "
+    "Flood: 2,000 refused commands from three `mosquitto_pub -l` clients at once "
+    "(unparsable, a start while active, an unknown action), the emergency sent when the "
+    "first client has finished; Mosquitto keeps its default `max_queued_messages` (1000). "
+    "Junk and flood run twice: the emergency sent to `roomctl/R/cmd`, behind the junk, "
+    "and to `roomctl/R/emergency`, as `roomctl emergency` sends it. "
+    "Frozen disk: the daemon's `--state-dir` on a loop-mounted ext4 image frozen with "
+    "`fsfreeze -f` (root only), a pause sent, then the emergency; thawed once all 12 "
+    "lights are at full or after 5 s; the pause's reply is timed from its send. Each row "
+    "runs up to 40/15/6/4 trials (quiet/junk/flood/frozen) while they fit a 12-s budget "
+    "per row (bench-quick: 10/3/1/1, 3 s).",
+)
+# How issue 15's repeated rows are measured (`make bench-scale`, `python -m bench --only scale`).
+SCALE_METHOD = (
+    "- One machine: Mosquitto (with `set_tcp_nodelay true`), `roomctl run` as a child "
+    "process, simulated lights (roomctl.demo.sim) in another, the supervisor in the bench. "
+    "Five runs, one after the other; each row shows the worst run and then every run.",
+    "- Cue timing: as in `make bench` (12-s phases, every light fading, 5 cues inside; "
+    "sessions started over 2 s; events of a 15-s window timed on arrival against the "
+    "daemon's session start plus the planned session time), 50 rooms x 6 simulated lights.",
+    "- Scale: the same profile without simulated lights in 50, 200 and 500 rooms of one "
+    "daemon. Threads: `Threads` in /proc/PID/status of the `roomctl run` child at the "
+    "window's end, every session fading; peak RSS: its VmHWM. Threads count as constant "
+    "when the most at the largest size exceed the fewest at the smallest by at most "
+    f"{THREADS_SLACK} (APScheduler's worker pool).",
+)

@@ -1,0 +1,122 @@
+"""Issue 15's rows: cue timing by rooms in one process, threads and peak memory by rooms."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from bench.figure import Figure
+from bench.targets import CUE_P99_MS, SCALE_P99_MS, SCALE_ROOMS, THREADS_SLACK
+
+THREADS_TARGET = f"constant in rooms (± {THREADS_SLACK})"
+
+
+def p99(step: dict[str, Any]) -> float | None:
+    """Return a run's cue p99 in ms, or None when it failed or timed nothing."""
+    error = step.get("arrival_error")
+    if error is None or math.isnan(error["p99_ms"]):
+        return None
+    return float(error["p99_ms"])
+
+
+def passed(step: dict[str, Any], limit_ms: float = SCALE_P99_MS) -> bool:
+    """Return whether a run timed every planned event and its p99 is within limit_ms."""
+    value = p99(step)
+    complete = step.get("events_received") == step.get("events_expected")
+    return value is not None and complete and value <= limit_ms
+
+
+def _shown(step: dict[str, Any]) -> str:
+    """Return one run's cue p99 as shown: `7.1`, `7.1 (3 events missing)`, or `failed`."""
+    value = p99(step)
+    if value is None:
+        return "failed" if "error" in step else "nothing timed"
+    missing = step.get("events_expected", 0) - step.get("events_received", 0)
+    return f"{value:.1f}" + (f" ({missing} events missing)" if missing else "")
+
+
+def _step(step: dict[str, Any]) -> str:
+    if "skipped" in step:
+        return f"{step['rooms']}: not run ({step['skipped']})"
+    if "error" in step:
+        return f"{step['rooms']}: failed ({step['error']})"
+    return f"{step['rooms']}: {step['arrival_error']['p99_ms']:.0f} ms"
+
+
+def _by_rooms(values: dict[int, list[float]], unit: str) -> str:
+    """Return `50: 12; 200: 12-14 unit`: each size's value, or its range over runs."""
+    parts = []
+    for rooms, seen in sorted(values.items()):
+        low, high = min(seen), max(seen)
+        text = f"{low:g}" if low == high else f"{low:g}-{high:g}"
+        parts.append(f"{rooms}: {text}")
+    return "; ".join(parts) + f" {unit}" if parts else "not measured"
+
+
+def threads_constant(threads: dict[int, list[float]]) -> bool | None:
+    """Return whether the most threads at the largest size stay within the smallest's + slack."""
+    if len(threads) < 2:  # a trend needs two sizes
+        return None
+    smallest, largest = min(threads), max(threads)
+    return max(threads[largest]) <= min(threads[smallest]) + THREADS_SLACK
+
+
+def _resources(steps: list[dict[str, Any]], runs: str) -> list[Figure]:
+    """Return the threads and peak-RSS rows of steps (of one or several runs)."""
+    threads: dict[int, list[float]] = {}
+    memory: dict[int, list[float]] = {}
+    for step in steps:
+        if "threads" in step:
+            threads.setdefault(step["rooms"], []).append(step["threads"])
+            memory.setdefault(step["rooms"], []).append(step["peak_rss_mb"])
+    return [
+        Figure(
+            f"Threads of the daemon by rooms{runs}",
+            _by_rooms(threads, "threads"),
+            THREADS_TARGET,
+            threads_constant(threads),
+        ),
+        Figure(f"Peak RSS by rooms{runs}", _by_rooms(memory, "MB"), "reference", None),
+    ]
+
+
+def scale_rows(scale: dict[str, Any]) -> list[Figure]:
+    """Return `make bench`'s scale rows: one walk over the sizes, without simulated lights."""
+    steps = scale["steps"]
+    target = next((s for s in steps if s["rooms"] == SCALE_ROOMS and "skipped" not in s), None)
+    row = Figure(
+        "Scale: cue p99 by rooms in one process",
+        "; ".join(_step(s) for s in steps),
+        f"p99 ≤ {SCALE_P99_MS:.0f} ms at {SCALE_ROOMS} rooms",
+        None if target is None else passed(target),
+    )
+    return [row, *_resources(steps, "")]
+
+
+def scale_runs_rows(scale: dict[str, Any]) -> list[Figure]:
+    """Return `make bench-scale`'s rows: each figure's worst run, every run beside it."""
+    runs = scale["runs"]
+    n = len(runs)
+    cues = [run["cue_timing"] for run in runs]
+    rows = [
+        _worst(
+            f"Cue timing error, {scale['cue_rooms']} rooms x 6 lights, worst of {n}",
+            cues,
+            CUE_P99_MS,
+        )
+    ]
+    for rooms in scale["sizes"]:
+        steps = [s for run in runs for s in run["steps"] if s["rooms"] == rooms]
+        rows.append(_worst(f"Scale: cue p99 at {rooms} rooms, worst of {n}", steps, SCALE_P99_MS))
+    steps = [s for run in runs for s in run["steps"]]
+    return rows + _resources(steps, f", {n} run{'' if n == 1 else 's'}")
+
+
+def _worst(label: str, runs: list[dict[str, Any]], limit_ms: float) -> Figure:
+    """Return a row with the worst p99 of runs, each run's shown after it."""
+    values = [p99(run) for run in runs]
+    timed = [v for v in values if v is not None]
+    worst = f"worst p99 {max(timed):.1f} ms" if timed else "nothing timed"
+    measured = f"{worst} (runs: {' / '.join(_shown(run) for run in runs)} ms)"
+    met = all(passed(run, limit_ms) for run in runs) if runs else None
+    return Figure(label, measured, f"p99 ≤ {limit_ms:.0f} ms in every run", met)

@@ -1,0 +1,137 @@
+"""Run the bench: choose the parts, run them on one Bench, print the tables, write the JSON."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from bench import parts
+from bench.figure import Figure, markdown_table, text_table
+from bench.machine import machine
+from bench.method import BACKLOG_METHOD, METHOD, SCALE_METHOD
+from bench.plan import FULL, ONLY, QUICK, Plan
+from bench.report import figures
+from bench.report_backlog import backlog_rows
+from bench.report_scale import scale_runs_rows
+from bench.scale import scale, scale_runs
+from bench.session import ROOT, Bench
+
+Part = Callable[[Bench], None]
+# `make bench`'s parts in order: the idle window runs through the quiet ones after it.
+ALL: tuple[Part, ...] = (
+    parts.round_trip_default_broker,
+    parts.latency,
+    parts.cues,
+    parts.start_idle,
+    scale,
+    parts.cost,
+    parts.finish_idle,
+    parts.backlog,  # last: its floods load the broker and the machine
+)
+# What `--only` runs, and the notes printed under its table.
+ALONE: dict[str, tuple[Part, tuple[str, ...]]] = {
+    "backlog": (parts.backlog, BACKLOG_METHOD),
+    "scale": (scale_runs, SCALE_METHOD),
+}
+# Where each run writes everything it measured, in the repo root.
+OUT = {None: "bench.json", "backlog": "bench.json", "scale": "bench-scale.json"}
+
+
+# The make targets, by the arguments they pass.
+MAKE = {(): "make bench", ("--quick",): "make bench-quick", ("--only", "scale"): "make bench-scale"}
+
+
+def _rows(results: dict[str, Any], only: str | None) -> list[Figure]:
+    if only == "backlog":
+        return backlog_rows(results["backlog"])
+    if only == "scale":
+        return scale_runs_rows(results["scale_runs"])
+    return figures(results)
+
+
+def run(
+    plan: Plan, out: Path, seed: int, keep: bool, only: str | None = None, command: str = ""
+) -> int:
+    """Run the bench; print the tables; write the JSON; return the exit status."""
+    info = machine()
+    work = Path(tempfile.mkdtemp(prefix="roomctl-bench-"))
+    ok = False
+    try:
+        with ExitStack() as stack:
+            bench = Bench(plan, work, seed, stack)
+            bench.say(f"{plan.name} on {info['cpu']} ({info['cores']} cores); work in {work}")
+            for part in ALL if only is None else (ALONE[only][0],):
+                part(bench)
+            results = bench.results
+            results["duration_s"] = round(time.monotonic() - bench.started, 1)
+        rows = _rows(results, only)
+        notes = (*METHOD, *BACKLOG_METHOD) if only is None else ALONE[only][1]
+        results["machine"] = info
+        results["figures"] = [r.as_dict() for r in rows]
+        out.write_text(json.dumps(results, indent=1) + "\n")
+        print(
+            f"roomctl {plan.name}: {info['date']}, {info['cpu']}, {info['cores']} cores, "
+            f"{info['memory_gb']} GB; took {results['duration_s']:.0f} s\n"
+        )
+        print(text_table(rows))
+        print("\nMarkdown for the README:\n")
+        print(markdown_table(rows, info, command or f"make {plan.name}", notes))
+        print(f"\nAll figures: {out}")
+        ok = True
+    finally:
+        if ok and not keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"logs kept in {work}", file=sys.stderr)
+    return 0
+
+
+def _command(argv: list[str]) -> str:
+    """Return the command that made this table, as the README quotes it."""
+    return MAKE.get(tuple(argv), " ".join(["python -m bench", *argv]))
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of room counts: {text!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"room counts must be 1 or more: {text!r}")
+    return sizes
+
+
+def main() -> int:
+    """Parse the options and run."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the under-a-minute version")
+    parser.add_argument("--out", type=Path, help="the JSON file (default: bench.json in the repo)")
+    parser.add_argument("--seed", type=int, default=6, help="seed of the random pauses")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder and logs")
+    parser.add_argument(
+        "--only",
+        choices=ONLY,
+        help="run one part alone: backlog is issue 14's rows; scale repeats issue 15's "
+        "cue timing and scale rows (make bench-scale, writes bench-scale.json)",
+    )
+    parser.add_argument(
+        "--rooms", type=_sizes, help="the scale rows' numbers of rooms, e.g. 50,200,500"
+    )
+    parser.add_argument("--runs", type=int, help="how often --only scale repeats (default 5)")
+    args = parser.parse_args()
+    plan = QUICK if args.quick else FULL
+    if args.rooms is not None:
+        plan = dataclasses.replace(plan, scale_steps=args.rooms, scale_sizes=args.rooms)
+    if args.runs is not None:
+        plan = dataclasses.replace(plan, scale_runs=max(1, args.runs))
+    out = args.out or ROOT / OUT[args.only]
+    return run(plan, out, args.seed, args.keep, args.only, _command(sys.argv[1:]))
