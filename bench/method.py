@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bench.targets import THREADS_SLACK
 
 # How each figure is measured, printed under the README table.
@@ -57,17 +59,25 @@ BACKLOG_METHOD = (
     "runs up to 40/15/6/4 trials (quiet/junk/flood/frozen) while they fit a 12-s budget "
     "per row (bench-quick: 10/3/1/1, 3 s).",
 )
-# How issue 15's repeated rows are measured (`make bench-scale`, `python -m bench --only scale`).
-SCALE_METHOD = (
-    "- One machine: Mosquitto (with `set_tcp_nodelay true`), `roomctl run` as a child "
-    "process, simulated lights (roomctl.demo.sim) in another, the supervisor in the bench. "
-    "Five runs, one after the other; each row shows the worst run and then every run.",
-    "- Cue timing: as in `make bench` (12-s phases, every light fading, 5 cues inside; "
-    "sessions started over 2 s; events of a 15-s window timed on arrival against the "
-    "daemon's session start plus the planned session time), 50 rooms x 6 simulated lights.",
-    "- Scale: the same profile without simulated lights in 50, 200 and 500 rooms of one "
-    "daemon. Threads: `Threads` in /proc/PID/status of the `roomctl run` child at the "
-    "window's end, every session fading; peak RSS: its VmHWM. Threads count as constant "
-    "when the most at the largest size exceed the fewest at the smallest by at most "
-    f"{THREADS_SLACK} (APScheduler's worker pool).",
-)
+
+
+def scale_method(scale: dict[str, Any]) -> tuple[str, ...]:
+    """Return how issue 15's repeated rows were measured (`make bench-scale`), from its results."""
+    runs, sizes = len(scale["runs"]), scale["sizes"]
+    cue_rooms, window_s = scale["cue_rooms"], scale["window_s"]
+    shown = ", ".join(str(n) for n in sizes[:-1]) + f" and {sizes[-1]}" if len(sizes) > 1 else ""
+    return (
+        "- One machine: Mosquitto (with `set_tcp_nodelay true`), `roomctl run` as a child "
+        "process, simulated lights (roomctl.demo.sim) in another, the supervisor in the "
+        f"bench. {runs} runs, one after the other; each row shows the worst run, then every "
+        "run.",
+        "- Cue timing: as in `make bench` (12-s phases, every light fading, 5 cues inside; "
+        f"sessions started over 2 s; the events of a {window_s:.0f}-s window timed on arrival "
+        "against the daemon's session start plus the planned session time), "
+        f"{cue_rooms} rooms x 6 simulated lights.",
+        "- Scale: the same profile without simulated lights in "
+        f"{shown or sizes[0]} rooms of one daemon. Threads: `Threads` in /proc/PID/status of "
+        "the `roomctl run` child at the window's end, every session fading; peak RSS: its "
+        "VmHWM. Threads count as constant when the most at the largest size exceed the "
+        f"fewest at the smallest by at most {THREADS_SLACK} (APScheduler's worker pool).",
+    )

@@ -17,7 +17,7 @@ from typing import Any
 from bench import parts
 from bench.figure import Figure, markdown_table, text_table
 from bench.machine import machine
-from bench.method import BACKLOG_METHOD, METHOD, SCALE_METHOD
+from bench.method import BACKLOG_METHOD, METHOD, scale_method
 from bench.plan import FULL, ONLY, QUICK, Plan
 from bench.report import figures
 from bench.report_backlog import backlog_rows
@@ -37,11 +37,8 @@ ALL: tuple[Part, ...] = (
     parts.finish_idle,
     parts.backlog,  # last: its floods load the broker and the machine
 )
-# What `--only` runs, and the notes printed under its table.
-ALONE: dict[str, tuple[Part, tuple[str, ...]]] = {
-    "backlog": (parts.backlog, BACKLOG_METHOD),
-    "scale": (scale_runs, SCALE_METHOD),
-}
+# What `--only` runs.
+ALONE: dict[str, Part] = {"backlog": parts.backlog, "scale": scale_runs}
 # Where each run writes everything it measured, in the repo root.
 OUT = {None: "bench.json", "backlog": "bench.json", "scale": "bench-scale.json"}
 
@@ -50,12 +47,14 @@ OUT = {None: "bench.json", "backlog": "bench.json", "scale": "bench-scale.json"}
 MAKE = {(): "make bench", ("--quick",): "make bench-quick", ("--only", "scale"): "make bench-scale"}
 
 
-def _rows(results: dict[str, Any], only: str | None) -> list[Figure]:
+def _rows(results: dict[str, Any], only: str | None) -> tuple[list[Figure], tuple[str, ...]]:
+    """Return the table's rows and the notes under it (how they were measured)."""
     if only == "backlog":
-        return backlog_rows(results["backlog"])
+        return backlog_rows(results["backlog"]), BACKLOG_METHOD
     if only == "scale":
-        return scale_runs_rows(results["scale_runs"])
-    return figures(results)
+        scale = results["scale_runs"]
+        return scale_runs_rows(scale), scale_method(scale)
+    return figures(results), (*METHOD, *BACKLOG_METHOD)
 
 
 def run(
@@ -69,12 +68,11 @@ def run(
         with ExitStack() as stack:
             bench = Bench(plan, work, seed, stack)
             bench.say(f"{plan.name} on {info['cpu']} ({info['cores']} cores); work in {work}")
-            for part in ALL if only is None else (ALONE[only][0],):
+            for part in ALL if only is None else (ALONE[only],):
                 part(bench)
             results = bench.results
             results["duration_s"] = round(time.monotonic() - bench.started, 1)
-        rows = _rows(results, only)
-        notes = (*METHOD, *BACKLOG_METHOD) if only is None else ALONE[only][1]
+        rows, notes = _rows(results, only)
         results["machine"] = info
         results["figures"] = [r.as_dict() for r in rows]
         out.write_text(json.dumps(results, indent=1) + "\n")

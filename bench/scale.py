@@ -139,4 +139,5 @@ def _summary(cue: dict[str, Any], steps: list[dict[str, Any]]) -> str:
             f"{step['threads']} threads, {step['peak_rss_mb']:.0f} MB"
         )
 
-    return "; ".join(shown(step) for step in [cue, *steps])
+    lights = "; ".join(shown(step) for step in steps)
+    return f"with lights {shown(cue)}; without {lights}"
