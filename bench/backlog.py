@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.daemon import DaemonProcess
 from bench.devices import DeviceProcess
 from bench.supervisor import Reply, Supervisor
 from roomctl.mqtt.broker_url import parse_broker_url
@@ -64,10 +63,7 @@ FLOOD_POLL_S = 0.001
 # Between one trial's resume and the next emergency, random, as in the emergency bench:
 # the resume's fades are under way on every light.
 GAP_S = (0.1, 0.3)
-# A daemon publishes `online` within a second or two; allow a loaded machine ten.
-ONLINE_TIMEOUT_S = 10.0
 
-StartDaemon = Callable[..., DaemonProcess]
 # What stops a row (recorded in it) rather than the whole bench: no answer in time, a
 # refusal or a dead daemon, a failed command-line tool.
 FAILURES = (TimeoutError, RuntimeError, OSError, subprocess.SubprocessError)

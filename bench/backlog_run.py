@@ -15,13 +15,12 @@ from bench.backlog import (
     GAP_S,
     JUNK_COMMANDS,
     MARGIN_MS,
-    ONLINE_TIMEOUT_S,
     TRIAL_TIMEOUT_S,
     Backlog,
     BacklogPlan,
     Row,
-    StartDaemon,
 )
+from bench.daemon import ONLINE_TIMEOUT_S, StartDaemon
 from bench.freeze import Freeze, frozen_disk_unavailable, loop_mount
 
 # After the thaw, the pause's reply is waited for this long.

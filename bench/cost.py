@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.daemon import CLOCK_TICKS, DaemonProcess, cpu_ns
+from bench.daemon import CLOCK_TICKS, ONLINE_TIMEOUT_S, DaemonProcess, StartDaemon, cpu_ns
 from bench.devices import DeviceProcess
 from bench.fade import adapters, economy_fade, plan
 from bench.rooms import ECONOMY_FADE_S, ECONOMY_LEAD_S, Light
@@ -23,8 +23,6 @@ from tests.fixtures.pulse import RATE, PulseServer
 # A room that has just started holds still after its one-second fade and the state and
 # events that follow: measure from this long after the start.
 SETTLE_S = 3.0
-# A daemon publishes `online` within a second or two; allow a loaded machine ten.
-ONLINE_TIMEOUT_S = 10.0
 # The live fade's light is judged this long after the fade ends (its last command's
 # round trip and the simulated light's own transition end).
 FADE_DRAIN_S = 1.5
@@ -33,8 +31,6 @@ FADE_DRAIN_S = 1.5
 PLAYING_RMS = 0.001
 # How much of the recording is measured.
 RECORD_CHECK_S = 1.0
-
-StartDaemon = Callable[..., DaemonProcess]
 
 
 def idle_cost(

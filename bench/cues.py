@@ -18,13 +18,12 @@ import itertools
 import math
 import random
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.daemon import DaemonProcess, cpu_seconds
+from bench.daemon import StartDaemon, cpu_seconds
 from bench.devices import DeviceProcess
 from bench.rooms import CUE_PHASE_S, CUES_PER_PHASE, SIX_LIGHTS, BenchFiles
 from bench.stats import Spread
@@ -51,8 +50,6 @@ ONLINE_TIMEOUT_MIN_S = 30.0
 
 # Each run's rooms get fresh ids, so no event of an earlier run is counted in a later one.
 _RUNS = itertools.count(1)
-
-DaemonFactory = Callable[[list[Path], str], DaemonProcess]
 
 
 @dataclass(frozen=True)
@@ -129,7 +126,7 @@ def _instants(phases: int) -> list[float]:
 def cue_run(
     sup: Supervisor,
     files: BenchFiles,
-    start_daemon: DaemonFactory,
+    start_daemon: StartDaemon,
     rooms: int,
     measure_s: float,
     devices_log: Path | None,

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 # The roomctl console script installed beside the bench's Python (the venv's bin/).
@@ -19,6 +19,8 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 _UTIME_FIELD = 14
 _FIELDS_BEFORE_STATE = 2
 KIB = 1024
+# A daemon publishes `online` within a second or two; allow a loaded machine ten.
+ONLINE_TIMEOUT_S = 10.0
 
 
 def cpu_seconds(pid: int) -> float:
@@ -120,3 +122,8 @@ class DaemonProcess:
         if not self._log_file.closed:
             self._log_file.close()
         return self.process.returncode
+
+
+# Starts `roomctl run` for some room files (a Bench's `daemon`): rooms, a name for its
+# log, and keyword options (sound, env, speed, state_dir).
+StartDaemon = Callable[..., DaemonProcess]

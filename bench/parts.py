@@ -10,6 +10,7 @@ from bench.backlog import Backlog
 from bench.backlog_run import backlog_bench
 from bench.cost import audio_memory, idle_cost, live_fade, startup
 from bench.cues import cue_run
+from bench.daemon import ONLINE_TIMEOUT_S
 from bench.devices import DeviceProcess
 from bench.fade import fade_costs
 from bench.latency import emergency_bench, pause_bench
@@ -23,8 +24,6 @@ from tests.fixtures.broker import Mosquitto
 PAUSE_ROOMS = 4
 # Sessions are started this long before the first pause: the long fade's 2-s dim phase.
 LEAD_IN_S = 2.5
-# A daemon publishes `online` within a second or two; allow a loaded machine ten.
-ONLINE_TIMEOUT_S = 10.0
 # The emergency room's session: ten one-minute phases outlast every emergency call.
 STEPPED_PHASES = 10
 # The fade economy's live light.

@@ -14,6 +14,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+import bench as package
 from bench import parts
 from bench.figure import Figure, markdown_table, text_table
 from bench.machine import machine
@@ -108,9 +109,14 @@ def _sizes(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _about() -> str:
+    """Return the first line of the bench package's description."""
+    return (package.__doc__ or "").splitlines()[0]
+
+
 def main() -> int:
     """Parse the options and run."""
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bench", description=_about())
     parser.add_argument("--quick", action="store_true", help="the under-a-minute version")
     parser.add_argument("--out", type=Path, help="the JSON file (default: bench.json in the repo)")
     parser.add_argument("--seed", type=int, default=6, help="seed of the random pauses")
