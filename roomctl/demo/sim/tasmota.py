@@ -7,12 +7,15 @@ import re
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 from roomctl.core.levels import LightLevel, Rgb
 from roomctl.demo.sim._color import hs_to_rgb, normalized, parse_hex, rgb_to_hs
 from roomctl.demo.sim._device import SimDevice
 from roomctl.demo.sim._json import compact_json
+from roomctl.devices.base import expect_spec
+from roomctl.devices.spec import LightSpec
+from roomctl.devices.tasmota import TasmotaSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -38,7 +41,7 @@ _TOGGLE_WORDS = ("2", "TOGGLE")
 Response = dict[str, Any]
 
 
-class TasmotaLight(SimDevice):
+class SimulatedTasmota(SimDevice):
     """A five-channel (RGB + cold/warm white) Tasmota light with Fade, Speed and Backlog.
 
     Modelled on Tasmota's command reference (Light, Backlog, SetOption34/117) and its
@@ -67,6 +70,12 @@ class TasmotaLight(SimDevice):
         self._backlog: deque[tuple[str, bool]] = deque()
         self._backlog_running = False
         super().__init__(name, broker_url)
+
+    @classmethod
+    def from_spec(cls, name: str, spec: LightSpec, broker_url: str) -> Self:
+        """Return the simulation of the light a room file's entry describes."""
+        spec = expect_spec(spec, TasmotaSpec)
+        return cls(name, broker_url, spec.topic)
 
     def _subscriptions(self) -> list[str]:
         return [f"cmnd/{self.topic}/#", f"cmnd/{self.group_topic}/#"]
@@ -292,17 +301,17 @@ class TasmotaLight(SimDevice):
         }
 
 
-_HANDLERS: dict[str, Callable[[TasmotaLight, int | None, str, float], Response]] = {
-    "power": TasmotaLight._cmd_power,
-    "dimmer": TasmotaLight._cmd_dimmer,
-    "ct": TasmotaLight._cmd_ct,
-    "color": TasmotaLight._cmd_color,
-    "hsbcolor": TasmotaLight._cmd_hsbcolor,
-    "white": TasmotaLight._cmd_white,
-    "fade": TasmotaLight._cmd_fade,
-    "speed": TasmotaLight._cmd_speed,
-    "setoption": TasmotaLight._cmd_setoption,
-    "state": TasmotaLight._cmd_state,
+_HANDLERS: dict[str, Callable[[SimulatedTasmota, int | None, str, float], Response]] = {
+    "power": SimulatedTasmota._cmd_power,
+    "dimmer": SimulatedTasmota._cmd_dimmer,
+    "ct": SimulatedTasmota._cmd_ct,
+    "color": SimulatedTasmota._cmd_color,
+    "hsbcolor": SimulatedTasmota._cmd_hsbcolor,
+    "white": SimulatedTasmota._cmd_white,
+    "fade": SimulatedTasmota._cmd_fade,
+    "speed": SimulatedTasmota._cmd_speed,
+    "setoption": SimulatedTasmota._cmd_setoption,
+    "state": SimulatedTasmota._cmd_state,
 }
 
 
