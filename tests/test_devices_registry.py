@@ -100,7 +100,7 @@ def test_a_type_shows_its_default_capabilities_unless_the_entry_says(
     tmp_path: Path, device: DeviceType
 ) -> None:
     shows = DEFAULT_CAPABILITIES[device.name]
-    assert "brightness" in shows and shows <= ALL_CAPABILITIES
+    assert shows and shows <= ALL_CAPABILITIES
     assert capabilities_of(loaded(tmp_path, device)) == shows
     narrowed = loaded(tmp_path / "narrowed", device, ", capabilities: [brightness]")
     caps = adapter_for("light", narrowed).capabilities

@@ -8,7 +8,7 @@ from typing import Self, TypeVar
 
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightLevel
-from roomctl.devices.spec import LightSpec, capabilities_of
+from roomctl.devices.spec import ALL_CAPABILITIES, LightSpec, capabilities_of
 
 _Spec = TypeVar("_Spec", bound=LightSpec)
 
@@ -170,6 +170,12 @@ class DeviceType:
 
     spec: type[LightSpec]
     adapter: type[LightAdapter]
+
+    def __post_init__(self) -> None:
+        shows = getattr(self.spec, "DEFAULT_CAPABILITIES", None)
+        if not isinstance(shows, frozenset) or not shows or not shows <= ALL_CAPABILITIES:
+            choices = ", ".join(sorted(ALL_CAPABILITIES))
+            raise TypeError(f"{self.spec.__name__}.DEFAULT_CAPABILITIES: some of {choices}")
 
     @property
     def name(self) -> str:

@@ -16,7 +16,7 @@ schema's lights (ESPHome among them) otherwise apply their default transition to
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ from roomctl.devices.base import (
     expect_spec,
     light_capabilities,
 )
-from roomctl.devices.spec import TOPIC_PATTERN, LightSpec
+from roomctl.devices.spec import ALL_CAPABILITIES, TOPIC_PATTERN, Capability, LightSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -60,6 +60,8 @@ _COLOR_MODES = ("rgb", "xy", "hs", "rgbw", "rgbww")
 
 class MqttJsonSpec(LightSpec):
     """A Home Assistant MQTT JSON light."""
+
+    DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
 
     type: Literal["mqtt_json"]
     command_topic: str = Field(pattern=TOPIC_PATTERN)

@@ -17,11 +17,11 @@ TOPIC_PATTERN = r"^[^#+\s]+$"
 class LightSpec(FrozenModel):
     """A light as a room file lists it; a device type adds `type: Literal[...]` and its address.
 
-    `DEFAULT_CAPABILITIES` is what a light of the type can show unless its entry says
+    A type sets `DEFAULT_CAPABILITIES`, what its lights can show unless an entry says
     otherwise (a type whose default depends on the entry overrides `default_capabilities`).
     """
 
-    DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
+    DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]]
 
     type: str
     capabilities: tuple[Capability, ...] | None = Field(

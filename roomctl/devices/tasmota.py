@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field
 
@@ -55,7 +55,7 @@ from roomctl.devices.base import (
     expect_spec,
     light_capabilities,
 )
-from roomctl.devices.spec import TOPIC_PATTERN, LightSpec
+from roomctl.devices.spec import ALL_CAPABILITIES, TOPIC_PATTERN, Capability, LightSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,6 +75,8 @@ _RGB_PARTS = 3
 
 class TasmotaSpec(LightSpec):
     """A Tasmota light: commands go to cmnd/<topic>/<Command>."""
+
+    DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
 
     type: Literal["tasmota"]
     topic: str = Field(pattern=TOPIC_PATTERN)

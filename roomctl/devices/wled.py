@@ -19,7 +19,7 @@ so anything above 655 units would wrap around; we clamp at 655.
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field
 
@@ -43,7 +43,7 @@ from roomctl.devices.base import (
     expect_spec,
     light_capabilities,
 )
-from roomctl.devices.spec import TOPIC_PATTERN, LightSpec
+from roomctl.devices.spec import ALL_CAPABILITIES, TOPIC_PATTERN, Capability, LightSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,6 +61,8 @@ DEFAULT_RATE_HZ = 2.0
 
 class WledSpec(LightSpec):
     """A WLED strip: JSON API commands go to <topic>/api."""
+
+    DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
 
     type: Literal["wled"]
     topic: str = Field(pattern=TOPIC_PATTERN)

@@ -23,7 +23,7 @@ moveToLevelWithOnOff and the light forgets its level; plain OFF keeps it.
 from __future__ import annotations
 
 import logging
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import Field
 
@@ -49,7 +49,7 @@ from roomctl.devices.base import (
     expect_spec,
     light_capabilities,
 )
-from roomctl.devices.spec import TOPIC_PATTERN, LightSpec
+from roomctl.devices.spec import ALL_CAPABILITIES, TOPIC_PATTERN, Capability, LightSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -66,6 +66,8 @@ DEFAULT_RATE_HZ = 5.0
 
 class Zigbee2MqttSpec(LightSpec):
     """A Zigbee light behind zigbee2mqtt: commands go to <topic>/set."""
+
+    DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
 
     type: Literal["zigbee2mqtt"]
     topic: str = Field(pattern=TOPIC_PATTERN)
