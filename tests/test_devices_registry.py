@@ -10,7 +10,7 @@ import pytest
 
 from roomctl.config.library import load_room, read_room
 from roomctl.core.levels import LightLevel
-from roomctl.demo.sim import create_sim_device
+from roomctl.demo.sim import SIMULATORS, SimDevice, create_sim_device
 from roomctl.devices import (
     ADAPTERS,
     ALL_CAPABILITIES,
@@ -134,10 +134,13 @@ def test_an_adapter_refuses_another_types_spec(tmp_path: Path, device: DeviceTyp
                 device.adapter.from_spec("light", spec)
 
 
-@pytest.mark.parametrize("device", TYPES)
-def test_every_type_can_be_rehearsed_on_a_simulation(tmp_path: Path, device: DeviceType) -> None:
+@pytest.mark.parametrize("simulator", SIMULATORS, ids=lambda s: s.kind)
+def test_a_simulation_plays_a_registered_types_entry(
+    tmp_path: Path, simulator: type[SimDevice]
+) -> None:
+    device = next(t for t in DEVICE_TYPES if t.name == simulator.kind)
     simulated = create_sim_device("light", loaded(tmp_path, device), "mqtt://127.0.0.1:1")
-    assert simulated.kind == device.name
+    assert type(simulated) is simulator
 
 
 @pytest.mark.parametrize("package", ["roomctl.devices", "roomctl.models", "roomctl.demo.sim"])
