@@ -143,7 +143,10 @@ def test_a_simulation_plays_a_registered_types_entry(
     assert type(simulated) is simulator
 
 
-@pytest.mark.parametrize("package", ["roomctl.devices", "roomctl.models", "roomctl.demo.sim"])
+@pytest.mark.parametrize(
+    "package",
+    ["roomctl.devices", "roomctl.models", "roomctl.api", "roomctl.core", "roomctl.demo.sim"],
+)
 def test_each_package_imports_first_without_a_cycle(package: str) -> None:
     first = f"import {package}; import roomctl.devices.zigbee2mqtt, roomctl.models"
     done = subprocess.run(

@@ -25,9 +25,6 @@ class Network:
     device_type: str
     address: str = ""
 
-    def __str__(self) -> str:
-        return f"{self.device_type}:{self.address}" if self.address else self.device_type
-
 
 @dataclass(frozen=True, slots=True)
 class Capabilities:
