@@ -23,8 +23,9 @@ from roomctl.config.library import (
 from roomctl.config.problems import ConfigError, Problem, errors
 from roomctl.config.references import source_problem
 from roomctl.config.yamlfile import read_yaml
-from roomctl.models import LightSetting, ShellySpec, SoundSetting
-from roomctl.models.capabilities import capabilities_of
+from roomctl.devices import capabilities_of
+from roomctl.devices.shelly import ShellySpec
+from roomctl.models import LightSetting, SoundSetting
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_ROOM = ROOT / "profiles" / "rooms" / "room-1.yaml"

@@ -8,9 +8,8 @@ import pytest
 
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightLevel
-from roomctl.devices.base import DeviceEcho, DeviceHealth
-from roomctl.devices.mqtt_json import MqttJsonLight
-from roomctl.models.devices import MqttJsonSpec
+from roomctl.devices import DeviceEcho, DeviceHealth, Network
+from roomctl.devices.mqtt_json import MqttJsonLight, MqttJsonSpec
 
 
 def cove(**extra: object) -> MqttJsonLight:
@@ -75,7 +74,7 @@ def test_subscriptions_follow_the_spec() -> None:
     )
     assert bare.subscriptions() == []
     assert bare.refresh() == []
-    assert bare.capabilities.network == "mqtt_json:x/set"
+    assert bare.capabilities.network == Network("mqtt_json", "x/set")
 
 
 @pytest.mark.parametrize(("payload", "online"), [(b"online", True), (b"offline", False)])

@@ -9,9 +9,8 @@ import pytest
 
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightLevel
-from roomctl.devices.base import DeviceEcho, DeviceHealth
-from roomctl.devices.shelly import ShellyLight
-from roomctl.models.devices import ShellySpec
+from roomctl.devices import DeviceEcho, DeviceHealth, Network
+from roomctl.devices.shelly import ShellyLight, ShellySpec
 
 TOPIC = "shellyprorgbwpm-room1"
 
@@ -85,7 +84,7 @@ def test_capabilities_by_mode() -> None:
     rgb, white = panel().capabilities, panel("light").capabilities
     assert (rgb.brightness, rgb.color_temp, rgb.color) == (True, False, True)
     assert (white.brightness, white.color_temp, white.color) == (True, False, False)
-    assert rgb.max_transition_s == 10800.0 and rgb.network == f"shelly:{TOPIC}"
+    assert rgb.max_transition_s == 10800.0 and rgb.network == Network("shelly", TOPIC)
 
 
 @pytest.mark.parametrize(("payload", "online"), [(b"true", True), (b"false", False)])

@@ -6,9 +6,8 @@ import pytest
 
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightLevel
-from roomctl.devices.base import DeviceEcho, DeviceHealth
-from roomctl.devices.tasmota import TasmotaLight
-from roomctl.models.devices import TasmotaSpec
+from roomctl.devices import DeviceEcho, DeviceHealth, Network
+from roomctl.devices.tasmota import TasmotaLight, TasmotaSpec
 
 
 def light(capabilities: tuple[str, ...] | None = None) -> TasmotaLight:
@@ -96,7 +95,7 @@ def test_capabilities_step_tasmota_on_its_own_wifi_bucket() -> None:
     caps = light().capabilities
     assert caps.max_transition_s == 20.0 and caps.transition_step_s == 0.5
     assert caps.mireds_range == (153.0, 500.0)
-    assert caps.network == "tasmota:room1-lamp" and caps.default_rate_hz == 1.0
+    assert caps.network == Network("tasmota", "room1-lamp") and caps.default_rate_hz == 1.0
     assert caps.brightness_step == 0.01
 
 

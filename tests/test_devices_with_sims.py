@@ -18,13 +18,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import TypeAdapter
 
 from roomctl.core.levels import OFF, LightLevel, mireds_to_kelvin
-from roomctl.demo.sim import SimDevice
-from roomctl.demo.sim.room import create_sim_device
+from roomctl.demo.sim import SimDevice, create_sim_device
+from roomctl.devices import DeviceEcho, DeviceHealth, LightAdapter, LightSpec, adapter_for
 from roomctl.devices._color import kelvin_to_rgb, normalized
-from roomctl.devices.base import DeviceEcho, DeviceHealth, LightAdapter
-from roomctl.devices.registry import adapter_for
 from roomctl.devices.wled import WledLight
-from roomctl.models.devices import LightSpec
+from roomctl.models import DeviceSpec
 from tests.fixtures.broker import Mosquitto
 
 # A local broker delivers in milliseconds; this covers a loaded CI machine.
@@ -146,7 +144,8 @@ def echoing(want: LightLevel, color_slack: float) -> Callable[[DeviceHealth | De
 @pytest.fixture(params=list(SPECS))
 def pair(request: pytest.FixtureRequest, mosquitto: Mosquitto) -> Iterator[tuple[SimDevice, Edge]]:
     """Start one simulated light (of each type in turn) and an edge speaking to it."""
-    spec: LightSpec = TypeAdapter(LightSpec).validate_python(SPECS[request.param])
+    spec = TypeAdapter(DeviceSpec).validate_python(SPECS[request.param])
+    assert isinstance(spec, LightSpec)
     device = create_sim_device("light", spec, mosquitto.url)
     device.start()
     edge = Edge(mosquitto, adapter_for("light", spec))

@@ -8,9 +8,8 @@ import pytest
 
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightLevel, kelvin_to_mireds
-from roomctl.devices.base import DeviceEcho, DeviceHealth
-from roomctl.devices.wled import WledLight
-from roomctl.models.devices import WledSpec
+from roomctl.devices import DeviceEcho, DeviceHealth, Network
+from roomctl.devices.wled import WledLight, WledSpec
 
 
 def strip(capabilities: tuple[str, ...] | None = None) -> WledLight:
@@ -70,7 +69,7 @@ def test_capabilities() -> None:
     caps = strip().capabilities
     assert caps.max_transition_s == 65.5 and caps.transition_step_s == 0.1
     assert caps.mireds_range == pytest.approx((1e6 / 10091.0, 1e6 / 1900.0))
-    assert caps.network == "wled:wled/room1"
+    assert caps.network == Network("wled", "wled/room1")
 
 
 @pytest.mark.parametrize(("payload", "online"), [(b"online", True), (b"offline", False)])

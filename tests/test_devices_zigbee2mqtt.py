@@ -8,9 +8,8 @@ import pytest
 
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightLevel
-from roomctl.devices.base import DeviceEcho, DeviceHealth
-from roomctl.devices.zigbee2mqtt import Zigbee2MqttLight
-from roomctl.models.devices import Zigbee2MqttSpec
+from roomctl.devices import DeviceEcho, DeviceHealth, Network
+from roomctl.devices.zigbee2mqtt import Zigbee2MqttLight, Zigbee2MqttSpec
 
 TOPIC = "zigbee2mqtt/room1/ceiling"
 
@@ -72,7 +71,7 @@ def test_capabilities_describe_a_shared_zigbee_network() -> None:
     assert (caps.brightness, caps.color_temp, caps.color) == (True, True, True)
     assert caps.native_transition and caps.max_transition_s == 6553.5
     assert caps.transition_step_s == 0.1
-    assert caps.network == "zigbee2mqtt" and caps.default_rate_hz == 5.0
+    assert caps.network == Network("zigbee2mqtt") and caps.default_rate_hz == 5.0
     assert caps.brightness_step == pytest.approx(1 / 254)
 
 

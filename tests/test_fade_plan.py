@@ -15,21 +15,20 @@ from hypothesis import strategies as st
 
 from roomctl.core.easing import EASINGS, Easing
 from roomctl.core.levels import OFF, LightFade, LightLevel
-from roomctl.devices.base import Capabilities
-from roomctl.devices.fade_plan import (
+from roomctl.devices import (
+    Capabilities,
     LightStep,
+    Network,
+    adapter_for,
     freeze_step,
     plan_fade,
     uses_native_fades,
 )
-from roomctl.devices.registry import adapter_for
-from roomctl.models.devices import (
-    MqttJsonSpec,
-    ShellySpec,
-    TasmotaSpec,
-    WledSpec,
-    Zigbee2MqttSpec,
-)
+from roomctl.devices.mqtt_json import MqttJsonSpec
+from roomctl.devices.shelly import ShellySpec
+from roomctl.devices.tasmota import TasmotaSpec
+from roomctl.devices.wled import WledSpec
+from roomctl.devices.zigbee2mqtt import Zigbee2MqttSpec
 
 ZIGBEE = adapter_for("c", Zigbee2MqttSpec(type="zigbee2mqtt", topic="z/c")).capabilities
 TASMOTA = adapter_for("l", TasmotaSpec(type="tasmota", topic="lamp")).capabilities
@@ -37,7 +36,7 @@ WLED = adapter_for("s", WledSpec(type="wled", topic="w")).capabilities
 SHELLY = adapter_for("p", ShellySpec(type="shelly", topic="p", mode="light")).capabilities
 HA_JSON = adapter_for("j", MqttJsonSpec(type="mqtt_json", command_topic="j/set")).capabilities
 # A light with no native transition at all: it can only be stepped.
-PLAIN = replace(TASMOTA, max_transition_s=0.0, network="plain")
+PLAIN = replace(TASMOTA, max_transition_s=0.0, network=Network("plain"))
 NATIVE = [ZIGBEE, WLED, SHELLY, HA_JSON]
 TWENTY_MINUTES = 1200.0
 ONE_PERCENT = 0.01

@@ -6,10 +6,10 @@ import pytest
 
 from roomctl.core.easing import Easing, ease
 from roomctl.core.levels import LightFade, LightLevel
-from roomctl.devices import fade_plan
+from roomctl.devices import curve_fit, fade_plan
 from roomctl.devices.fade_plan import plan_fade
 from roomctl.devices.registry import adapter_for
-from roomctl.models.devices import Zigbee2MqttSpec
+from roomctl.devices.zigbee2mqtt import Zigbee2MqttSpec
 
 ZIGBEE = adapter_for("c", Zigbee2MqttSpec(type="zigbee2mqtt", topic="z/c")).capabilities
 TWENTY_MINUTES = 1200.0
@@ -30,7 +30,8 @@ def test_an_s_curve_plan_takes_a_few_thousand_easing_evaluations(
         return ease(easing, x)
 
     monkeypatch.setattr(fade_plan, "ease", counted)
-    fade_plan._fit.cache_clear()
+    monkeypatch.setattr(curve_fit, "ease", counted)
+    curve_fit.fit.cache_clear()
     fade = LightFade(
         0.0, TWENTY_MINUTES, LightLevel(True, 0.05, 333.0), LightLevel(True, 1.0, 333.0), "s-curve"
     )

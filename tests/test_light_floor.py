@@ -11,9 +11,7 @@ from roomctl.core.levels import (
     light_output,
 )
 from roomctl.core.timeline import apply_limits, scene_lights
-from roomctl.devices.base import Capabilities
-from roomctl.devices.fade_plan import plan_fade
-from roomctl.devices.registry import adapter_for
+from roomctl.devices import Capabilities, adapter_for, plan_fade
 from roomctl.models import LightSetting, Limits, RoomPreset
 
 FLOOR = Limits.model_validate({"min_brightness": "5%", "max_volume": "-12 dB"})

@@ -14,13 +14,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from roomctl.core.levels import LightLevel
 from roomctl.demo.sim import (
-    MqttJsonLight,
-    ShellyLight,
     SimDevice,
+    SimulatedMqttJson,
     SimulatedRoom,
-    TasmotaLight,
-    WledLight,
-    Zigbee2MqttLight,
+    SimulatedShelly,
+    SimulatedTasmota,
+    SimulatedWled,
+    SimulatedZigbee2Mqtt,
 )
 from roomctl.demo.sim.wled import INTERFACE_COOLDOWN_S
 from roomctl.models import RoomPreset
@@ -155,7 +155,7 @@ def check_midway(
 def test_zigbee2mqtt_sets_level_and_echoes_full_state(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:
-    light = started(Zigbee2MqttLight("ceiling", mosquitto.url, "zigbee2mqtt/r1/ceiling"))
+    light = started(SimulatedZigbee2Mqtt("ceiling", mosquitto.url, "zigbee2mqtt/r1/ceiling"))
     mark = watcher.mark()
     watcher.publish(
         "zigbee2mqtt/r1/ceiling/set", {"state": "ON", "brightness": 127, "color_temp": 300}
@@ -185,7 +185,7 @@ def test_zigbee2mqtt_sets_level_and_echoes_full_state(
 def test_zigbee2mqtt_transition_runs_in_time_and_a_new_command_starts_where_it_is(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:
-    light = started(Zigbee2MqttLight("ceiling", mosquitto.url, "z/ceiling"))
+    light = started(SimulatedZigbee2Mqtt("ceiling", mosquitto.url, "z/ceiling"))
     watcher.publish("z/ceiling/set", {"state": "ON", "brightness": 254, "transition": FADE_S})
     start = wait_received(light, 1)
     check_midway(light, start, FADE_S, 0.0, 1.0)
@@ -209,7 +209,7 @@ def test_zigbee2mqtt_transition_runs_in_time_and_a_new_command_starts_where_it_i
 def test_tasmota_backlog_runs_its_commands_200_ms_apart(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:
-    lamp = started(TasmotaLight("lamp", mosquitto.url, "r1-lamp"))
+    lamp = started(SimulatedTasmota("lamp", mosquitto.url, "r1-lamp"))
     mark = watcher.mark()
     watcher.publish("cmnd/r1-lamp/Backlog", "Power ON; Dimmer 40; CT 300")
     power = watcher.wait_for("stat/r1-lamp/RESULT", lambda p: p == '{"POWER":"ON"}', mark)
@@ -228,7 +228,7 @@ def test_tasmota_backlog_runs_its_commands_200_ms_apart(
 def test_tasmota_speed2_fades_the_next_command_at_a_fixed_slew_rate(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:
-    lamp = started(TasmotaLight("lamp", mosquitto.url, "lamp"))
+    lamp = started(SimulatedTasmota("lamp", mosquitto.url, "lamp"))
     watcher.publish("cmnd/lamp/Dimmer", "40")
     wait_level(lamp, LightLevel(on=True, brightness=0.4, mireds=153.0))
     # Speed2 2 is 1 s for a full 0-100 % fade, so 40 -> 90 % (half the range) takes 0.5 s.
@@ -247,7 +247,7 @@ def test_tasmota_speed2_fades_the_next_command_at_a_fixed_slew_rate(
 def test_tasmota_dimmer_bang_stops_a_fade_where_it_is(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:
-    lamp = started(TasmotaLight("lamp", mosquitto.url, "lamp"))
+    lamp = started(SimulatedTasmota("lamp", mosquitto.url, "lamp"))
     watcher.publish("cmnd/lamp/Backlog0", "SetOption117 1; Fade 1; Speed 1; Dimmer 10")
     wait_level(lamp, LightLevel(on=True, brightness=0.1, mireds=153.0))
     watcher.publish("cmnd/lamp/Dimmer", "90")  # Speed 1 with SetOption117: 0.5 s, any distance
@@ -267,7 +267,7 @@ def test_tasmota_dimmer_bang_stops_a_fade_where_it_is(
 def test_tasmota_color_sets_brightness_from_the_colour_unless_color2(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:
-    lamp = started(TasmotaLight("lamp", mosquitto.url, "lamp"))
+    lamp = started(SimulatedTasmota("lamp", mosquitto.url, "lamp"))
     mark = watcher.mark()
     watcher.publish("cmnd/lamp/Color", "#804400")
     result = json.loads(watcher.wait_for("stat/lamp/RESULT", after=mark).payload)
@@ -289,7 +289,7 @@ def test_tasmota_color_sets_brightness_from_the_colour_unless_color2(
 def test_wled_json_api_sets_level_and_publishes_g_and_c(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:
-    strip = started(WledLight("strip", mosquitto.url, "wled/r1"))
+    strip = started(SimulatedWled("strip", mosquitto.url, "wled/r1"))
     mark = watcher.mark()
     watcher.publish(
         "wled/r1/api", {"on": True, "bri": 128, "tt": 0, "seg": [{"col": [[255, 0, 0]]}]}
@@ -303,7 +303,7 @@ def test_wled_json_api_sets_level_and_publishes_g_and_c(
 def test_wled_tt_fades_this_call_and_echoes_at_most_once_a_second(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:
-    strip = started(WledLight("strip", mosquitto.url, "wled/r1"))
+    strip = started(SimulatedWled("strip", mosquitto.url, "wled/r1"))
     mark = watcher.mark()
     watcher.publish("wled/r1/api", {"on": True, "bri": 255, "tt": 0, "seg": {"col": ["0000FF"]}})
     first = watcher.wait_for("wled/r1/g", lambda p: p == "255", mark)
@@ -320,7 +320,7 @@ def test_wled_tt_fades_this_call_and_echoes_at_most_once_a_second(
 def test_wled_shows_white_from_its_white_channel_at_the_segment_cct(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:
-    strip = started(WledLight("strip", mosquitto.url, "wled/r1"))
+    strip = started(SimulatedWled("strip", mosquitto.url, "wled/r1"))
     orange = LightLevel(on=True, brightness=1.0, color=(255.0, 160.0, 0.0))
     watcher.publish("wled/r1/api", {"on": True, "bri": 255, "tt": 0, "seg": [{"cct": 2500}]})
     wait_received(strip, 1)
@@ -334,7 +334,7 @@ def test_wled_shows_white_from_its_white_channel_at_the_segment_cct(
 def test_wled_turns_off_and_on_keeping_its_brightness(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:
-    strip = started(WledLight("strip", mosquitto.url, "wled/r1"))
+    strip = started(SimulatedWled("strip", mosquitto.url, "wled/r1"))
     watcher.publish("wled/r1/api", {"on": True, "bri": 100, "tt": 0})
     watcher.publish("wled/r1/api", {"on": False, "tt": 0})
     wait_received(strip, 2)
@@ -350,7 +350,7 @@ def test_wled_turns_off_and_on_keeping_its_brightness(
 def test_shelly_rgb_set_answers_on_the_caller_topic_and_fades(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:
-    panel = started(ShellyLight("panel", mosquitto.url, "shellyprorgbwpm-r1"))
+    panel = started(SimulatedShelly("panel", mosquitto.url, "shellyprorgbwpm-r1"))
     mark = watcher.mark()
     watcher.publish(
         "shellyprorgbwpm-r1/rpc",
@@ -390,7 +390,7 @@ def test_shelly_rgb_set_answers_on_the_caller_topic_and_fades(
 def test_shelly_refuses_what_the_device_refuses(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:
-    dimmer = started(ShellyLight("dimmer", mosquitto.url, "shelly-r1", mode="light"))
+    dimmer = started(SimulatedShelly("dimmer", mosquitto.url, "shelly-r1", mode="light"))
     calls: list[tuple[str, dict[str, object]]] = [
         ("Light.Set", {"id": 0, "on": True, "transition_duration": 0}),
         ("Light.Set", {"id": 1, "on": True}),
@@ -425,7 +425,9 @@ def test_shelly_refuses_what_the_device_refuses(
 def test_mqtt_json_light_fades_and_keeps_a_retained_state(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:
-    cove = started(MqttJsonLight("cove", mosquitto.url, "r1/cove/set", "r1/cove", "r1/cove/avail"))
+    cove = started(
+        SimulatedMqttJson("cove", mosquitto.url, "r1/cove/set", "r1/cove", "r1/cove/avail")
+    )
     watcher.publish(
         "r1/cove/set",
         {"state": "ON", "brightness": 255, "color": {"r": 0, "g": 0, "b": 255}, "transition": 0.4},
@@ -451,15 +453,20 @@ def test_mqtt_json_light_fades_and_keeps_a_retained_state(
 
 AVAILABILITY: list[tuple[Callable[[str], SimDevice], str, str, str]] = [
     (
-        lambda url: Zigbee2MqttLight("z", url, "zigbee2mqtt/z"),
+        lambda url: SimulatedZigbee2Mqtt("z", url, "zigbee2mqtt/z"),
         "zigbee2mqtt/z/availability",
         '{"state":"online"}',
         '{"state":"offline"}',
     ),
-    (lambda url: TasmotaLight("t", url, "t"), "tele/t/LWT", "Online", "Offline"),
-    (lambda url: WledLight("w", url, "wled/w"), "wled/w/status", "online", "offline"),
-    (lambda url: ShellyLight("s", url, "shelly-s"), "shelly-s/online", "true", "false"),
-    (lambda url: MqttJsonLight("j", url, "j/set", "j", "j/avail"), "j/avail", "online", "offline"),
+    (lambda url: SimulatedTasmota("t", url, "t"), "tele/t/LWT", "Online", "Offline"),
+    (lambda url: SimulatedWled("w", url, "wled/w"), "wled/w/status", "online", "offline"),
+    (lambda url: SimulatedShelly("s", url, "shelly-s"), "shelly-s/online", "true", "false"),
+    (
+        lambda url: SimulatedMqttJson("j", url, "j/set", "j", "j/avail"),
+        "j/avail",
+        "online",
+        "offline",
+    ),
 ]
 
 
@@ -514,7 +521,7 @@ def test_last_will_marks_a_crashed_device_offline(
 def test_an_offline_device_ignores_commands(
     mosquitto: Mosquitto, watcher: Watcher, started: Callable[[SimDevice], SimDevice]
 ) -> None:
-    light = started(Zigbee2MqttLight("ceiling", mosquitto.url, "z/ceiling"))
+    light = started(SimulatedZigbee2Mqtt("ceiling", mosquitto.url, "z/ceiling"))
     light.go_offline()
     watcher.publish("z/ceiling/set", {"state": "ON"})
     watcher.wait_for("z/ceiling/set")

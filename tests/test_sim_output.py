@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from roomctl.core.levels import LightLevel
+from roomctl.demo.sim import SimOutput
 from roomctl.demo.sim._color import (
     hs_to_rgb,
     normalized,
@@ -13,14 +14,13 @@ from roomctl.demo.sim._color import (
     rgb_to_xy,
     xy_to_rgb,
 )
-from roomctl.demo.sim._output import LightOutput
 
 WARM = LightLevel(on=True, brightness=0.2, mireds=370.0)
 BRIGHT = LightLevel(on=True, brightness=1.0, mireds=250.0)
 
 
 def test_output_moves_linearly_from_where_it_is() -> None:
-    output = LightOutput()
+    output = SimOutput()
     output.go(WARM, 0.0, now=10.0)
     output.go(BRIGHT, 2.0, now=11.0)
     assert output.at(11.0) == WARM
@@ -33,7 +33,7 @@ def test_output_moves_linearly_from_where_it_is() -> None:
 
 
 def test_a_new_command_mid_transition_starts_from_the_current_level() -> None:
-    output = LightOutput()
+    output = SimOutput()
     output.go(WARM, 0.0, now=0.0)
     output.go(BRIGHT, 2.0, now=0.0)
     output.go(WARM, 1.0, now=0.5)  # at 0.5 s the light shows brightness 0.4
@@ -43,7 +43,7 @@ def test_a_new_command_mid_transition_starts_from_the_current_level() -> None:
 
 
 def test_freeze_holds_the_level_of_that_instant() -> None:
-    output = LightOutput()
+    output = SimOutput()
     output.go(BRIGHT, 4.0, now=0.0)  # from off: brightness climbs 0 -> 1 over 4 s
     held = output.freeze(now=1.0)
     assert held.brightness == pytest.approx(0.25)
@@ -52,7 +52,7 @@ def test_freeze_holds_the_level_of_that_instant() -> None:
 
 
 def test_fading_off_stays_on_until_the_end() -> None:
-    output = LightOutput()
+    output = SimOutput()
     output.go(BRIGHT, 0.0, now=0.0)
     output.go(LightLevel(on=False, brightness=0.0, mireds=250.0), 1.0, now=0.0)
     assert output.at(0.5) == LightLevel(on=True, brightness=0.5, mireds=250.0)

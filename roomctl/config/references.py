@@ -12,8 +12,8 @@ from roomctl.audio.sources import validate_source
 from roomctl.config.problems import Problem
 from roomctl.config.yamlfile import YamlDocument
 from roomctl.core.levels import LightLevel, light_output
+from roomctl.devices import capabilities_of
 from roomctl.models import ALL_TARGET, LightSetting, RoomPreset, Scene, SessionProfile, SoundSetting
-from roomctl.models.capabilities import capabilities_of
 from roomctl.models.units import format_duration
 from roomctl.mqtt.broker_url import is_embedded, parse_broker_url
 

@@ -19,7 +19,7 @@ from rich.text import Text
 from roomctl.api.topics import RoomTopics
 from roomctl.cli.display import rooms_view
 from roomctl.config.library import load_room
-from roomctl.demo.sim.room import SimulatedRoom
+from roomctl.demo.sim import SimulatedRoom
 from roomctl.models.units import format_duration
 from roomctl.mqtt.client import Client
 from roomctl.mqtt.embedded_broker import EmbeddedBroker

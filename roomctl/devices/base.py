@@ -8,10 +8,22 @@ from typing import Self, TypeVar
 
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightLevel
-from roomctl.models.capabilities import capabilities_of
-from roomctl.models.devices import LightSpec
+from roomctl.devices.spec import ALL_CAPABILITIES, LightSpec, capabilities_of
 
 _Spec = TypeVar("_Spec", bound=LightSpec)
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """A rate-limit bucket: the network that carries a light's commands.
+
+    `device_type` is the type a room's `rates` names; `address` tells apart the lights
+    that each have their own network (a Wi-Fi device's topic), and is empty for a
+    network every light of the type shares (a Zigbee mesh).
+    """
+
+    device_type: str
+    address: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +42,7 @@ class Capabilities:
     max_transition_s: float
     transition_step_s: float
     mireds_range: tuple[float, float]
-    network: str
+    network: Network
     default_rate_hz: float
     brightness_step: float = 0.01
 
@@ -126,7 +138,7 @@ def light_capabilities(
     max_transition_s: float,
     transition_step_s: float,
     mireds_range: tuple[float, float],
-    network: str,
+    network: Network,
     default_rate_hz: float,
     brightness_step: float,
 ) -> Capabilities:
@@ -143,3 +155,26 @@ def light_capabilities(
         default_rate_hz=default_rate_hz,
         brightness_step=brightness_step,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceType:
+    """One device type as its module declares it: its room-file entry and its adapter.
+
+    What the type can show by default is the spec's `DEFAULT_CAPABILITIES`; the rest of
+    its capabilities (transitions, scales, network) the adapter builds from the entry.
+    """
+
+    spec: type[LightSpec]
+    adapter: type[LightAdapter]
+
+    def __post_init__(self) -> None:
+        shows = getattr(self.spec, "DEFAULT_CAPABILITIES", None)
+        if not isinstance(shows, frozenset) or not shows or not shows <= ALL_CAPABILITIES:
+            choices = ", ".join(sorted(ALL_CAPABILITIES))
+            raise TypeError(f"{self.spec.__name__}.DEFAULT_CAPABILITIES: some of {choices}")
+
+    @property
+    def name(self) -> str:
+        """Return the type's tag in a room file (`type: <name>`)."""
+        return self.spec.type_name()

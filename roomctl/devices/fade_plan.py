@@ -4,19 +4,19 @@ Pure: a fade (in wall seconds), the time now and the light's capabilities in, a 
 `LightStep`s out. Brightness and colour temperature are affine functions of the eased
 time fraction e = ease(x), and a colour is the line between its ends put back at full
 value (levels.interpolate_light), whose slope is bounded: so tolerances are worked out
-once in e and the curve is fitted there.
+once in e here and the curve is fitted there (curve_fit).
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from itertools import pairwise
 
-from roomctl.core.easing import Easing, ease
+from roomctl.core.easing import ease
 from roomctl.core.levels import LightFade, LightLevel, as_shown, interpolate_light
 from roomctl.devices.base import Capabilities
+from roomctl.devices.curve_fit import FIT_MARGIN, FIT_SAMPLES, fit, stepped
 
 # 1 % of full scale (brightness, the light's mired range, an RGB channel) is about the
 # smallest change a person notices in a dim room: steps this size look continuous, and a
@@ -29,20 +29,6 @@ JUST_NOTICEABLE = 0.01
 MIN_USEFUL_TRANSITION_S = 30.0
 _BRIGHTNESS_FULL = 1.0
 _COLOR_FULL = 255.0
-# A segment's chord error is checked at this many points. The easings' curvature is
-# bounded (|e''| <= 6), so the sampled maximum is within 5 % of the true one: the margin.
-_FIT_SAMPLES = 32
-_FIT_MARGIN = 0.95
-# Bisection steps for the time a level is reached: 2^-40 of the fade.
-_SEARCH_STEPS = 40
-# Bisection steps for a segment's end (kept on the side that fits): 2^-20 of the fade,
-# about a millisecond of 20 minutes, finer than the 0.1 s a device resolves. Each step
-# costs up to _FIT_SAMPLES easing evaluations, and a room plans every light at once at a
-# phase boundary while other rooms' cues wait for the interpreter: 40 steps doubled the
-# planning time (about 1.8 ms per S-curve light) for precision no light can show.
-_FIT_SEARCH_STEPS = 20
-# Knot lists are cached: the lights of a room share a fade's easing and times.
-_CACHE_SIZE = 512
 # The shortest segment or step, as a fraction of the fade, whatever the caller's interval:
 # every loop below moves on by at least this much.
 _MIN_SHARE = 1e-6
@@ -144,11 +130,11 @@ class _Plan:
         x_start, dx_min = self._x(start), max(_MIN_SHARE, self.gap / duration)
         easing = self.fade.easing
         if uses_native_fades(caps):
-            knots = _fit(easing, x_start, tolerance, caps.max_transition_s / duration, dx_min)
+            knots = fit(easing, x_start, tolerance, caps.max_transition_s / duration, dx_min)
             if self.bent:
                 knots = self._straightened(knots, dx_min)
         else:
-            knots = _stepped(easing, x_start, tolerance, dx_min)
+            knots = stepped(easing, x_start, tolerance, dx_min)
         times = [start] + [self._t(x) for x in knots[1:]]
         # Each step heads for the next knot's level: over the time to the next step where
         # the light has a transition, else at once (leading the curve by under 1 %).
@@ -186,12 +172,12 @@ class _Plan:
         """Tell whether a straight run from the level at a to the one at b keeps to the curve."""
         start, end = self.level(a).color, self.level(b).color
         assert start is not None and end is not None
-        for i in range(1, _FIT_SAMPLES):
-            share = i / _FIT_SAMPLES
+        for i in range(1, FIT_SAMPLES):
+            share = i / FIT_SAMPLES
             want = self.level(a + (b - a) * share).color
             assert want is not None
             for s, e, w in zip(start, end, want, strict=True):
-                if abs(s + (e - s) * share - w) > JUST_NOTICEABLE * _COLOR_FULL * _FIT_MARGIN:
+                if abs(s + (e - s) * share - w) > JUST_NOTICEABLE * _COLOR_FULL * FIT_MARGIN:
                     return False
         return True
 
@@ -266,69 +252,3 @@ def _limit(full: float, a: float, b: float) -> float:
     """Return the e-error that moves a channel from a to b by 1 % of its full scale."""
     moved = abs(b - a)
     return JUST_NOTICEABLE * full / moved if moved > 0.0 else math.inf
-
-
-@functools.lru_cache(maxsize=_CACHE_SIZE)
-def _fit(
-    easing: Easing, x_start: float, tolerance: float, dx_max: float, dx_min: float
-) -> tuple[float, ...]:
-    """Return knots from x_start to 1 whose chords stay within tolerance of the easing."""
-    knots = [x_start]
-    x = x_start
-    while x < 1.0:
-        hi = min(1.0, x + dx_max)
-        if _chord_fits(easing, x, hi, tolerance):
-            end = hi
-        else:
-            lo = x
-            for _ in range(_FIT_SEARCH_STEPS):
-                mid = (lo + hi) / 2.0
-                lo, hi = (mid, hi) if _chord_fits(easing, x, mid, tolerance) else (lo, mid)
-            end = lo
-        end = min(1.0, max(end, x + dx_min))
-        if 0.0 < 1.0 - end < dx_min:
-            # No sliver at the end: stretch to it where allowed, else leave room for it.
-            end = 1.0 if 1.0 - x <= dx_max else 1.0 - dx_min
-        knots.append(end)
-        x = end
-    return tuple(knots)
-
-
-@functools.lru_cache(maxsize=_CACHE_SIZE)
-def _stepped(easing: Easing, x_start: float, tolerance: float, dx_min: float) -> tuple[float, ...]:
-    """Return knots from x_start to 1, each at least `tolerance` further along in e."""
-    knots = [x_start]
-    x = x_start
-    while True:
-        goal = ease(easing, x) + tolerance
-        if goal >= 1.0:
-            break
-        x_next = max(x + dx_min, _reach(easing, goal, x))
-        if x_next >= 1.0:
-            break
-        knots.append(x_next)
-        x = x_next
-    if len(knots) > 1 and 1.0 - knots[-1] < dx_min:
-        knots.pop()
-    knots.append(1.0)
-    return tuple(knots)
-
-
-def _chord_fits(easing: Easing, a: float, b: float, tolerance: float) -> bool:
-    """Tell whether the chord from a to b stays within tolerance of the eased curve."""
-    ea, eb = ease(easing, a), ease(easing, b)
-    for i in range(1, _FIT_SAMPLES):
-        share = i / _FIT_SAMPLES
-        error = ease(easing, a + (b - a) * share) - (ea + (eb - ea) * share)
-        if abs(error) > tolerance * _FIT_MARGIN:
-            return False
-    return True
-
-
-def _reach(easing: Easing, goal: float, lo: float) -> float:
-    """Return the first time fraction after lo at which the (rising) easing reaches goal."""
-    hi = 1.0
-    for _ in range(_SEARCH_STEPS):
-        mid = (lo + hi) / 2.0
-        lo, hi = (lo, mid) if ease(easing, mid) >= goal else (mid, hi)
-    return hi

@@ -16,7 +16,9 @@ schema's lights (ESPHome among them) otherwise apply their default transition to
 from __future__ import annotations
 
 import logging
-from typing import Any, Self
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import Field
 
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightLevel, Rgb
@@ -35,11 +37,13 @@ from roomctl.devices._convert import (
 from roomctl.devices.base import (
     DeviceEcho,
     DeviceHealth,
+    DeviceType,
     LightAdapter,
+    Network,
     expect_spec,
     light_capabilities,
 )
-from roomctl.models.devices import LightSpec, MqttJsonSpec
+from roomctl.devices.spec import ALL_CAPABILITIES, TOPIC_PATTERN, Capability, LightSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -54,6 +58,17 @@ DEFAULT_RATE_HZ = 2.0
 _COLOR_MODES = ("rgb", "xy", "hs", "rgbw", "rgbww")
 
 
+class MqttJsonSpec(LightSpec):
+    """A Home Assistant MQTT JSON light."""
+
+    DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
+
+    type: Literal["mqtt_json"]
+    command_topic: str = Field(pattern=TOPIC_PATTERN)
+    state_topic: str | None = Field(default=None, pattern=TOPIC_PATTERN)
+    availability_topic: str | None = Field(default=None, pattern=TOPIC_PATTERN)
+
+
 class MqttJsonLight(LightAdapter):
     """A Home Assistant JSON-schema light: one JSON object per command."""
 
@@ -65,7 +80,7 @@ class MqttJsonLight(LightAdapter):
                 max_transition_s=MAX_TRANSITION_S,
                 transition_step_s=TRANSITION_STEP_S,
                 mireds_range=MIREDS_RANGE,
-                network=f"mqtt_json:{spec.command_topic}",
+                network=Network(spec.type, spec.command_topic),
                 default_rate_hz=DEFAULT_RATE_HZ,
                 brightness_step=1.0 / BRIGHTNESS_FULL,
             ),
@@ -152,3 +167,6 @@ def _color_of(value: object) -> Rgb | None:
     if h is not None and s is not None:
         return hs_to_rgb(h, s)
     return None
+
+
+DEVICE = DeviceType(spec=MqttJsonSpec, adapter=MqttJsonLight)

@@ -1,22 +1,41 @@
-"""The adapter for each light type, and the one place a spec becomes an adapter."""
+"""The device types, one module each, and what is derived from them: the one list to extend."""
 
 from __future__ import annotations
 
-from roomctl.devices.base import LightAdapter
-from roomctl.devices.mqtt_json import MqttJsonLight
-from roomctl.devices.shelly import ShellyLight
-from roomctl.devices.tasmota import TasmotaLight
-from roomctl.devices.wled import WledLight
-from roomctl.devices.zigbee2mqtt import Zigbee2MqttLight
-from roomctl.models.devices import LightSpec
+from importlib import import_module
+from typing import TYPE_CHECKING, Literal
 
-ADAPTERS: dict[str, type[LightAdapter]] = {
-    "zigbee2mqtt": Zigbee2MqttLight,
-    "tasmota": TasmotaLight,
-    "wled": WledLight,
-    "shelly": ShellyLight,
-    "mqtt_json": MqttJsonLight,
+from roomctl.devices.base import DeviceType, LightAdapter
+from roomctl.devices.spec import Capability, LightSpec
+
+# One module of roomctl.devices per light type, named after its `type` tag, in the order
+# `roomctl check` lists the types. A module declares `DEVICE = DeviceType(spec, adapter)`.
+DEVICE_MODULES = ("zigbee2mqtt", "tasmota", "wled", "shelly", "mqtt_json")
+
+
+def _declared(module: str) -> DeviceType:
+    """Return the device type a module of roomctl.devices declares, or raise TypeError."""
+    device = getattr(import_module(f"{__package__}.{module}"), "DEVICE", None)
+    if not isinstance(device, DeviceType):
+        raise TypeError(f"roomctl.devices.{module} declares no DEVICE = DeviceType(...)")
+    if device.name != module:
+        raise TypeError(f"roomctl.devices.{module} declares the type '{device.name}'")
+    return device
+
+
+DEVICE_TYPES: tuple[DeviceType, ...] = tuple(_declared(module) for module in DEVICE_MODULES)
+LIGHT_SPECS: tuple[type[LightSpec], ...] = tuple(t.spec for t in DEVICE_TYPES)
+ADAPTERS: dict[str, type[LightAdapter]] = {t.name: t.adapter for t in DEVICE_TYPES}
+# What a light of each type can show unless its entry says otherwise.
+DEFAULT_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    t.name: t.spec.DEFAULT_CAPABILITIES for t in DEVICE_TYPES
 }
+
+if TYPE_CHECKING:
+    LightType = str
+else:
+    # The type tags as a Literal, for a room's `rates` keys: validated, and listed in errors.
+    LightType = Literal[tuple(ADAPTERS)]
 
 
 def adapter_for(name: str, spec: LightSpec) -> LightAdapter:

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import itertools
 import logging
-from typing import Any, Self
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import Field
 
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightLevel, Rgb
@@ -39,11 +41,13 @@ from roomctl.devices._convert import (
 from roomctl.devices.base import (
     DeviceEcho,
     DeviceHealth,
+    DeviceType,
     LightAdapter,
+    Network,
     expect_spec,
     light_capabilities,
 )
-from roomctl.models.devices import LightSpec, ShellySpec
+from roomctl.devices.spec import TOPIC_PATTERN, Capability, LightSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -62,6 +66,24 @@ DEFAULT_RATE_HZ = 2.0
 # reaches the request that asked for it.
 _REQUEST_IDS = itertools.count(1)
 _RGB_CHANNELS = 3
+# A Shelly in `light` mode drives a single white channel: brightness only.
+LIGHT_MODE_CAPABILITIES: frozenset[Capability] = frozenset({"brightness"})
+
+
+class ShellySpec(LightSpec):
+    """A Shelly Gen2 light: JSON-RPC Light.Set or RGB.Set goes to <topic>/rpc."""
+
+    # The RGB component has no colour temperature.
+    DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset({"brightness", "color"})
+
+    type: Literal["shelly"]
+    topic: str = Field(pattern=TOPIC_PATTERN)
+    mode: Literal["light", "rgb"] = "rgb"
+    channel: int = Field(default=0, ge=0)
+
+    def default_capabilities(self) -> frozenset[Capability]:
+        """Return brightness alone in `light` mode (one white channel), else the RGB default."""
+        return LIGHT_MODE_CAPABILITIES if self.mode == "light" else self.DEFAULT_CAPABILITIES
 
 
 class ShellyLight(LightAdapter):
@@ -75,7 +97,7 @@ class ShellyLight(LightAdapter):
                 max_transition_s=MAX_TRANSITION_S,
                 transition_step_s=TRANSITION_STEP_S,
                 mireds_range=MIREDS_RANGE,
-                network=f"shelly:{spec.topic}",
+                network=Network(spec.type, spec.topic),
                 default_rate_hz=DEFAULT_RATE_HZ,
                 brightness_step=1.0 / BRIGHTNESS_FULL,
             ),
@@ -187,3 +209,6 @@ def _rgb(value: object) -> Rgb | None:
     if len(numbers) != len(value) or len(numbers) != _RGB_CHANNELS:
         return None
     return (numbers[0], numbers[1], numbers[2])
+
+
+DEVICE = DeviceType(spec=ShellySpec, adapter=ShellyLight)

@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from typing import Any, Self
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import Field
 
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightLevel, Rgb
@@ -47,11 +49,13 @@ from roomctl.devices._convert import (
 from roomctl.devices.base import (
     DeviceEcho,
     DeviceHealth,
+    DeviceType,
     LightAdapter,
+    Network,
     expect_spec,
     light_capabilities,
 )
-from roomctl.models.devices import LightSpec, TasmotaSpec
+from roomctl.devices.spec import ALL_CAPABILITIES, TOPIC_PATTERN, Capability, LightSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -69,6 +73,15 @@ _HSB_PARTS = 3
 _RGB_PARTS = 3
 
 
+class TasmotaSpec(LightSpec):
+    """A Tasmota light: commands go to cmnd/<topic>/<Command>."""
+
+    DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
+
+    type: Literal["tasmota"]
+    topic: str = Field(pattern=TOPIC_PATTERN)
+
+
 class TasmotaLight(LightAdapter):
     """A Tasmota light: Backlog commands on `cmnd/<topic>/Backlog`."""
 
@@ -80,7 +93,7 @@ class TasmotaLight(LightAdapter):
                 max_transition_s=MAX_TRANSITION_S,
                 transition_step_s=SPEED_UNIT_S,
                 mireds_range=MIREDS_RANGE,
-                network=f"tasmota:{spec.topic}",
+                network=Network(spec.type, spec.topic),
                 default_rate_hz=DEFAULT_RATE_HZ,
                 brightness_step=1.0 / DIMMER_FULL,
             ),
@@ -252,3 +265,6 @@ def _channels(value: object) -> Rgb | None:
         return (r, g, b)
     digits = value.strip().lstrip("#")
     return parse_hex(digits[:6]) if len(digits) >= 6 else None
+
+
+DEVICE = DeviceType(spec=TasmotaSpec, adapter=TasmotaLight)

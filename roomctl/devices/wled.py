@@ -19,7 +19,9 @@ so anything above 655 units would wrap around; we clamp at 655.
 from __future__ import annotations
 
 import logging
-from typing import Any, Self
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import Field
 
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightLevel, kelvin_to_mireds, mireds_to_kelvin
@@ -35,11 +37,13 @@ from roomctl.devices._convert import (
 from roomctl.devices.base import (
     DeviceEcho,
     DeviceHealth,
+    DeviceType,
     LightAdapter,
+    Network,
     expect_spec,
     light_capabilities,
 )
-from roomctl.models.devices import LightSpec, WledSpec
+from roomctl.devices.spec import ALL_CAPABILITIES, TOPIC_PATTERN, Capability, LightSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -55,6 +59,15 @@ MIREDS_RANGE = (kelvin_to_mireds(KELVIN_RANGE[1]), kelvin_to_mireds(KELVIN_RANGE
 DEFAULT_RATE_HZ = 2.0
 
 
+class WledSpec(LightSpec):
+    """A WLED strip: JSON API commands go to <topic>/api."""
+
+    DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
+
+    type: Literal["wled"]
+    topic: str = Field(pattern=TOPIC_PATTERN)
+
+
 class WledLight(LightAdapter):
     """A WLED strip: JSON API calls on `<topic>/api`."""
 
@@ -66,7 +79,7 @@ class WledLight(LightAdapter):
                 max_transition_s=MAX_TRANSITION_S,
                 transition_step_s=TRANSITION_STEP_S,
                 mireds_range=MIREDS_RANGE,
-                network=f"wled:{spec.topic}",
+                network=Network(spec.type, spec.topic),
                 default_rate_hz=DEFAULT_RATE_HZ,
                 brightness_step=1.0 / BRIGHTNESS_FULL,
             ),
@@ -131,3 +144,6 @@ class WledLight(LightAdapter):
             return None
         self._echo = level
         return DeviceEcho(self.name, level)
+
+
+DEVICE = DeviceType(spec=WledSpec, adapter=WledLight)

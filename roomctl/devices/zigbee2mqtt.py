@@ -23,7 +23,9 @@ moveToLevelWithOnOff and the light forgets its level; plain OFF keeps it.
 from __future__ import annotations
 
 import logging
-from typing import Any, Self
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import Field
 
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightLevel, Rgb
@@ -41,11 +43,13 @@ from roomctl.devices._convert import (
 from roomctl.devices.base import (
     DeviceEcho,
     DeviceHealth,
+    DeviceType,
     LightAdapter,
+    Network,
     expect_spec,
     light_capabilities,
 )
-from roomctl.models.devices import LightSpec, Zigbee2MqttSpec
+from roomctl.devices.spec import ALL_CAPABILITIES, TOPIC_PATTERN, Capability, LightSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -58,7 +62,15 @@ MIREDS_RANGE = (153.0, 500.0)
 # A Zigbee network takes about 5 commands a second before its queues back up; every
 # zigbee2mqtt light of a room shares that budget.
 DEFAULT_RATE_HZ = 5.0
-NETWORK = "zigbee2mqtt"
+
+
+class Zigbee2MqttSpec(LightSpec):
+    """A Zigbee light behind zigbee2mqtt: commands go to <topic>/set."""
+
+    DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
+
+    type: Literal["zigbee2mqtt"]
+    topic: str = Field(pattern=TOPIC_PATTERN)
 
 
 class Zigbee2MqttLight(LightAdapter):
@@ -72,7 +84,7 @@ class Zigbee2MqttLight(LightAdapter):
                 max_transition_s=MAX_TRANSITION_S,
                 transition_step_s=TRANSITION_STEP_S,
                 mireds_range=MIREDS_RANGE,
-                network=NETWORK,
+                network=Network(spec.type),
                 default_rate_hz=DEFAULT_RATE_HZ,
                 brightness_step=1.0 / BRIGHTNESS_FULL,
             ),
@@ -190,3 +202,6 @@ def _color_of(value: object) -> Rgb | None:
     if isinstance(value.get("hex"), str):
         return parse_hex(value["hex"])
     return None
+
+
+DEVICE = DeviceType(spec=Zigbee2MqttSpec, adapter=Zigbee2MqttLight)

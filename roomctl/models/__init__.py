@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-from roomctl.models.devices import (
-    AudioSpec,
-    Capability,
-    DeviceSpec,
-    LightSpec,
-    LightType,
-    MqttJsonSpec,
-    ShellySpec,
-    TasmotaSpec,
-    WledSpec,
-    Zigbee2MqttSpec,
-)
+from roomctl.models.devices import AudioSpec, DeviceSpec
 from roomctl.models.profile import Cue, Phase, SessionProfile
 from roomctl.models.room import ALL_TARGET, Limits, RoomPreset, ScheduleEntry
 from roomctl.models.scene import OFF_WORD, LightSetting, LightValue, Scene, SoundSetting, SoundValue
@@ -22,24 +11,16 @@ __all__ = [
     "ALL_TARGET",
     "OFF_WORD",
     "AudioSpec",
-    "Capability",
     "Cue",
     "DeviceSpec",
     "LightSetting",
-    "LightSpec",
-    "LightType",
     "LightValue",
     "Limits",
-    "MqttJsonSpec",
     "Phase",
     "RoomPreset",
     "Scene",
     "ScheduleEntry",
     "SessionProfile",
-    "ShellySpec",
     "SoundSetting",
     "SoundValue",
-    "TasmotaSpec",
-    "WledSpec",
-    "Zigbee2MqttSpec",
 ]

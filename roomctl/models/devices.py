@@ -1,61 +1,15 @@
-"""Device specs in a room preset: one model per device type, told apart by `type`."""
+"""The devices a room file lists: lights of the types in roomctl.devices, and speakers."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, TypeAlias, Union
 
 from pydantic import Field
 
+# From the modules, not the package: roomctl.devices loads roomctl.models first (see there).
+from roomctl.devices.registry import LIGHT_SPECS, LightType
+from roomctl.devices.spec import LightSpec
 from roomctl.models.base import FrozenModel
-
-Capability = Literal["brightness", "color_temp", "color"]
-LightType = Literal["zigbee2mqtt", "tasmota", "wled", "shelly", "mqtt_json"]
-TOPIC_PATTERN = r"^[^#+\s]+$"
-
-
-class _LightSpec(FrozenModel):
-    capabilities: tuple[Capability, ...] | None = Field(
-        default=None, description="What the light can show; by default what its type can."
-    )
-
-
-class Zigbee2MqttSpec(_LightSpec):
-    """A Zigbee light behind zigbee2mqtt: commands go to <topic>/set."""
-
-    type: Literal["zigbee2mqtt"]
-    topic: str = Field(pattern=TOPIC_PATTERN)
-
-
-class TasmotaSpec(_LightSpec):
-    """A Tasmota light: commands go to cmnd/<topic>/<Command>."""
-
-    type: Literal["tasmota"]
-    topic: str = Field(pattern=TOPIC_PATTERN)
-
-
-class WledSpec(_LightSpec):
-    """A WLED strip: JSON API commands go to <topic>/api."""
-
-    type: Literal["wled"]
-    topic: str = Field(pattern=TOPIC_PATTERN)
-
-
-class ShellySpec(_LightSpec):
-    """A Shelly Gen2 light: JSON-RPC Light.Set or RGB.Set goes to <topic>/rpc."""
-
-    type: Literal["shelly"]
-    topic: str = Field(pattern=TOPIC_PATTERN)
-    mode: Literal["light", "rgb"] = "rgb"
-    channel: int = Field(default=0, ge=0)
-
-
-class MqttJsonSpec(_LightSpec):
-    """A Home Assistant MQTT JSON light."""
-
-    type: Literal["mqtt_json"]
-    command_topic: str = Field(pattern=TOPIC_PATTERN)
-    state_topic: str | None = Field(default=None, pattern=TOPIC_PATTERN)
-    availability_topic: str | None = Field(default=None, pattern=TOPIC_PATTERN)
 
 
 class AudioSpec(FrozenModel):
@@ -65,5 +19,10 @@ class AudioSpec(FrozenModel):
     output: str | int = "default"
 
 
-LightSpec = Zigbee2MqttSpec | TasmotaSpec | WledSpec | ShellySpec | MqttJsonSpec
-DeviceSpec = Annotated[LightSpec | AudioSpec, Field(discriminator="type")]
+if TYPE_CHECKING:
+    DeviceSpec: TypeAlias = LightSpec | AudioSpec
+else:
+    # One member per light type (their `type` tags in roomctl.devices' order), then audio.
+    DeviceSpec = Annotated[Union[(*LIGHT_SPECS, AudioSpec)], Field(discriminator="type")]
+
+__all__ = ["AudioSpec", "DeviceSpec", "LightSpec", "LightType"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightFade, LightLevel
-from roomctl.devices.base import Capabilities, LightAdapter
+from roomctl.devices.base import Capabilities, LightAdapter, Network
 from roomctl.devices.fade_plan import JUST_NOTICEABLE, LightStep, plan_fade
 from roomctl.devices.rate_limit import RateLimiter
 from roomctl.runtime.reconcile import ECHO_GRACE_S, LightMemory, Verdict, judge, within_limits
@@ -64,13 +64,12 @@ class LightOutput:
         min_brightness: float = 0.0,
     ) -> None:
         on_network = Counter(a.capabilities.network for a in adapters.values())
-        self._limiters: dict[str, RateLimiter] = {}
+        self._limiters: dict[Network, RateLimiter] = {}
         self._tracks: dict[str, _Track] = {}
         for name, adapter in adapters.items():
             caps = adapter.capabilities
-            # A bucket is "zigbee2mqtt" (shared) or "tasmota:<topic>" (a light's own Wi-Fi);
-            # a room's `rates` names the device type.
-            rate = rates.get(caps.network.split(":")[0], caps.default_rate_hz)
+            # A bucket is a type's shared network or a light's own; `rates` names the type.
+            rate = rates.get(caps.network.device_type, caps.default_rate_hz)
             self._limiters.setdefault(caps.network, RateLimiter(rate))
             # Lights sharing a network share its rate, so each plans at its fair share.
             self._tracks[name] = _Track(adapter, on_network[caps.network] / rate)

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 from roomctl.demo.sim._device import Received, SimDevice
-from roomctl.demo.sim.mqtt_json import MqttJsonLight
-from roomctl.demo.sim.room import SimulatedRoom, create_sim_device
-from roomctl.demo.sim.shelly import ShellyLight
-from roomctl.demo.sim.tasmota import TasmotaLight
-from roomctl.demo.sim.wled import WledLight
-from roomctl.demo.sim.zigbee2mqtt import Zigbee2MqttLight
+from roomctl.demo.sim._output import SimOutput
+from roomctl.demo.sim.mqtt_json import SimulatedMqttJson
+from roomctl.demo.sim.room import SIMULATORS, SimulatedRoom, create_sim_device
+from roomctl.demo.sim.shelly import SimulatedShelly
+from roomctl.demo.sim.tasmota import SimulatedTasmota
+from roomctl.demo.sim.wled import SimulatedWled
+from roomctl.demo.sim.zigbee2mqtt import SimulatedZigbee2Mqtt
 
 __all__ = [
-    "MqttJsonLight",
+    "SIMULATORS",
     "Received",
-    "ShellyLight",
     "SimDevice",
+    "SimOutput",
+    "SimulatedMqttJson",
     "SimulatedRoom",
-    "TasmotaLight",
-    "WledLight",
-    "Zigbee2MqttLight",
+    "SimulatedShelly",
+    "SimulatedTasmota",
+    "SimulatedWled",
+    "SimulatedZigbee2Mqtt",
     "create_sim_device",
 ]

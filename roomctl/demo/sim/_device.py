@@ -10,13 +10,14 @@ import time
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Self
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from roomctl.core.levels import LightLevel
-from roomctl.demo.sim._output import LightOutput
+from roomctl.demo.sim._output import SimOutput
+from roomctl.devices.spec import LightSpec
 from roomctl.mqtt.broker_url import parse_broker_url
 
 _LOGGER = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ class SimDevice(ABC):
     """
 
     kind: str = ""
+    """The device type it plays: the `type` of a room file's entry."""
 
     def __init__(self, name: str, broker_url: str) -> None:
         self.name = name
@@ -65,11 +67,16 @@ class SimDevice(ABC):
         self._ready = threading.Event()
         self._pending_subscribe: int | None = None
         self._timers: set[threading.Timer] = set()
-        self._output = LightOutput()
+        self._output = SimOutput()
         self._client_id = f"roomctl-sim-{self.kind}-{self.name}-{uuid.uuid4().hex[:8]}"
         self._client = self._make_client()
 
     # -- what a device type supplies -------------------------------------------------
+
+    @classmethod
+    @abstractmethod
+    def from_spec(cls, name: str, spec: LightSpec, broker_url: str) -> Self:
+        """Return the simulation of the light a room file's entry of type `kind` describes."""
 
     @abstractmethod
     def _subscriptions(self) -> list[str]:

@@ -8,7 +8,7 @@ from roomctl.core.levels import OFF, LightFade, LightLevel
 
 
 @dataclass
-class LightOutput:
+class SimOutput:
     """What a simulated light shows at any instant, given an explicit clock.
 
     A command starts a linear path from the level the light shows at that instant (not

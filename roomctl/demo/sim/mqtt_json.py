@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import Any, Self
 
 from roomctl.core.levels import LightLevel, Rgb
 from roomctl.demo.sim._color import hs_to_rgb, normalized, xy_to_rgb
 from roomctl.demo.sim._device import SimDevice
 from roomctl.demo.sim._json import compact_json, is_number
+from roomctl.devices.base import expect_spec
+from roomctl.devices.mqtt_json import MqttJsonSpec
+from roomctl.devices.spec import LightSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -22,7 +25,7 @@ ONLINE = "online"
 OFFLINE = "offline"
 
 
-class MqttJsonLight(SimDevice):
+class SimulatedMqttJson(SimDevice):
     """A colour light with colour temperature on the JSON schema, with native transitions.
 
     Modelled on Home Assistant's MQTT light documentation (JSON schema): the firmware
@@ -48,6 +51,12 @@ class MqttJsonLight(SimDevice):
         self._rgb: Rgb = (255.0, 255.0, 255.0)
         self._color_mode = "color_temp"
         super().__init__(name, broker_url)
+
+    @classmethod
+    def from_spec(cls, name: str, spec: LightSpec, broker_url: str) -> Self:
+        """Return the simulation of the light a room file's entry describes."""
+        spec = expect_spec(spec, MqttJsonSpec)
+        return cls(name, broker_url, spec.command_topic, spec.state_topic, spec.availability_topic)
 
     def _subscriptions(self) -> list[str]:
         return [self.command_topic]

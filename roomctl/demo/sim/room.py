@@ -8,39 +8,33 @@ from types import TracebackType
 
 from roomctl.core.levels import LightLevel
 from roomctl.demo.sim._device import SimDevice
-from roomctl.demo.sim.mqtt_json import MqttJsonLight
-from roomctl.demo.sim.shelly import ShellyLight
-from roomctl.demo.sim.tasmota import TasmotaLight
-from roomctl.demo.sim.wled import WledLight
-from roomctl.demo.sim.zigbee2mqtt import Zigbee2MqttLight
-from roomctl.models import (
-    LightSpec,
-    MqttJsonSpec,
-    RoomPreset,
-    ShellySpec,
-    TasmotaSpec,
-    WledSpec,
-    Zigbee2MqttSpec,
-)
+from roomctl.demo.sim.mqtt_json import SimulatedMqttJson
+from roomctl.demo.sim.shelly import SimulatedShelly
+from roomctl.demo.sim.tasmota import SimulatedTasmota
+from roomctl.demo.sim.wled import SimulatedWled
+from roomctl.demo.sim.zigbee2mqtt import SimulatedZigbee2Mqtt
+from roomctl.devices import LightSpec
+from roomctl.models import RoomPreset
 
 _LOGGER = logging.getLogger(__name__)
+
+# The simulation of each light type, found by its `kind` (the type's tag).
+SIMULATORS: tuple[type[SimDevice], ...] = (
+    SimulatedZigbee2Mqtt,
+    SimulatedTasmota,
+    SimulatedWled,
+    SimulatedShelly,
+    SimulatedMqttJson,
+)
+_BY_KIND: dict[str, type[SimDevice]] = {simulator.kind: simulator for simulator in SIMULATORS}
 
 
 def create_sim_device(name: str, spec: LightSpec, broker_url: str) -> SimDevice:
     """Return the simulated device that plays one light of a room preset."""
-    match spec:
-        case Zigbee2MqttSpec():
-            return Zigbee2MqttLight(name, broker_url, spec.topic)
-        case TasmotaSpec():
-            return TasmotaLight(name, broker_url, spec.topic)
-        case WledSpec():
-            return WledLight(name, broker_url, spec.topic)
-        case ShellySpec():
-            return ShellyLight(name, broker_url, spec.topic, spec.mode, spec.channel)
-        case MqttJsonSpec():
-            return MqttJsonLight(
-                name, broker_url, spec.command_topic, spec.state_topic, spec.availability_topic
-            )
+    simulator = _BY_KIND.get(spec.type)
+    if simulator is None:
+        raise ValueError(f"light '{name}': no simulation of '{spec.type}' lights")
+    return simulator.from_spec(name, spec, broker_url)
 
 
 class SimulatedRoom:

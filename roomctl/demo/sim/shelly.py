@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from roomctl.core.levels import LightLevel, Rgb
 from roomctl.demo.sim._color import normalized
 from roomctl.demo.sim._device import SimDevice
 from roomctl.demo.sim._json import compact_json, is_int, is_number
+from roomctl.devices.base import expect_spec
+from roomctl.devices.shelly import ShellySpec
+from roomctl.devices.spec import LightSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -36,7 +39,7 @@ class RpcError(Exception):
         self.message = message
 
 
-class ShellyLight(SimDevice):
+class SimulatedShelly(SimDevice):
     """One Light (dimmer) or RGB component of a Shelly Gen2 device, driven over MQTT RPC.
 
     Modelled on Shelly's Gen2 API docs (RPC protocol, Light and RGB components, MQTT
@@ -61,6 +64,12 @@ class ShellyLight(SimDevice):
     def component(self) -> str:
         """Return the component key, e.g. `rgb:0` or `light:0`."""
         return f"{self.mode}:{self.channel}"
+
+    @classmethod
+    def from_spec(cls, name: str, spec: LightSpec, broker_url: str) -> Self:
+        """Return the simulation of the light a room file's entry describes."""
+        spec = expect_spec(spec, ShellySpec)
+        return cls(name, broker_url, spec.topic, spec.mode, spec.channel)
 
     def _subscriptions(self) -> list[str]:
         return [f"{self.topic}/rpc"]

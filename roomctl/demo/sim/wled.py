@@ -6,12 +6,15 @@ import json
 import logging
 import math
 import time
-from typing import Any
+from typing import Any, Self
 
 from roomctl.core.levels import LightLevel, Rgb
 from roomctl.demo.sim._color import normalized, to_hex
 from roomctl.demo.sim._device import SimDevice
 from roomctl.demo.sim._json import compact_json, is_int
+from roomctl.devices.base import expect_spec
+from roomctl.devices.spec import LightSpec
+from roomctl.devices.wled import WledSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -34,7 +37,7 @@ ONLINE = "online"
 OFFLINE = "offline"
 
 
-class WledLight(SimDevice):
+class SimulatedWled(SimDevice):
     """A WLED RGB+CCT strip with one segment, taking the JSON API and WLED's plain topics.
 
     The primary colour is `[r, g, b, w]`: RGB drives the colour LEDs and `w` the white
@@ -56,6 +59,12 @@ class WledLight(SimDevice):
         self._last_echo = -math.inf
         self._echo_pending = False
         super().__init__(name, broker_url)
+
+    @classmethod
+    def from_spec(cls, name: str, spec: LightSpec, broker_url: str) -> Self:
+        """Return the simulation of the light a room file's entry describes."""
+        spec = expect_spec(spec, WledSpec)
+        return cls(name, broker_url, spec.topic)
 
     def _subscriptions(self) -> list[str]:
         return [self.topic, f"{self.topic}/col", f"{self.topic}/api"]

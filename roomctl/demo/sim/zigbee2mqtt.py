@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any
+from typing import Any, Self
 
 from roomctl.core.levels import LightLevel, Rgb
 from roomctl.demo.sim._color import normalized, parse_hex, rgb_to_xy, xy_to_rgb
 from roomctl.demo.sim._device import SimDevice
 from roomctl.demo.sim._json import compact_json, is_number
+from roomctl.devices.base import expect_spec
+from roomctl.devices.spec import LightSpec
+from roomctl.devices.zigbee2mqtt import Zigbee2MqttSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -27,7 +30,7 @@ ONLINE = compact_json({"state": "online"})
 OFFLINE = compact_json({"state": "offline"})
 
 
-class Zigbee2MqttLight(SimDevice):
+class SimulatedZigbee2Mqtt(SimDevice):
     """A zigbee2mqtt colour light with colour temperature, taking zigbee2mqtt's `set` JSON.
 
     Modelled on zigbee2mqtt's device pages (light exposes, `transition` option) and its
@@ -45,6 +48,12 @@ class Zigbee2MqttLight(SimDevice):
         self._rgb: Rgb | None = None
         self._color_mode = "color_temp"
         super().__init__(name, broker_url)
+
+    @classmethod
+    def from_spec(cls, name: str, spec: LightSpec, broker_url: str) -> Self:
+        """Return the simulation of the light a room file's entry describes."""
+        spec = expect_spec(spec, Zigbee2MqttSpec)
+        return cls(name, broker_url, spec.topic)
 
     def _subscriptions(self) -> list[str]:
         return [f"{self.topic}/set", f"{self.topic}/get"]
