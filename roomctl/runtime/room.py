@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Mapping
-from typing import Protocol
+from collections.abc import Callable
 
 from roomctl.api.commands import StartCommand
 from roomctl.api.events import Event, event_fields
 from roomctl.api.messages import Inbound, Message
-from roomctl.api.payloads import RoomState, event_payload, reply_payload
+from roomctl.api.payloads import RoomState, event_payload
 from roomctl.api.state import Status
 from roomctl.api.topics import RoomTopics
 from roomctl.config.library import ProfileLibrary
@@ -54,7 +53,7 @@ from roomctl.devices.base import DeviceEcho, DeviceHealth
 from roomctl.journal import SessionRow, StoredEvent
 from roomctl.logs import log_event
 from roomctl.models import RoomPreset
-from roomctl.runtime.acks import ACK_WAIT_S, Acknowledgements, PendingReply
+from roomctl.runtime.acks import Outbox, Replies
 from roomctl.runtime.inputs import (
     CommandArrived,
     JournalWritten,
@@ -69,21 +68,6 @@ from roomctl.runtime.recorder import JOURNAL_STALL_S, Recorder
 from roomctl.runtime.sound import SoundOutput
 
 _LOGGER = logging.getLogger(__name__)
-
-NOT_YET_RECORDED = (
-    "not yet recorded: the state disk is slow; the room keeps the record in memory and "
-    "writes it when the disk answers"
-)
-
-
-class Outbox(Protocol):
-    """Where the room's publications go: the bus, or a recorder in unit tests."""
-
-    def publish(self, msg: Message) -> None:
-        """Publish one message."""
-
-    def reply(self, inbound: Inbound, msg: Message) -> None:
-        """Publish a reply, also to the command's MQTT v5 response topic if it has one."""
 
 
 def new_session_id() -> str:
@@ -103,28 +87,6 @@ def event_message(event: Event, room: str, session_id: str | None, wall: float) 
     if event.type in ("device_online", "device_offline") and fields.get("reason") is None:
         fields.pop("reason", None)  # the wire has said no reason by leaving it out
     return event_payload(event.type, wall, {**context, **fields})
-
-
-class _LightsNow(Mapping[str, LightLevel | None]):
-    """The lights' current levels, read once and only if the core asks for them."""
-
-    def __init__(self, lights: LightOutput, now: float) -> None:
-        self._lights, self._now = lights, now
-        self._levels: dict[str, LightLevel | None] | None = None
-
-    def _read(self) -> dict[str, LightLevel | None]:
-        if self._levels is None:
-            self._levels = self._lights.current(self._now)
-        return self._levels
-
-    def __getitem__(self, name: str) -> LightLevel | None:
-        return self._read()[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._read())
-
-    def __len__(self) -> int:
-        return len(self._read())
 
 
 class RoomRuntime:
@@ -148,7 +110,7 @@ class RoomRuntime:
         self._sound = sound
         self._outbox = outbox
         self._recorder = recorder or Recorder(None)
-        self._acks = Acknowledgements()
+        self._replies = Replies(self.topics.reply, outbox, self._recorder)
         self._stall_shown = False
         self._inbound: Inbound | None = None  # the command being carried out
         self._wake: float | None = None  # the session's next change, as the core said
@@ -191,7 +153,7 @@ class RoomRuntime:
             self._decide(item, now)
         if isinstance(item, Shutdown):
             self._recorder.close()  # what was recorded is on disk (or spilled)
-            self._answer(now, final=True)  # every command carried out gets its one reply
+            self._replies.answer(now, final=True)  # every command carried out gets its one reply
             return
         self._lights.flush(now)
         self._device_upkeep(now)
@@ -199,7 +161,7 @@ class RoomRuntime:
         # Hand what changed to the journal, without waiting; show it if writing fails.
         if self._recorder.flush(wait=False, now=now):
             self.publish_state(now)
-        self._answer(now)
+        self._replies.answer(now)
         if self._recorder.stalled(now) != self._stall_shown:
             self._stall_shown = not self._stall_shown
             self.publish_state(now)
@@ -221,7 +183,7 @@ class RoomRuntime:
 
     def next_wake(self, now: float) -> float | None:
         """Return the wall time the room must next be woken, or None."""
-        candidates = [self._lights.next_due(), self._acks.next_due(), self._wake]
+        candidates = [self._lights.next_due(), self._replies.next_due(), self._wake]
         since = self._recorder.in_flight_since
         if since is not None and not self._stall_shown:
             candidates.append(since + JOURNAL_STALL_S)
@@ -229,7 +191,7 @@ class RoomRuntime:
         return min(times) if times else None
 
     def _decide(self, item: CoreInput, now: float) -> None:
-        self._carry_out(self.core.decide(item, now, _LightsNow(self._lights, now)), now)
+        self._carry_out(self.core.decide(item, now, self._lights.levels_at(now)), now)
 
     def _judge_report(self, device: str, level: LightLevel, now: float, fresh: bool = True) -> None:
         """Have the lights judge a report (see runtime.reconcile); tell the core what it meant."""
@@ -300,10 +262,11 @@ class RoomRuntime:
                         effect.snapshot,
                     )
                 )
-            case Refuse():
-                self._reply(effect.request_id, False, effect.reason, self.status, qos=effect.qos)
-            case Accept():
-                self._hold_reply(effect, now)
+            case Refuse() if self._inbound is not None:
+                request_id, reason, qos = effect.request_id, effect.reason, effect.qos
+                self._replies.refuse(self._inbound, request_id, reason, self.status, qos)
+            case Accept() if self._inbound is not None:
+                self._replies.hold(self._inbound, effect.request_id, effect.status, now)
             case Log():
                 _LOGGER.log(effect.level, effect.message, *effect.args)
 
@@ -315,14 +278,6 @@ class RoomRuntime:
         log_event(self.room.id, session_id, event.type, fields)
         payload = event_message(event, self.room.id, session_id, now)
         self._outbox.publish(Message(self.topics.events, payload, emit.qos))
-
-    def _hold_reply(self, accept: Accept, now: float) -> None:
-        """Hold an accepted command's reply until its records are on disk (or it is due)."""
-        if self._inbound is None:
-            return
-        mark = self._recorder.mark()
-        due = now + ACK_WAIT_S
-        self._acks.add(PendingReply(self._inbound, accept.request_id, accept.status, mark, due))
 
     # -- output --------------------------------------------------------------------------
 
@@ -341,33 +296,3 @@ class RoomRuntime:
     def publish_state(self, now: float) -> None:
         """Publish the retained state."""
         self._outbox.publish(Message(self.topics.state, self.state(now).payload(now), retain=True))
-
-    def _reply(
-        self,
-        request_id: str | None,
-        ok: bool,
-        error: str | None,
-        status: Status,
-        recorded: bool | None = None,
-        qos: int = 1,
-        inbound: Inbound | None = None,
-    ) -> None:
-        to = inbound or self._inbound
-        if to is None:
-            return
-        payload = reply_payload(request_id, ok, status, error, recorded)
-        self._outbox.reply(to, Message(self.topics.reply, payload, qos))
-
-    def _answer(self, now: float, final: bool = False) -> None:
-        """Send the replies whose records are on disk, and those that cannot wait longer.
-
-        `final` (the room stops) sends every reply still held.
-        """
-        failing = self._recorder.error is not None and self._recorder.in_flight_since is None
-        hopeless = failing or final
-        for pending, recorded in self._acks.ready(self._recorder.durable, now, hopeless):
-            warning = None if recorded else self._recorder.problem(now) or NOT_YET_RECORDED
-            said = recorded if self._recorder.keeps_records else None
-            self._reply(
-                pending.request_id, True, warning, pending.status, said, inbound=pending.inbound
-            )
