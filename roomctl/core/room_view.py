@@ -13,9 +13,13 @@ from roomctl.models import RoomPreset
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """Where a session stands, in session seconds, as the state shows it."""
+    """Where a session stands, in session seconds, as the state shows it (None: not shown).
 
-    elapsed_s: float
+    The one extrapolation of a session's clocks: a client showing a running room between
+    two state messages moves them on by the wall time since, times the room's speed.
+    """
+
+    elapsed_s: float | None
     phase_remaining_s: float | None = None
     remaining_s: float | None = None
     next_cue_in_s: float | None = None
@@ -26,8 +30,9 @@ class Progress:
         def left(value: float | None) -> float | None:
             return None if value is None else max(0.0, value - session_s)
 
+        elapsed = None if self.elapsed_s is None else self.elapsed_s + session_s
         return Progress(
-            self.elapsed_s + session_s,
+            elapsed,
             left(self.phase_remaining_s),
             left(self.remaining_s),
             left(self.next_cue_in_s),
