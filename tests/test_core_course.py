@@ -25,6 +25,7 @@ from roomctl.core import (
     RoomCore,
     SilenceSound,
     Wake,
+    light_fields,
 )
 from roomctl.core.levels import LightLevel, Voice, db_to_gain
 from tests.test_core_room import STANDBY, T0, Rig, events, kinds
@@ -157,3 +158,13 @@ def test_a_snapshot_is_kept_only_when_something_changed() -> None:
 def test_progress_moves_on_and_what_remains_stops_at_zero() -> None:
     progress = Progress(elapsed_s=100.0, phase_remaining_s=20.0, remaining_s=500.0)
     assert progress.moved_on(30.0) == Progress(130.0, 0.0, 470.0, None)
+
+
+def test_a_level_is_shown_rounded_and_within_bounds() -> None:
+    shown = light_fields(LightLevel(True, 1.0000001, None, (254.6, 0.2, 10.0)))
+    assert shown.model_dump() == {
+        "on": True,
+        "brightness": 1.0,
+        "mireds": None,
+        "color": (255, 0, 10),
+    }

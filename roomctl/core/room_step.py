@@ -137,11 +137,14 @@ class Step:
 
 
 def light_fields(level: LightLevel) -> LightLevelFields:
-    """Return a level as the events and the state show it: on, brightness, mireds or colour."""
+    """Return a level as the events and the state show it: on, brightness, mireds or colour.
+
+    A brightness a device reported a rounding beyond 0..1 is shown at the bound.
+    """
     color = level.color
     return LightLevelFields(
         on=level.on,
-        brightness=round(level.brightness, 3),
+        brightness=round(min(1.0, max(0.0, level.brightness)), 3),
         mireds=None if level.mireds is None else round(level.mireds),
         color=None if color is None else (round(color[0]), round(color[1]), round(color[2])),
     )
