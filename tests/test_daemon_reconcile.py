@@ -6,10 +6,10 @@ import time
 
 import pytest
 
+from roomctl.core import RECORD_CAP
 from roomctl.core.levels import LightLevel
 from roomctl.demo.sim._device import SimDevice
 from roomctl.journal import Journal
-from roomctl.runtime.health import RECORD_CAP
 from roomctl.runtime.lights import ANSWER_TIMEOUT_S
 from roomctl.runtime.reconcile import ECHO_GRACE_S
 from tests.fixtures.room import Rig, RigFactory, received, wait_for

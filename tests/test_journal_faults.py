@@ -18,9 +18,9 @@ import paho.mqtt.client as mqtt
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
+from roomctl.core import REFUSAL_RECORD_CAP
 from roomctl.journal import Journal, JournalUnwritableError, SessionRow, StoredEvent
 from roomctl.journal.spill import RUNTIME_ENV, spill_dirs
-from roomctl.runtime.room import REFUSAL_RECORD_CAP
 from tests.fixtures.broker import Mosquitto
 from tests.fixtures.disk import FreezableDisk, ReadOnlyDisk, SmallDisk
 from tests.test_recovery import ROOM_ID, Setup, wait_for

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from roomctl.core import RECORD_CAP, RECORD_WINDOW_S, HealthRecordLimit, Unrecorded
 from roomctl.core.levels import LightLevel
 from roomctl.devices.base import DeviceEcho, DeviceHealth
 from roomctl.devices.zigbee2mqtt import Zigbee2MqttLight, Zigbee2MqttSpec
 from roomctl.journal import Journal
-from roomctl.runtime.health import RECORD_CAP, RECORD_WINDOW_S, HealthRecordLimit, Unrecorded
 from roomctl.runtime.inputs import Heartbeat, Shutdown, Wake
 from roomctl.runtime.reconcile import (
     ECHO_GRACE_S,

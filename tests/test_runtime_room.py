@@ -312,3 +312,37 @@ def test_an_emergency_holds_until_released_and_repeats_at_most_once_a_second(
     _command(runtime, T0 + 4, action="release")
     _command(runtime, T0 + 5, action="stop", request_id="s2")
     assert outbox.replies()[-1]["ok"] is True and runtime.status == "ended"
+
+
+@pytest.mark.parametrize(
+    ("before", "body"),
+    [
+        ([], {"action": "start", "profile": "cues"}),
+        ([{"action": "start", "profile": "cues"}], {"action": "pause"}),
+        ([{"action": "start", "profile": "cues"}, {"action": "pause"}], {"action": "resume"}),
+        ([{"action": "start", "profile": "cues"}], {"action": "next"}),
+        ([{"action": "start", "profile": "cues"}], {"action": "stop"}),
+        ([{"action": "start", "profile": "cues"}], {"action": "emergency"}),
+        ([{"action": "start", "profile": "cues"}, {"action": "emergency"}], {"action": "release"}),
+    ],
+    ids=lambda value: value["action"] if isinstance(value, dict) else "",
+)
+def test_a_command_s_lights_go_out_at_once_while_its_reply_waits_for_the_disk(
+    tmp_path: Path, before: list[dict[str, object]], body: dict[str, object]
+) -> None:
+    journal = Journal(tmp_path / "state")
+    runtime, outbox = _runtime(tmp_path, journal)
+    for i, earlier in enumerate(before):
+        _command(runtime, T0 + 20.0 * i, **earlier)
+        _written(runtime, T0 + 20.0 * i)
+    now = T0 + 20.0 * len(before) + 10.0  # within the first phase's minute-long fade
+    sent = len(outbox.to("z/ceiling/set"))
+    replies = len(outbox.replies())
+    with journal._lock:  # a stalled disk: nothing the command records can be written
+        _command(runtime, now, request_id="r", **body)
+        assert len(outbox.to("z/ceiling/set")) > sent  # the lights have it already
+        assert len(outbox.replies()) == replies  # the reply waits for the record
+    _written(runtime, now + 0.1)
+    assert outbox.replies()[-1]["request_id"] == "r"
+    assert outbox.replies()[-1]["recorded"] is True
+    journal.close()

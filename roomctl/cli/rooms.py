@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from roomctl.api.topics import PREFIX
+from roomctl.core import Progress
 from roomctl.errors import RoomctlError
 
 # The daemon republishes an active session's state every 15 s (the heartbeat). Two missed
@@ -243,14 +244,25 @@ def moved_on(seen: RoomSeen, now: datetime) -> dict[str, Any] | None:
     state = seen.state
     if state is None or state["status"] != "running" or seen.condition(now) != "live":
         return state
-    moved = seen.age(now) * float(state.get("speed", 1.0))
-    ticked = dict(state)
-    if _number(state.get("elapsed_s")):
-        ticked["elapsed_s"] = state["elapsed_s"] + moved
-    for key in ("phase_remaining_s", "remaining_s"):
-        if _number(state.get(key)):
-            ticked[key] = max(0.0, state[key] - moved)
     cue = state.get("next_cue")
+
+    def known(key: str) -> float | None:
+        return float(state[key]) if _number(state.get(key)) else None
+
+    shown = Progress(
+        known("elapsed_s"),
+        known("phase_remaining_s"),
+        known("remaining_s"),
+        None if cue is None else float(cue["in_s"]),
+    ).moved_on(seen.age(now) * float(state.get("speed", 1.0)))
+    ticked = dict(state)
+    for key, value in (
+        ("elapsed_s", shown.elapsed_s),
+        ("phase_remaining_s", shown.phase_remaining_s),
+        ("remaining_s", shown.remaining_s),
+    ):
+        if value is not None:
+            ticked[key] = value
     if cue is not None:
-        ticked["next_cue"] = {**cue, "in_s": max(0.0, cue["in_s"] - moved)}
+        ticked["next_cue"] = {**cue, "in_s": shown.next_cue_in_s}
     return ticked

@@ -1,4 +1,7 @@
-"""What arrives on a room's queue: commands, timer firings, device news, broker news."""
+"""What arrives on a room's queue: commands, timer firings, device news, broker news.
+
+The plain ones are the core's own inputs (core.room_inputs), re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from dataclasses import dataclass
 
 from roomctl.api.commands import Command, CommandError
 from roomctl.api.messages import Inbound
+from roomctl.core.room_inputs import BrokerConnected, Heartbeat, SceneDue, Shutdown, Wake
 from roomctl.devices.base import DeviceEcho, DeviceHealth
 from roomctl.journal import SessionRow
 
@@ -25,34 +29,12 @@ class CommandArrived:
 
 
 @dataclass(frozen=True, slots=True)
-class Wake:
-    """The room's timer fired: a phase boundary, a cue, a fade step or a fade end is due."""
-
-
-@dataclass(frozen=True, slots=True)
-class Heartbeat:
-    """Time to republish state while a session runs."""
-
-
-@dataclass(frozen=True, slots=True)
-class SceneDue:
-    """A scene from the room's schedule is due."""
-
-    scene: str
-
-
-@dataclass(frozen=True, slots=True)
 class SpeakerHealth:
     """An audio output went away or came back."""
 
     device: str
     online: bool
     reason: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class BrokerConnected:
-    """The room's MQTT connection came up (again)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +49,18 @@ class JournalWritten:
     """The room's last journal write ended: hand over what was recorded meanwhile."""
 
 
-@dataclass(frozen=True, slots=True)
-class Shutdown:
-    """Stop the room's worker, once what it recorded is on disk."""
-
+__all__ = [
+    "BrokerConnected",
+    "CommandArrived",
+    "Heartbeat",
+    "JournalWritten",
+    "Recover",
+    "RoomInput",
+    "SceneDue",
+    "Shutdown",
+    "SpeakerHealth",
+    "Wake",
+]
 
 RoomInput = (
     CommandArrived

@@ -3,54 +3,23 @@
 from __future__ import annotations
 
 import logging
-import math
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightFade, LightLevel
-from roomctl.devices.base import Capabilities, LightAdapter, Network
-from roomctl.devices.fade_plan import JUST_NOTICEABLE, LightStep, plan_fade
+from roomctl.devices.base import LightAdapter, Network
+from roomctl.devices.fade_plan import LightStep, plan_fade
 from roomctl.devices.rate_limit import RateLimiter
+from roomctl.runtime.light_track import LevelsAt, Track, arrived, looks_same
 from roomctl.runtime.reconcile import ECHO_GRACE_S, LightMemory, Verdict, judge, within_limits
 
 _LOGGER = logging.getLogger(__name__)
 
-# Full scale of an RGB channel, to measure a colour difference against JUST_NOTICEABLE.
-COLOR_FULL = 255.0
 # A light without availability that has answered commands before and says nothing this
 # long after one is taken to be offline. A JSON-schema light publishes its state within
 # a fraction of a second of a command; 5 s allows a loaded Wi-Fi and broker.
 ANSWER_TIMEOUT_S = 5.0
-
-
-@dataclass
-class _Track:
-    """One light: the wall-time fade it plays and the steps not yet sent."""
-
-    adapter: LightAdapter
-    min_interval_s: float
-    fade: LightFade | None = None
-    observed: LightLevel | None = None
-    steps: deque[LightStep] = field(default_factory=deque)
-    transition_ends: float = 0.0
-    # The level last commanded (queued or sent) and when it went out on the network.
-    sent: LightLevel | None = None
-    sent_at: float = -math.inf
-    # When the light last came back (availability online, a rejoin).
-    returned_at: float = -math.inf
-    # While a change made at the light is kept: the fade it displaced (its hold is `fade`).
-    manual_over: LightFade | None = None
-    # Whether the light has ever reported, and when its answer to a command is overdue.
-    answers: bool = False
-    answer_due: float | None = None
-    # The last report that came while a command was in flight, to judge once it is not.
-    unjudged: LightLevel | None = None
-
-    def moving(self, now: float) -> bool:
-        """Tell whether the light is mid-fade: steps pending or a native transition running."""
-        return bool(self.steps) or self.transition_ends > now
 
 
 class LightOutput:
@@ -65,14 +34,14 @@ class LightOutput:
     ) -> None:
         on_network = Counter(a.capabilities.network for a in adapters.values())
         self._limiters: dict[Network, RateLimiter] = {}
-        self._tracks: dict[str, _Track] = {}
+        self._tracks: dict[str, Track] = {}
         for name, adapter in adapters.items():
             caps = adapter.capabilities
             # A bucket is a type's shared network or a light's own; `rates` names the type.
             rate = rates.get(caps.network.device_type, caps.default_rate_hz)
             self._limiters.setdefault(caps.network, RateLimiter(rate))
             # Lights sharing a network share its rate, so each plans at its fair share.
-            self._tracks[name] = _Track(adapter, on_network[caps.network] / rate)
+            self._tracks[name] = Track(adapter, on_network[caps.network] / rate)
         self._send = send
         # The room's limits.min_brightness: a fade to or from off passes no lower.
         self._floor = min_brightness
@@ -92,7 +61,7 @@ class LightOutput:
                 if fade.target == track.manual_over.target:
                     continue  # still the phase (or scene) during which it was set by hand
                 track.manual_over = None
-            if _arrived(track, fade, now):
+            if arrived(track, fade, now):
                 track.fade = fade  # a hold where the last fade has brought the light
                 continue
             shown = track.fade.at(now) if track.fade is not None else track.observed
@@ -227,6 +196,10 @@ class LightOutput:
             for name, track in self._tracks.items()
         }
 
+    def levels_at(self, now: float) -> Mapping[str, LightLevel | None]:
+        """Return `current(now)` as a mapping read only if (and when) it is first looked at."""
+        return LevelsAt(self, now)
+
     def flush(self, now: float) -> None:
         """Queue the steps that are due and send what each network's rate allows."""
         for name, track in self._tracks.items():
@@ -256,7 +229,7 @@ class LightOutput:
         ]
         return min(times) if times else None
 
-    def _plan(self, name: str, track: _Track, now: float, shown: LightLevel | None) -> None:
+    def _plan(self, name: str, track: Track, now: float, shown: LightLevel | None) -> None:
         """Plan a light's fade from now; `shown` is where the light is, None if unknown.
 
         A light joining a fade part-way (a session loaded to a time, a light that came
@@ -268,7 +241,7 @@ class LightOutput:
         assert fade is not None
         caps = track.adapter.capabilities
         here = fade.at(now)
-        if fade.start < now < fade.end and not _looks_same(shown, here, caps):
+        if fade.start < now < fade.end and not looks_same(shown, here, caps):
             gap = max(track.min_interval_s, caps.transition_step_s)
             rest = plan_fade(
                 fade,
@@ -284,7 +257,7 @@ class LightOutput:
             plan_fade(fade, now, caps, track.min_interval_s, floor_brightness=self._floor)
         )
 
-    def _urgent(self, name: str, track: _Track, level: LightLevel, now: float) -> None:
+    def _urgent(self, name: str, track: Track, level: LightLevel, now: float) -> None:
         track.sent = level
         self._sent(name, now)
         for message in self._limiter(track).urgent(name, track.adapter.command(level, 0.0)):
@@ -298,45 +271,11 @@ class LightOutput:
         if track.answers and not track.adapter.has_availability and track.answer_due is None:
             track.answer_due = now + ANSWER_TIMEOUT_S
 
-    def _offer(self, name: str, track: _Track, step: LightStep, now: float) -> None:
+    def _offer(self, name: str, track: Track, step: LightStep, now: float) -> None:
         track.sent = step.level
         track.transition_ends = step.at + step.transition_s
         messages = track.adapter.command(step.level, step.transition_s)
         self._limiter(track).offer(name, messages, now)
 
-    def _limiter(self, track: _Track) -> RateLimiter:
+    def _limiter(self, track: Track) -> RateLimiter:
         return self._limiters[track.adapter.capabilities.network]
-
-
-def _arrived(track: _Track, fade: LightFade, now: float) -> bool:
-    """Tell whether `fade` holds a light at the level its last fade (or hold) has left it at.
-
-    Sending that level again would cost the network a command at the end of every fade,
-    and after every extend or skip that leaves a light where it is.
-    """
-    last = track.fade
-    return (
-        last is not None
-        and not track.steps
-        and (now >= last.end or last.source == last.target)
-        and fade.source == fade.target == last.target
-    )
-
-
-def _looks_same(shown: LightLevel | None, level: LightLevel, caps: Capabilities) -> bool:
-    """Tell whether a light showing `shown` already shows `level`, to a just-noticeable step.
-
-    Colour is compared only where both are told the same way (mireds or RGB): a light may
-    report as RGB the white it was sent as a colour temperature.
-    """
-    if shown is None or shown.on != level.on:
-        return False
-    if not level.on:
-        return True
-    gaps = [abs(shown.brightness - level.brightness)]
-    if shown.mireds is not None and level.mireds is not None:
-        span = caps.mireds_range[1] - caps.mireds_range[0]
-        gaps.append(abs(shown.mireds - level.mireds) / span)
-    if shown.color is not None and level.color is not None:
-        gaps += [abs(a - b) / COLOR_FULL for a, b in zip(shown.color, level.color, strict=True)]
-    return max(gaps) <= JUST_NOTICEABLE

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field, replace
 
 from roomctl.core.levels import LightLevel, SoundMix
 from roomctl.core.timeline import SessionClock, SessionPlan, Timeline
 from roomctl.models import RoomPreset, SessionProfile
-
-
-def new_session_id() -> str:
-    """Return a fresh opaque session id (no patient data)."""
-    return uuid.uuid4().hex[:12]
 
 
 @dataclass(frozen=True)

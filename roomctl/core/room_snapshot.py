@@ -6,9 +6,9 @@ from typing import Any
 
 from roomctl.api.state import Status
 from roomctl.core.levels import LightLevel, SoundMix, Voice
+from roomctl.core.room_session import Session
 from roomctl.core.timeline import SessionClock, SessionPlan
 from roomctl.models import SessionProfile
-from roomctl.runtime.session import Session
 
 SNAPSHOT_VERSION = 1
 

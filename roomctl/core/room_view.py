@@ -2,30 +2,72 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+
 from roomctl.api.payloads import RoomState
-from roomctl.api.state import Status
+from roomctl.core.levels import LightLevel
+from roomctl.core.room_step import RoomMemory, light_fields
 from roomctl.models import RoomPreset
-from roomctl.runtime.session import Session
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where a session stands, in session seconds, as the state shows it (None: not shown).
+
+    The one extrapolation of a session's clocks: a client showing a running room between
+    two state messages moves them on by the wall time since, times the room's speed.
+    """
+
+    elapsed_s: float | None
+    phase_remaining_s: float | None = None
+    remaining_s: float | None = None
+    next_cue_in_s: float | None = None
+
+    def moved_on(self, session_s: float) -> Progress:
+        """Return the progress `session_s` session seconds later; what remains stops at 0."""
+
+        def left(value: float | None) -> float | None:
+            return None if value is None else max(0.0, value - session_s)
+
+        elapsed = None if self.elapsed_s is None else self.elapsed_s + session_s
+        return Progress(
+            elapsed,
+            left(self.phase_remaining_s),
+            left(self.remaining_s),
+            left(self.next_cue_in_s),
+        )
 
 
 def room_state(
     room: RoomPreset,
-    status: Status,
-    session: Session | None,
-    cues_until: float,
+    memory: RoomMemory,
     speed: float,
     now: float,
-    devices: dict[str, bool | None],
-    device_details: dict[str, dict[str, object]],
-    journal: dict[str, object],
+    manual: Mapping[str, LightLevel],
+    journal_error: str | None,
 ) -> RoomState:
-    """Return the room's state at wall time `now`; `journal` is the journal's problem, if any."""
+    """Return the room's state at wall time `now`.
+
+    `manual` holds the levels lights keep because set by hand; `journal_error` what keeps
+    the journal from recording, if anything.
+    """
+    devices = dict(memory.health)
+    details: dict[str, dict[str, object]] = {
+        name: {"manual": light_fields(manual[name]).model_dump(mode="json", exclude_none=True)}
+        for name in devices
+        if name in manual
+    }
+    journal: dict[str, object] = {}
+    if journal_error is not None:
+        journal = {"journal": {"ok": False, "error": journal_error}}
+    session, status = memory.session, memory.status
     if session is None:
         return RoomState(
             room.id,
             status,
             devices=devices,
-            device_details=device_details,
+            device_details=details,
             extra={"next_cue": None, **journal},
         )
     tau = session.clock.session_time(now)
@@ -35,7 +77,7 @@ def room_state(
     phase = None if over else timeline.phase_at(tau)
     # The first cue not yet fired (in session time), for staff to see what comes next.
     cues = () if over else timeline.cues.cues
-    cue = next((c for c in cues if c.at > cues_until), None)
+    cue = next((c for c in cues if c.at > memory.cues_until), None)
     next_cue = None
     if cue is not None:
         next_cue = {
@@ -57,7 +99,7 @@ def room_state(
         remaining_s=0.0 if over else timeline.remaining(tau),
         paused_by=session.paused_by,
         devices=devices,
-        device_details=device_details,
+        device_details=details,
         extra={
             "phases": [
                 {
