@@ -15,6 +15,11 @@ ALLOWED = ("roomctl.api", "roomctl.core", "roomctl.models")
 # Libraries that do I/O (MQTT, YAML, the disk, sound, timers): none belongs in the core.
 IO_LIBRARIES = ("paho", "yaml", "ruamel", "sqlite3", "pyaudio", "socket", "threading")
 EDGES = ("runtime", "mqtt", "config", "journal", "devices", "audio", "cli", "demo", "logs")
+# What loading the core may pull in through the models: a room preset's lights are typed by
+# their device type's spec, which lives in that type's one module with its adapter (pure
+# translation into Message values), so roomctl.devices loads, but never the I/O below.
+THROUGH_MODELS = ("devices",)
+IO_LOADED = ("paho", "sqlite3", "pyaudio", "soundfile", "ruamel")
 
 
 def imported(path: Path) -> list[str]:
@@ -74,5 +79,10 @@ def test_loading_the_core_loads_no_edge() -> None:
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded = run.stdout.split()
     assert "roomctl.core.room" in loaded
-    edges = [m for m in loaded if m.split(".")[:2] in [["roomctl", e] for e in EDGES]]
+    edges = [
+        m
+        for m in loaded
+        if m.split(".")[:2] in [["roomctl", e] for e in EDGES if e not in THROUGH_MODELS]
+    ]
     assert edges == []
+    assert [m for m in loaded if m.split(".")[0] in IO_LOADED] == []
