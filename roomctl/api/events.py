@@ -7,28 +7,16 @@ fields, and the report reads them back through these types.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import Field, TypeAdapter
 
-from roomctl.api.state import Status
+from roomctl.api.state import LightLevelFields, Status
+from roomctl.api.wire import WireModel, compact_json, iso_timestamp
 
 
-class _Event(BaseModel):
+class _Event(WireModel):
     """What every event type shares: frozen, and nothing beyond its declared fields."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class LightLevelFields(BaseModel):
-    """A light's level as events and the state show it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    on: bool
-    brightness: float = Field(ge=0.0, le=1.0)
-    mireds: int | None = None
-    color: tuple[int, int, int] | None = None
 
 
 class SessionStarted(_Event):
@@ -123,6 +111,8 @@ class SessionEnded(_Event):
 class DeviceOffline(_Event):
     """A device stopped answering or said it is offline."""
 
+    OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"reason"})
+
     type: Literal["device_offline"] = "device_offline"
     device: str
     reason: str | None = None
@@ -130,6 +120,8 @@ class DeviceOffline(_Event):
 
 class DeviceOnline(_Event):
     """A device that was offline answers again."""
+
+    OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"reason"})
 
     type: Literal["device_online"] = "device_online"
     device: str
@@ -217,6 +209,29 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+EVENT_TYPES: tuple[type[_Event], ...] = get_args(get_args(Event)[0])
+EventType = Literal[
+    "session_started",
+    "phase_started",
+    "cue",
+    "paused",
+    "resumed",
+    "extended",
+    "skipped",
+    "stopped",
+    "emergency",
+    "released",
+    "session_ended",
+    "device_offline",
+    "device_online",
+    "command_rejected",
+    "scene_applied",
+    "recovered",
+    "manual_change",
+    "device_restored",
+    "device_events_unrecorded",
+    "commands_unrecorded",
+]
 
 
 def event_fields(event: Event) -> dict[str, object]:
@@ -227,3 +242,11 @@ def event_fields(event: Event) -> dict[str, object]:
 def read_event(kind: str, fields: dict[str, object]) -> Event:
     """Return the typed event for a stored type and its fields (raises ValidationError)."""
     return EVENT_ADAPTER.validate_python({"type": kind, **fields})
+
+
+def event_payload(event: Event, room: str, session_id: str | None, wall: float) -> str:
+    """Return an event as published: type, ts, room, the session's id if any, then its fields."""
+    envelope: dict[str, object] = {"type": event.type, "ts": iso_timestamp(wall), "room": room}
+    if session_id is not None:
+        envelope["session_id"] = session_id
+    return compact_json({**envelope, **event_fields(event)})

@@ -20,9 +20,10 @@ from roomctl.api.commands import (
     StartCommand,
     StopCommand,
 )
+from roomctl.api.events import EventType, event_payload, read_event
 from roomctl.api.messages import Inbound, Message
-from roomctl.api.payloads import EventType, RoomState, event_payload, reply_payload
-from roomctl.api.state import Status
+from roomctl.api.replies import reply_payload
+from roomctl.api.state import LightLevelFields, RoomState, Status
 from roomctl.api.topics import RoomTopics
 from roomctl.config.library import ProfileLibrary
 from roomctl.config.problems import ConfigError
@@ -635,9 +636,9 @@ class RoomRuntime:
 
     def state(self, now: float) -> RoomState:
         """Return the room's state as the state topic shows it."""
-        journal: dict[str, object] = {}
+        journal_error = None
         if self._recorder.error is not None or self._recorder.stalled(now):
-            journal = {"journal": {"ok": False, "error": self._recorder.problem(now)}}
+            journal_error = self._recorder.problem(now)
         return room_state(
             self.room,
             self.status,
@@ -647,16 +648,16 @@ class RoomRuntime:
             now,
             dict(self.health),
             self._device_details(),
-            journal,
+            journal_error,
         )
 
-    def _device_details(self) -> dict[str, dict[str, object]]:
+    def _device_details(self) -> dict[str, LightLevelFields]:
         """Return what the state shows of each device beyond `online`: a level set by hand."""
-        details: dict[str, dict[str, object]] = {}
+        details: dict[str, LightLevelFields] = {}
         for name in self.health:
             manual = self._lights.manual(name)
             if manual is not None:
-                details[name] = {"manual": level_fields(manual)}
+                details[name] = LightLevelFields.model_validate(level_fields(manual))
         return details
 
     def publish_state(self, now: float) -> None:
@@ -666,16 +667,17 @@ class RoomRuntime:
     def _event(
         self, kind: EventType, now: float, record: bool = True, qos: int = 1, **fields: object
     ) -> None:
-        context: dict[str, object] = {"room": self.room.id}
         session_id = self.session.session_id if self.session is not None else None
-        if session_id is not None:
-            context["session_id"] = session_id
         if record:
             self._recorder.event(StoredEvent(self.room.id, session_id, now, kind, dict(fields)))
         log_event(self.room.id, session_id, kind, fields)
         self._dirty = True
         self._outbox.publish(
-            Message(self.topics.events, event_payload(kind, now, {**context, **fields}), qos)
+            Message(
+                self.topics.events,
+                event_payload(read_event(kind, fields), self.room.id, session_id, now),
+                qos,
+            )
         )
 
     def _checkpoint(self, now: float) -> None:

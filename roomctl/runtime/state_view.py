@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-from roomctl.api.payloads import RoomState
-from roomctl.api.state import Status
+from roomctl.api.state import (
+    DeviceState,
+    JournalProblem,
+    LightLevelFields,
+    NextCue,
+    PhaseSpan,
+    RoomState,
+    Status,
+)
 from roomctl.models import RoomPreset
 from roomctl.runtime.session import Session
 
@@ -16,18 +23,14 @@ def room_state(
     speed: float,
     now: float,
     devices: dict[str, bool | None],
-    device_details: dict[str, dict[str, object]],
-    journal: dict[str, object],
+    manual: dict[str, LightLevelFields],
+    journal_error: str | None,
 ) -> RoomState:
-    """Return the room's state at wall time `now`; `journal` is the journal's problem, if any."""
+    """Return the room's state at wall time `now`; `journal_error` is the journal's problem."""
+    shown = {name: DeviceState(online=on, manual=manual.get(name)) for name, on in devices.items()}
+    journal = None if journal_error is None else JournalProblem(error=journal_error)
     if session is None:
-        return RoomState(
-            room.id,
-            status,
-            devices=devices,
-            device_details=device_details,
-            extra={"next_cue": None, **journal},
-        )
+        return RoomState(room=room.id, status=status, devices=shown, journal=journal)
     tau = session.clock.session_time(now)
     timeline = session.timeline(room)
     # After the session (an emergency called once it ended included) no phase is current.
@@ -38,12 +41,12 @@ def room_state(
     cue = next((c for c in cues if c.at > cues_until), None)
     next_cue = None
     if cue is not None:
-        next_cue = {
-            "notify": cue.text,
-            "phase": cue.phase_name,
-            "at_s": round(cue.at, 1),
-            "in_s": round(max(0.0, cue.at - tau), 1),
-        }
+        next_cue = NextCue(
+            notify=cue.text,
+            phase=cue.phase_name,
+            at_s=round(cue.at, 1),
+            in_s=round(max(0.0, cue.at - tau), 1),
+        )
     return RoomState(
         room=room.id,
         status=status,
@@ -56,19 +59,16 @@ def room_state(
         phase_remaining_s=phase.remaining_in_phase if phase else None,
         remaining_s=0.0 if over else timeline.remaining(tau),
         paused_by=session.paused_by,
-        devices=devices,
-        device_details=device_details,
-        extra={
-            "phases": [
-                {
-                    "name": p.name,
-                    "start_s": round(session.plan.start_of(i), 1),
-                    "end_s": round(session.plan.end_of(i), 1),
-                }
-                for i, p in enumerate(session.profile.phases)
-            ],
-            "speed": speed,
-            "next_cue": next_cue,
-            **journal,
-        },
+        devices=shown,
+        phases=[
+            PhaseSpan(
+                name=p.name,
+                start_s=round(session.plan.start_of(i), 1),
+                end_s=round(session.plan.end_of(i), 1),
+            )
+            for i, p in enumerate(session.profile.phases)
+        ],
+        speed=speed,
+        next_cue=next_cue,
+        journal=journal,
     )
