@@ -7,16 +7,34 @@ fields, and the report reads them back through these types.
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, get_args
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import Field, TypeAdapter
+from pydantic import ConfigDict, Field, TypeAdapter
 
 from roomctl.api.state import LightLevelFields, Status
 from roomctl.api.wire import WireModel, compact_json, iso_timestamp
 
+# What every published event starts with, between its `type` and its own fields.
+_ENVELOPE: dict[str, Any] = {
+    "ts": {"type": "string", "format": "date-time", "description": "UTC, with milliseconds"},
+    "room": {"type": "string", "description": "the room's id"},
+    "session_id": {"type": "string", "description": "the session's id, during a session"},
+}
+
+
+def _wire_schema(schema: dict[str, Any]) -> None:
+    """Describe an event as published: `type` (required), the envelope, then its fields."""
+    properties = dict(schema["properties"])
+    kind = properties.pop("type")
+    kind.pop("default", None)
+    schema["properties"] = {"type": kind, **_ENVELOPE, **properties}
+    schema["required"] = ["type", "ts", "room", *schema.get("required", [])]
+
 
 class _Event(WireModel):
     """What every event type shares: frozen, and nothing beyond its declared fields."""
+
+    model_config = ConfigDict(json_schema_extra=_wire_schema)
 
 
 class SessionStarted(_Event):
