@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from roomctl.api.state import LightLevelFields, Status
 from roomctl.api.wire import WireModel, compact_json, iso_timestamp
@@ -22,19 +22,24 @@ _ENVELOPE: dict[str, Any] = {
 }
 
 
-def _wire_schema(schema: dict[str, Any]) -> None:
+def _wire_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
     """Describe an event as published: `type` (required), the envelope, then its fields."""
     properties = dict(schema["properties"])
     kind = properties.pop("type")
     kind.pop("default", None)
     schema["properties"] = {"type": kind, **_ENVELOPE, **properties}
     schema["required"] = ["type", "ts", "room", *schema.get("required", [])]
+    examples = getattr(model, "EXAMPLES", ())
+    if examples:
+        schema["examples"] = list(examples)
 
 
 class _Event(WireModel):
     """What every event type shares: frozen, and nothing beyond its declared fields."""
 
     model_config = ConfigDict(json_schema_extra=_wire_schema)
+    # Payloads as published, for the contract document.
+    EXAMPLES: ClassVar[tuple[dict[str, object], ...]] = ()
 
 
 class SessionStarted(_Event):
@@ -56,6 +61,19 @@ class PhaseStarted(_Event):
 
 class Cue(_Event):
     """A staff prompt came due; `late_s` says how late it fired (after a recovery)."""
+
+    EXAMPLES: ClassVar[tuple[dict[str, object], ...]] = (
+        {
+            "type": "cue",
+            "ts": "2026-11-26T14:43:11.201Z",
+            "room": "room-1",
+            "session_id": "3f1c9a0b2d4e",
+            "phase": "onset",
+            "notify": "Check blood pressure",
+            "at_s": 2400.0,
+            "late_s": 0.0,
+        },
+    )
 
     type: Literal["cue"] = "cue"
     phase: str

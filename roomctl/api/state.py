@@ -69,8 +69,36 @@ _UPDATED_AT: dict[str, Any] = {
 }
 
 
+_EXAMPLE: dict[str, Any] = {
+    "room": "room-1",
+    "status": "paused",
+    "profile": "im-ketamine-60",
+    "session_id": "3f1c9a0b2d4e",
+    "phase": "onset",
+    "phase_index": 1,
+    "phase_count": 5,
+    "elapsed_s": 812.4,
+    "phase_remaining_s": 88.0,
+    "remaining_s": 2788.0,
+    "paused_by": "kim",
+    "updated_at": "2026-11-26T14:03:11.201Z",
+    "devices": {
+        "ceiling": {"online": True, "manual": {"on": True, "brightness": 0.8, "mireds": 333}},
+        "lamp": {"online": None},
+    },
+    "phases": [{"name": "arrival", "start_s": 0.0, "end_s": 600.0}],
+    "speed": 1.0,
+    "next_cue": {
+        "notify": "Check blood pressure",
+        "phase": "onset",
+        "at_s": 2400.0,
+        "in_s": 1588.0,
+    },
+}
+
+
 def _with_updated_at(schema: dict[str, Any]) -> None:
-    """Add `updated_at`, which `payload` writes after `paused_by`, to the state's schema."""
+    """Add `updated_at`, which `payload` writes after `paused_by`, and an example to the schema."""
     properties: dict[str, Any] = {}
     for key, value in schema["properties"].items():
         properties[key] = value
@@ -78,6 +106,7 @@ def _with_updated_at(schema: dict[str, Any]) -> None:
             properties["updated_at"] = _UPDATED_AT
     schema["properties"] = properties
     schema["required"] = [*schema.get("required", []), "updated_at"]
+    schema["examples"] = [_EXAMPLE]
 
 
 class RoomState(WireModel):
