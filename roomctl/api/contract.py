@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from roomctl import __version__
-from roomctl.api.commands import (
+from roomctl.api.command_types import (
     EmergencyCommand,
     ExtendCommand,
     NextCommand,
