@@ -5,23 +5,26 @@ from __future__ import annotations
 import json
 import time
 
+import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from roomctl.api.commands import (
+from roomctl.api import (
+    EXCERPT_CHARS,
     MAX_EXTEND_BY_S,
     MAX_PAYLOAD_BYTES,
     Command,
     CommandError,
+    EmergencyCommand,
     ExtendCommand,
+    Inbound,
     PauseCommand,
     StartCommand,
+    excerpt,
     parse_command,
     parse_inbound,
 )
-from roomctl.api.excerpt import EXCERPT_CHARS, excerpt
-from roomctl.api.messages import Inbound
 
 # Parsing runs on the MQTT network thread: even the worst 64 KiB payload takes a few
 # milliseconds; a second leaves room for a loaded 2-core machine and still catches a
@@ -170,10 +173,11 @@ def _command_or_refusal(payload: bytes) -> None:
         error.reason.encode("utf-8")
         return
     assert isinstance(command, Command)
-    for text in (command.operator, command.profile, command.request_id):
+    # Only start has `profile` and `at`, only extend has `by`.
+    for text in (command.operator, getattr(command, "profile", None), command.request_id):
         if text is not None:
             text.encode("utf-8")
-    for seconds in (command.at, command.by):
+    for seconds in (getattr(command, "at", None), getattr(command, "by", None)):
         assert seconds is None or 0.0 <= seconds < float("inf")
 
 
@@ -255,3 +259,25 @@ def test_an_excerpt_is_bounded_and_says_how_much_there_was() -> None:
     assert text.endswith(f"... ({len(payload)} bytes in all)")
     assert excerpt(b"short") == "b'short'"
     assert excerpt("\ud800") == "'\\ud800'"  # ASCII: a log handler can always write it
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        StartCommand(request_id="a1", operator="kim", profile="im-60", at=720.0),
+        StartCommand(profile="demo"),
+        PauseCommand(operator="Zoë 😀"),
+        ExtendCommand(by=300.5, request_id="x"),
+        EmergencyCommand(),
+    ],
+)
+def test_a_command_encodes_to_what_parses_back_and_its_schema_takes(command: Command) -> None:
+    payload = command.to_payload()
+    assert json.loads(payload)["action"] == command.action
+    assert parse_command(payload.encode()) == command
+    schema = type(command).model_json_schema()
+    assert list(jsonschema.Draft7Validator(schema).iter_errors(json.loads(payload))) == []
+
+
+def test_a_duration_encodes_as_whole_seconds_when_it_is_whole() -> None:
+    assert ExtendCommand(by=300.0).to_payload() == '{"action":"extend","by":300}'

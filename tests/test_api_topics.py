@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roomctl.api.topics import MAX_RESPONSE_TOPIC_LENGTH, REPLIES_PREFIX, response_topic_refusal
+from roomctl.api import MAX_RESPONSE_TOPIC_LENGTH, REPLIES_PREFIX, response_topic_refusal
 
 
 @pytest.mark.parametrize(

@@ -165,6 +165,5 @@ def test_a_level_is_shown_rounded_and_within_bounds() -> None:
     assert shown.model_dump() == {
         "on": True,
         "brightness": 1.0,
-        "mireds": None,
         "color": (255, 0, 10),
-    }
+    }  # the wire leaves out what a light does not show (no mireds here)

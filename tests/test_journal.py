@@ -240,15 +240,15 @@ def test_a_failed_write_is_kept_ahead_of_newer_records(tmp_path: Path) -> None:
 
 def test_a_report_shows_phases_pauses_cues_and_incidents() -> None:
     events = [
-        _event("session_started", 0, profile="im-ketamine-60"),
+        _event("session_started", 0, profile="im-ketamine-60", at_s=0.0),
         _event("phase_started", 0, phase="arrival", phase_index=0),
         _event("phase_started", 600, phase="onset", phase_index=1),
         _event("paused", 700, by="kim"),
-        _event("resumed", 760, by="kim"),
-        _event("cue", 3000, notify="Check blood pressure", phase="onset"),
+        _event("resumed", 760, by="kim", paused_s=60.0),
+        _event("cue", 3000, notify="Check blood pressure", phase="onset", at_s=3000, late_s=0),
         _event("emergency", 3100, by="lee"),
         _event("released", 3130, by="lee"),
-        _event("resumed", 3190, by="lee"),
+        _event("resumed", 3190, by="lee", paused_s=90.0),
         _event("device_offline", 3200, device="lamp"),
         _event("device_online", 3260, device="lamp"),
         _event("session_ended", 3600, reason="completed"),

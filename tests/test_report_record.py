@@ -169,10 +169,17 @@ def _surrogate_journal(state_dir: Path) -> None:
     """Write a session as an older roomctl could have: an operator name with a lone surrogate."""
     journal = Journal(state_dir)
     events = [
-        StoredEvent(ROOM_ID, "s1", T0, "session_started", {"profile": "p", "by": "k\ud800m"}),
+        StoredEvent(
+            ROOM_ID, "s1", T0, "session_started", {"profile": "p", "at_s": 0.0, "by": "k\ud800m"}
+        ),
         StoredEvent(ROOM_ID, "s1", T0, "phase_started", {"phase": "only|one", "phase_index": 0}),
         StoredEvent(ROOM_ID, "s1", T0 + 60, "paused", {"by": None}),
-        StoredEvent(ROOM_ID, "s1", T0 + 90, "resumed", {"by": "lee\n"}),
+        StoredEvent(ROOM_ID, "s1", T0 + 90, "resumed", {"by": "lee\n", "paused_s": 30.0}),
+        # A cue as a roomctl before `late_s` wrote it, and a type this roomctl does not know.
+        StoredEvent(
+            ROOM_ID, "s1", T0 + 95, "cue", {"phase": "only|one", "notify": "x", "at_s": 95}
+        ),
+        StoredEvent(ROOM_ID, "s1", T0 + 96, "door_opened", {"door": "\ud800"}),
         StoredEvent(ROOM_ID, "s1", T0 + 100, "command_rejected", {"reason": "bad \udcff"}),
         StoredEvent(ROOM_ID, "s1", T0 + 120, "session_ended", {"reason": "stopped"}),
     ]
@@ -201,8 +208,16 @@ def test_a_report_prints_any_text_an_old_journal_holds(tmp_path: Path, fmt: str)
         return
     assert "k\\ud800m" in result.stdout
     if fmt == "md":
-        assert "| 2027-01-15 08:01:00 UTC | (not given) | 30s | no |" in _in_utc(tmp_path)
+        text = _in_utc(tmp_path)
+        assert "| 2027-01-15 08:01:00 UTC | (not given) | 30s | no |" in text
         assert "| only\\|one |" in result.stdout
+        # What this roomctl cannot read is shown, never dropped, and never crashes the report.
+        technical = text.split("## Technical")[1]
+        assert "| 2027-01-15 08:01:35 UTC | a recorded cue event this roomctl cannot read |" in (
+            technical
+        )
+        assert "a recorded door_opened event this roomctl cannot read" in technical
+        assert "command refused: bad \\udcff" in technical
 
 
 def _in_utc(state_dir: Path) -> str:

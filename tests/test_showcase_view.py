@@ -8,7 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from roomctl.api.payloads import iso_timestamp
+from roomctl.api import iso_timestamp
 from roomctl.config.library import load_room
 from roomctl.demo.showcase import Showcase
 from roomctl.demo.sim.room import SimulatedRoom

@@ -2,7 +2,8 @@
 
 Parsing is cheap and bounded, whatever arrives (it runs on the MQTT network thread): the
 payload size is capped, nesting ends in a refusal, numbers beyond any float are refused,
-and a refusal's reason quotes the client's values only in bounded excerpts.
+and a refusal's reason quotes the client's values only in bounded excerpts. The commands
+themselves are typed in `command_types` (re-exported here).
 """
 
 from __future__ import annotations
@@ -10,25 +11,50 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Literal, get_args
 
-from pydantic import BaseModel, ConfigDict
-
+from roomctl.api.command_types import (
+    ACTIONS,
+    MAX_EXTEND_BY_S,
+    MAX_TEXT_LENGTH,
+    Action,
+    Command,
+    EmergencyCommand,
+    ExtendCommand,
+    NextCommand,
+    PauseCommand,
+    ReleaseCommand,
+    ResumeCommand,
+    StartCommand,
+    StopCommand,
+)
 from roomctl.api.messages import Inbound
 from roomctl.api.names import PROFILE_NAME
 from roomctl.api.topics import REPLIES_PREFIX, response_topic_refusal
 from roomctl.errors import RoomctlError
 from roomctl.models.units import format_duration, parse_duration
 
-Action = Literal["start", "pause", "resume", "stop", "next", "emergency", "release", "extend"]
-ACTIONS: tuple[Action, ...] = get_args(Action)
+__all__ = [
+    "ACTIONS",
+    "MAX_EXTEND_BY_S",
+    "MAX_PAYLOAD_BYTES",
+    "MAX_TEXT_LENGTH",
+    "Action",
+    "Command",
+    "CommandError",
+    "EmergencyCommand",
+    "ExtendCommand",
+    "NextCommand",
+    "PauseCommand",
+    "ReleaseCommand",
+    "ResumeCommand",
+    "StartCommand",
+    "StopCommand",
+    "parse_command",
+    "parse_inbound",
+]
 
 # A command is a few hundred bytes; 64 KiB leaves room for any honest one and refuses floods.
 MAX_PAYLOAD_BYTES = 64 * 1024
-MAX_TEXT_LENGTH = 200
-# Longest single extend: a phase held for another half-session is plausible, four hours in
-# one go is a typo (2400h for 24m) that would keep a room busy into the night.
-MAX_EXTEND_BY_S = 4 * 3600.0
 _KNOWN_FIELDS = {"action", "profile", "at", "by", "operator", "request_id"}
 # C0 and C1 control characters: an operator name shows up in reports, logs and screens.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -47,76 +73,6 @@ class CommandError(RoomctlError, ValueError):
         self.request_id = request_id
 
 
-class _CommandBase(BaseModel):
-    """What every command may carry: who sent it and the id its reply repeats."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    request_id: str | None = None
-    operator: str | None = None
-
-
-class StartCommand(_CommandBase):
-    """Start a session profile, optionally at an offset into it (load-to-time)."""
-
-    action: Literal["start"] = "start"
-    profile: str
-    at: float | None = None
-
-
-class PauseCommand(_CommandBase):
-    """Freeze the room where it is; the session clock stops."""
-
-    action: Literal["pause"] = "pause"
-
-
-class ResumeCommand(_CommandBase):
-    """Continue a paused session from exactly where it stopped."""
-
-    action: Literal["resume"] = "resume"
-
-
-class StopCommand(_CommandBase):
-    """Fade the room to standby and end the session."""
-
-    action: Literal["stop"] = "stop"
-
-
-class NextCommand(_CommandBase):
-    """Start the next phase now."""
-
-    action: Literal["next"] = "next"
-
-
-class EmergencyCommand(_CommandBase):
-    """Bring every light to the emergency scene at once, stop sound, pause the session."""
-
-    action: Literal["emergency"] = "emergency"
-
-
-class ReleaseCommand(_CommandBase):
-    """Leave an emergency: fade back to the paused session's levels over 3 s."""
-
-    action: Literal["release"] = "release"
-
-
-class ExtendCommand(_CommandBase):
-    """Add time to the current phase."""
-
-    action: Literal["extend"] = "extend"
-    by: float
-
-
-Command = (
-    StartCommand
-    | PauseCommand
-    | ResumeCommand
-    | StopCommand
-    | NextCommand
-    | EmergencyCommand
-    | ReleaseCommand
-    | ExtendCommand
-)
 _SIMPLE: dict[
     str,
     type[

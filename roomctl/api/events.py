@@ -7,28 +7,39 @@ fields, and the report reads them back through these types.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from roomctl.api.state import Status
+from roomctl.api.state import LightLevelFields, Status
+from roomctl.api.wire import WireModel, compact_json, iso_timestamp
+
+# What every published event starts with, between its `type` and its own fields.
+_ENVELOPE: dict[str, Any] = {
+    "ts": {"type": "string", "format": "date-time", "description": "UTC, with milliseconds"},
+    "room": {"type": "string", "description": "the room's id"},
+    "session_id": {"type": "string", "description": "the session's id, during a session"},
+}
 
 
-class _Event(BaseModel):
+def _wire_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
+    """Describe an event as published: `type` (required), the envelope, then its fields."""
+    properties = dict(schema["properties"])
+    kind = properties.pop("type")
+    kind.pop("default", None)
+    schema["properties"] = {"type": kind, **_ENVELOPE, **properties}
+    schema["required"] = ["type", "ts", "room", *schema.get("required", [])]
+    examples = getattr(model, "EXAMPLES", ())
+    if examples:
+        schema["examples"] = list(examples)
+
+
+class _Event(WireModel):
     """What every event type shares: frozen, and nothing beyond its declared fields."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class LightLevelFields(BaseModel):
-    """A light's level as events and the state show it."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    on: bool
-    brightness: float = Field(ge=0.0, le=1.0)
-    mireds: int | None = None
-    color: tuple[int, int, int] | None = None
+    model_config = ConfigDict(json_schema_extra=_wire_schema)
+    # Payloads as published, for the contract document.
+    EXAMPLES: ClassVar[tuple[dict[str, object], ...]] = ()
 
 
 class SessionStarted(_Event):
@@ -50,6 +61,19 @@ class PhaseStarted(_Event):
 
 class Cue(_Event):
     """A staff prompt came due; `late_s` says how late it fired (after a recovery)."""
+
+    EXAMPLES: ClassVar[tuple[dict[str, object], ...]] = (
+        {
+            "type": "cue",
+            "ts": "2026-11-26T14:43:11.201Z",
+            "room": "room-1",
+            "session_id": "3f1c9a0b2d4e",
+            "phase": "onset",
+            "notify": "Check blood pressure",
+            "at_s": 2400.0,
+            "late_s": 0.0,
+        },
+    )
 
     type: Literal["cue"] = "cue"
     phase: str
@@ -123,6 +147,8 @@ class SessionEnded(_Event):
 class DeviceOffline(_Event):
     """A device stopped answering or said it is offline."""
 
+    OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"reason"})
+
     type: Literal["device_offline"] = "device_offline"
     device: str
     reason: str | None = None
@@ -130,6 +156,8 @@ class DeviceOffline(_Event):
 
 class DeviceOnline(_Event):
     """A device that was offline answers again."""
+
+    OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"reason"})
 
     type: Literal["device_online"] = "device_online"
     device: str
@@ -217,6 +245,29 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+EVENT_TYPES: tuple[type[_Event], ...] = get_args(get_args(Event)[0])
+EventType = Literal[
+    "session_started",
+    "phase_started",
+    "cue",
+    "paused",
+    "resumed",
+    "extended",
+    "skipped",
+    "stopped",
+    "emergency",
+    "released",
+    "session_ended",
+    "device_offline",
+    "device_online",
+    "command_rejected",
+    "scene_applied",
+    "recovered",
+    "manual_change",
+    "device_restored",
+    "device_events_unrecorded",
+    "commands_unrecorded",
+]
 
 
 def event_fields(event: Event) -> dict[str, object]:
@@ -227,3 +278,11 @@ def event_fields(event: Event) -> dict[str, object]:
 def read_event(kind: str, fields: dict[str, object]) -> Event:
     """Return the typed event for a stored type and its fields (raises ValidationError)."""
     return EVENT_ADAPTER.validate_python({"type": kind, **fields})
+
+
+def event_payload(event: Event, room: str, session_id: str | None, wall: float) -> str:
+    """Return an event as published: type, ts, room, the session's id if any, then its fields."""
+    envelope: dict[str, object] = {"type": event.type, "ts": iso_timestamp(wall), "room": room}
+    if session_id is not None:
+        envelope["session_id"] = session_id
+    return compact_json({**envelope, **event_fields(event)})

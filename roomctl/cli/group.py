@@ -22,6 +22,7 @@ _COMMAND_MODULES: tuple[str, ...] = (
     "sound_test",
     "check",
     "history",
+    "contract",
 )
 
 

@@ -18,8 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from roomctl.api.payloads import RoomState
-from roomctl.api.state import Status
+from roomctl.api.state import RoomState, Status
 from roomctl.core.levels import LightLevel
 from roomctl.core.room_commands import decide_command
 from roomctl.core.room_course import advance, apply_scene, recover

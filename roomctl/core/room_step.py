@@ -13,10 +13,9 @@ from roomctl.api.events import (
     DeviceOnline,
     DeviceRestored,
     Event,
-    LightLevelFields,
     ManualChange,
 )
-from roomctl.api.state import Status
+from roomctl.api.state import LightLevelFields, Status
 from roomctl.core.levels import SILENCE, LightFade, LightLevel, SoundFade, SoundMix
 from roomctl.core.record_budget import HealthRecordLimit
 from roomctl.core.room_effects import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from roomctl.api.payloads import RoomState
+from roomctl.api.state import DeviceState, JournalProblem, NextCue, PhaseSpan, RoomState
 from roomctl.core.levels import LightLevel
 from roomctl.core.room_step import RoomMemory, light_fields
 from roomctl.models import RoomPreset
@@ -52,24 +52,16 @@ def room_state(
     `manual` holds the levels lights keep because set by hand; `journal_error` what keeps
     the journal from recording, if anything.
     """
-    devices = dict(memory.health)
-    details: dict[str, dict[str, object]] = {
-        name: {"manual": light_fields(manual[name]).model_dump(mode="json", exclude_none=True)}
-        for name in devices
-        if name in manual
+    shown = {
+        name: DeviceState(
+            online=online, manual=light_fields(manual[name]) if name in manual else None
+        )
+        for name, online in memory.health.items()
     }
-    journal: dict[str, object] = {}
-    if journal_error is not None:
-        journal = {"journal": {"ok": False, "error": journal_error}}
+    journal = None if journal_error is None else JournalProblem(error=journal_error)
     session, status = memory.session, memory.status
     if session is None:
-        return RoomState(
-            room.id,
-            status,
-            devices=devices,
-            device_details=details,
-            extra={"next_cue": None, **journal},
-        )
+        return RoomState(room=room.id, status=status, devices=shown, journal=journal)
     tau = session.clock.session_time(now)
     timeline = session.timeline(room)
     # After the session (an emergency called once it ended included) no phase is current.
@@ -80,12 +72,12 @@ def room_state(
     cue = next((c for c in cues if c.at > memory.cues_until), None)
     next_cue = None
     if cue is not None:
-        next_cue = {
-            "notify": cue.text,
-            "phase": cue.phase_name,
-            "at_s": round(cue.at, 1),
-            "in_s": round(max(0.0, cue.at - tau), 1),
-        }
+        next_cue = NextCue(
+            notify=cue.text,
+            phase=cue.phase_name,
+            at_s=round(cue.at, 1),
+            in_s=round(max(0.0, cue.at - tau), 1),
+        )
     return RoomState(
         room=room.id,
         status=status,
@@ -98,19 +90,16 @@ def room_state(
         phase_remaining_s=phase.remaining_in_phase if phase else None,
         remaining_s=0.0 if over else timeline.remaining(tau),
         paused_by=session.paused_by,
-        devices=devices,
-        device_details=details,
-        extra={
-            "phases": [
-                {
-                    "name": p.name,
-                    "start_s": round(session.plan.start_of(i), 1),
-                    "end_s": round(session.plan.end_of(i), 1),
-                }
-                for i, p in enumerate(session.profile.phases)
-            ],
-            "speed": speed,
-            "next_cue": next_cue,
-            **journal,
-        },
+        devices=shown,
+        phases=[
+            PhaseSpan(
+                name=p.name,
+                start_s=round(session.plan.start_of(i), 1),
+                end_s=round(session.plan.end_of(i), 1),
+            )
+            for i, p in enumerate(session.profile.phases)
+        ],
+        speed=speed,
+        next_cue=next_cue,
+        journal=journal,
     )

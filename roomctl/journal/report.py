@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any, Literal
+from typing import Literal
 
+from roomctl import api
+from roomctl.journal.entries import incident, read_stored, technical
 from roomctl.journal.records import SessionRow, StoredEvent
 from roomctl.logs import clean
 from roomctl.models.units import format_duration
@@ -90,42 +91,12 @@ class SessionReport:
     technical: list[Entry] = field(default_factory=list)
 
 
-def _by(data: dict[str, Any]) -> str:
-    return f" by {clean(data['by'])}" if data.get("by") else ""
-
-
-_INCIDENTS: dict[str, Callable[[dict[str, Any]], str]] = {
-    "device_offline": lambda d: f"{clean(d.get('device'))} offline {clean(d.get('reason', ''))}",
-    "device_online": lambda d: f"{clean(d.get('device'))} back online",
-    "recovered": lambda d: f"daemon restarted; away {format_duration(d.get('away_s', 0))}",
-    "extended": lambda d: f"phase extended by {format_duration(d.get('added_s', 0))}{_by(d)}",
-    "skipped": lambda d: f"skipped to the next phase{_by(d)}",
-    "stopped": lambda d: f"stopped{_by(d)}",
-    "emergency": lambda d: f"emergency{_by(d)}",
-    "released": lambda d: f"released{_by(d)}",
-}
-# What went wrong with the system, not with the session: kept apart from clinical incidents.
-_TECHNICAL: dict[str, Callable[[dict[str, Any]], str]] = {
-    "command_rejected": lambda d: f"command refused: {clean(d.get('reason'))}",
-    "commands_unrecorded": lambda d: (
-        f"{d.get('count')} more refused commands not recorded one by one"
-        f" (in {format_duration(d.get('window_s', 0))})"
-    ),
-    "journal_error": lambda d: f"journal problem: {clean(d.get('error'))}",
-}
-
-
-def _cue(event: StoredEvent, recoveries: list[float], when: str) -> CueRecord:
-    data = event.data
-    due, late = data.get("at_s"), data.get("late_s")
-    due_s = float(due) if isinstance(due, int | float) else None
-    late_s = float(late) if isinstance(late, int | float) else None
+def _cue(cue: api.Cue, ts: float, recoveries: list[float], when: str) -> CueRecord:
     note = ""
-    if late_s is not None and late_s >= CUE_LATE_S:
-        down = any(event.ts - late_s <= ts <= event.ts for ts in recoveries)
-        note = f"late by {late_s:.0f} s" + (" (daemon was down)" if down else "")
-    phase = clean(data.get("phase", ""))
-    return CueRecord(when, phase, clean(data.get("notify")), due_s, late_s, note)
+    if cue.late_s >= CUE_LATE_S:
+        down = any(ts - cue.late_s <= t <= ts for t in recoveries)
+        note = f"late by {cue.late_s:.0f} s" + (" (daemon was down)" if down else "")
+    return CueRecord(when, clean(cue.phase), clean(cue.notify), cue.at_s, cue.late_s, note)
 
 
 def build_report(
@@ -137,35 +108,40 @@ def build_report(
     def when(wall: float) -> str:
         return local_time(wall, tz)
 
+    typed = [(e, read_stored(e)) for e in events]
     phases: list[PhaseRecord] = []
-    phase_starts = [(e.ts, clean(e.data.get("phase"))) for e in events if e.type == "phase_started"]
+    phase_starts = [(e.ts, clean(t.phase)) for e, t in typed if isinstance(t, api.PhaseStarted)]
     for index, (ts, name) in enumerate(phase_starts):
         until = phase_starts[index + 1][0] if index + 1 < len(phase_starts) else end
         phases.append(PhaseRecord(name, when(ts), round((until or ts) - ts, 1)))
-    recoveries = [e.ts for e in events if e.type == "recovered"]
-    offset = next((e.data.get("at_s") for e in events if e.type == "session_started"), None)
+    recoveries = [e.ts for e, t in typed if isinstance(t, api.Recovered)]
+    offset = next((t.at_s for _, t in typed if isinstance(t, api.SessionStarted)), 0.0)
     pauses: list[PauseRecord] = []
     open_pause: tuple[float, str | None, bool] | None = None
     cues: list[CueRecord] = []
     incidents: list[Entry] = []
-    technical: list[Entry] = []
-    for event in events:
-        kind, data = event.type, event.data
-        by = clean(data["by"]) if data.get("by") else None
-        if kind in ("paused", "emergency") and open_pause is None:
-            open_pause = (event.ts, by, kind == "emergency")
-        elif kind == "emergency" and open_pause is not None:
-            open_pause = (open_pause[0], open_pause[1], True)
-        elif kind in ("resumed", "session_ended") and open_pause is not None:
+    technical_entries: list[Entry] = []
+    for event, kind in typed:
+        if kind is None:  # written by another roomctl: shown, never dropped
+            detail = f"a recorded {clean(event.type)} event this roomctl cannot read"
+            technical_entries.append(Entry(when(event.ts), clean(event.type), detail))
+            continue
+        if isinstance(kind, api.Paused | api.EmergencyStarted):
+            emergency = isinstance(kind, api.EmergencyStarted)
+            if open_pause is None:
+                open_pause = (event.ts, clean(kind.by) if kind.by else None, emergency)
+            elif emergency:
+                open_pause = (open_pause[0], open_pause[1], True)
+        elif isinstance(kind, api.Resumed | api.SessionEnded) and open_pause is not None:
             start, who, emergency = open_pause
             pauses.append(PauseRecord(who, when(start), round(event.ts - start, 1), emergency))
             open_pause = None
-        if kind == "cue":
-            cues.append(_cue(event, recoveries, when(event.ts)))
-        elif kind in _INCIDENTS:
-            incidents.append(Entry(when(event.ts), kind, _INCIDENTS[kind](data).strip()))
-        elif kind in _TECHNICAL:
-            technical.append(Entry(when(event.ts), kind, _TECHNICAL[kind](data)))
+        if isinstance(kind, api.Cue):
+            cues.append(_cue(kind, event.ts, recoveries, when(event.ts)))
+        elif (clinical := incident(kind)) is not None:
+            incidents.append(Entry(when(event.ts), kind.type, clinical.strip()))
+        elif (problem := technical(kind)) is not None:
+            technical_entries.append(Entry(when(event.ts), kind.type, problem))
     if open_pause is not None:
         start, who, emergency = open_pause
         pauses.append(PauseRecord(who, when(start), None, emergency))
@@ -178,7 +154,7 @@ def build_report(
         title=clean(profile.get("title", row.profile)),
         operator=clean(operator) if operator else None,
         started=when(row.started_at),
-        start_offset_s=float(offset) if isinstance(offset, int | float) else 0.0,
+        start_offset_s=offset,
         ended=when(end) if end is not None else None,
         end_reason=clean(row.end_reason) if row.end_reason else None,
         observation_s=round(end - row.started_at, 1) if end is not None else None,
@@ -187,7 +163,7 @@ def build_report(
         pauses=pauses,
         cues=cues,
         incidents=incidents,
-        technical=technical,
+        technical=technical_entries,
     )
 
 

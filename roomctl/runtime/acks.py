@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from roomctl.api.messages import Inbound, Message
-from roomctl.api.payloads import reply_payload
+from roomctl.api.replies import reply_payload
 from roomctl.api.state import Status
 
 if TYPE_CHECKING:

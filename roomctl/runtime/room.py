@@ -12,10 +12,9 @@ import uuid
 from collections.abc import Callable
 
 from roomctl.api.commands import StartCommand
-from roomctl.api.events import Event, event_fields
+from roomctl.api.events import event_fields, event_payload
 from roomctl.api.messages import Inbound, Message
-from roomctl.api.payloads import RoomState, event_payload
-from roomctl.api.state import Status
+from roomctl.api.state import RoomState, Status
 from roomctl.api.topics import RoomTopics
 from roomctl.config.library import ProfileLibrary
 from roomctl.config.problems import ConfigError
@@ -73,20 +72,6 @@ _LOGGER = logging.getLogger(__name__)
 def new_session_id() -> str:
     """Return a fresh opaque session id (no patient data)."""
     return uuid.uuid4().hex[:12]
-
-
-def event_message(event: Event, room: str, session_id: str | None, wall: float) -> str:
-    """Return an event's wire payload: the envelope, then the event's own fields.
-
-    The one place the room builds it (api.events is to gain a builder that replaces it).
-    """
-    context: dict[str, object] = {"room": room}
-    if session_id is not None:
-        context["session_id"] = session_id
-    fields = event_fields(event)
-    if event.type in ("device_online", "device_offline") and fields.get("reason") is None:
-        fields.pop("reason", None)  # the wire has said no reason by leaving it out
-    return event_payload(event.type, wall, {**context, **fields})
 
 
 class RoomRuntime:
@@ -276,7 +261,7 @@ class RoomRuntime:
         if emit.record:
             self._recorder.event(StoredEvent(self.room.id, session_id, now, event.type, fields))
         log_event(self.room.id, session_id, event.type, fields)
-        payload = event_message(event, self.room.id, session_id, now)
+        payload = event_payload(event, self.room.id, session_id, now)
         self._outbox.publish(Message(self.topics.events, payload, emit.qos))
 
     # -- output --------------------------------------------------------------------------

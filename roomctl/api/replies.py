@@ -1,0 +1,78 @@
+"""The one reply to every command, on roomctl/R/reply and the command's response topic."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from pydantic import ConfigDict, Field, JsonValue
+
+from roomctl.api.state import Status
+from roomctl.api.wire import WireModel, compact_json
+
+_EXAMPLES: list[JsonValue] = [
+    {"request_id": "a1", "ok": True, "status": "running", "recorded": True},
+    {
+        "request_id": "a1",
+        "ok": False,
+        "status": "running",
+        "error": "room room-1 has a session running: stop it first",
+    },
+]
+
+
+class Reply(WireModel):
+    """A command's answer: whether it was taken, the room's status, and why not if refused.
+
+    An accepted command's reply says whether its record is on disk (`recorded`); when it
+    is not, `warning` says why. A refusal carries `error`.
+    """
+
+    model_config = ConfigDict(json_schema_extra={"examples": _EXAMPLES})
+    OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"recorded", "warning"})
+
+    request_id: str | None = Field(description="the command's request_id, or null")
+    ok: bool
+    status: Status
+    error: str | None = Field(default=None, description="why the command was refused")
+    recorded: bool | None = Field(
+        default=None, description="whether the accepted command's record is on disk"
+    )
+    warning: str | None = Field(default=None, description="why the record is not on disk yet")
+
+    def _omitted_when_none(self) -> frozenset[str]:
+        """Return the fields left out when None: a refusal always says `error`, even null."""
+        return self.OMIT_WHEN_NONE if not self.ok else self.OMIT_WHEN_NONE | {"error"}
+
+    @classmethod
+    def answer(
+        cls,
+        request_id: str | None,
+        ok: bool,
+        status: Status,
+        error: str | None,
+        recorded: bool | None = None,
+    ) -> Reply:
+        """Return the reply to a command; for an accepted one `error` is the record's warning."""
+        return cls(
+            request_id=request_id,
+            ok=ok,
+            status=status,
+            error=None if ok else error,
+            recorded=recorded,
+            warning=error if recorded is False else None,
+        )
+
+    def payload(self) -> str:
+        """Return the reply as the JSON the contract shows."""
+        return compact_json(self.model_dump(mode="json"))
+
+
+def reply_payload(
+    request_id: str | None,
+    ok: bool,
+    status: Status,
+    error: str | None,
+    recorded: bool | None = None,
+) -> str:
+    """Return a command reply; an accepted one says whether its record is on disk yet."""
+    return Reply.answer(request_id, ok, status, error, recorded).payload()

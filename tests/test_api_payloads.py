@@ -1,0 +1,141 @@
+"""What roomctl publishes, byte for byte as before the types: replies, state and events."""
+
+from __future__ import annotations
+
+import pytest
+
+from roomctl.api import (
+    EVENT_TYPES,
+    DeviceOffline,
+    DeviceState,
+    JournalProblem,
+    LightLevelFields,
+    ManualChange,
+    NextCue,
+    Paused,
+    PhaseSpan,
+    RoomState,
+    event_fields,
+    event_payload,
+    read_event,
+    reply_payload,
+)
+from roomctl.api.events import EventType
+
+WALL = 1_800_000_000.2017  # 2027-01-15 08:00:00.201 UTC
+
+
+@pytest.mark.parametrize(
+    ("args", "wire"),
+    [
+        (
+            ("a1", True, "running", None, True),
+            '{"request_id":"a1","ok":true,"status":"running","recorded":true}',
+        ),
+        (
+            ("a1", True, "running", "disk slow", False),
+            '{"request_id":"a1","ok":true,"status":"running","recorded":false,'
+            '"warning":"disk slow"}',
+        ),
+        (
+            (None, False, "idle", "bad", None),
+            '{"request_id":null,"ok":false,"status":"idle","error":"bad"}',
+        ),
+        (
+            ("x", False, "paused", "stalled", False),
+            '{"request_id":"x","ok":false,"status":"paused","error":"stalled","recorded":false,'
+            '"warning":"stalled"}',
+        ),
+        (("x", True, "paused", None, None), '{"request_id":"x","ok":true,"status":"paused"}'),
+    ],
+)
+def test_a_reply_reads_as_before(args: tuple[object, ...], wire: str) -> None:
+    assert reply_payload(*args) == wire  # type: ignore[arg-type]
+
+
+def test_an_idle_state_reads_as_before() -> None:
+    state = RoomState(
+        room="room-1",
+        status="idle",
+        devices={"ceiling": DeviceState(online=True), "lamp": DeviceState(online=None)},
+    )
+    assert state.payload(WALL) == (
+        '{"room":"room-1","status":"idle","profile":null,"session_id":null,"phase":null,'
+        '"phase_index":null,"phase_count":null,"elapsed_s":null,"phase_remaining_s":null,'
+        '"remaining_s":null,"paused_by":null,"updated_at":"2027-01-15T08:00:00.201Z",'
+        '"devices":{"ceiling":{"online":true},"lamp":{"online":null}},"next_cue":null}'
+    )
+
+
+def test_a_running_state_reads_as_before_rounded_with_its_manual_levels_and_journal() -> None:
+    state = RoomState(
+        room="room-1",
+        status="running",
+        profile="im-60",
+        session_id="3f1c9a0b2d4e",
+        phase="onset",
+        phase_index=1,
+        phase_count=5,
+        elapsed_s=812.44,
+        phase_remaining_s=88.0,
+        remaining_s=2788.06,
+        devices={
+            "ceiling": DeviceState(
+                online=True, manual=LightLevelFields(on=True, brightness=0.8, mireds=333)
+            ),
+            "lamp": DeviceState(
+                online=None, manual=LightLevelFields(on=True, brightness=0.25, color=(255, 16, 0))
+            ),
+        },
+        phases=[PhaseSpan(name="arrival", start_s=0.0, end_s=600.0)],
+        speed=1.0,
+        next_cue=NextCue(notify="Check", phase="onset", at_s=2400.0, in_s=1588.0),
+        journal=JournalProblem(error="the disk is full"),
+    )
+    assert state.payload(WALL) == (
+        '{"room":"room-1","status":"running","profile":"im-60","session_id":"3f1c9a0b2d4e",'
+        '"phase":"onset","phase_index":1,"phase_count":5,"elapsed_s":812.4,'
+        '"phase_remaining_s":88.0,"remaining_s":2788.1,"paused_by":null,'
+        '"updated_at":"2027-01-15T08:00:00.201Z","devices":{"ceiling":{"online":true,'
+        '"manual":{"on":true,"brightness":0.8,"mireds":333}},"lamp":{"online":null,'
+        '"manual":{"on":true,"brightness":0.25,"color":[255,16,0]}}},'
+        '"phases":[{"name":"arrival","start_s":0.0,"end_s":600.0}],"speed":1.0,'
+        '"next_cue":{"notify":"Check","phase":"onset","at_s":2400.0,"in_s":1588.0},'
+        '"journal":{"ok":false,"error":"the disk is full"}}'
+    )
+
+
+def test_events_read_as_before() -> None:
+    assert event_payload(DeviceOffline(device="lamp"), "room-1", "s1", WALL) == (
+        '{"type":"device_offline","ts":"2027-01-15T08:00:00.201Z","room":"room-1",'
+        '"session_id":"s1","device":"lamp"}'
+    )
+    assert event_payload(Paused(by=None, elapsed_s=None), "room-1", "s1", WALL) == (
+        '{"type":"paused","ts":"2027-01-15T08:00:00.201Z","room":"room-1","session_id":"s1",'
+        '"by":null,"elapsed_s":null}'
+    )
+    change = ManualChange(
+        device="lamp",
+        reported=LightLevelFields(on=True, brightness=0.5, color=(1, 2, 3)),
+        kept=LightLevelFields(on=True, brightness=0.3, mireds=250),
+    )
+    assert event_payload(change, "room-1", None, WALL) == (
+        '{"type":"manual_change","ts":"2027-01-15T08:00:00.201Z","room":"room-1",'
+        '"device":"lamp","reported":{"on":true,"brightness":0.5,"color":[1,2,3]},'
+        '"kept":{"on":true,"brightness":0.3,"mireds":250}}'
+    )
+
+
+def test_an_event_read_back_from_its_stored_fields_is_the_same_event() -> None:
+    change = ManualChange(
+        device="lamp",
+        reported=LightLevelFields(on=True, brightness=0.5),
+        kept=LightLevelFields(on=True, brightness=0.3, mireds=250),
+    )
+    assert read_event("manual_change", event_fields(change)) == change
+
+
+def test_the_event_type_names_are_the_event_models() -> None:
+    published = [e.model_fields["type"].default for e in EVENT_TYPES]
+    assert sorted(published) == sorted(EventType.__args__)  # type: ignore[attr-defined]
+    assert len(set(published)) == len(published) == 20
