@@ -416,3 +416,47 @@ def test_a_tone_outside_the_audible_range_fails_with_the_range(tmp_path: Path, t
         f"{path}:5: phases[0].sound.source: '{tone}': tone frequency must be between 20 "
         "and 20000 Hz"
     ]
+
+
+HINTED_ROOM = """\
+id: Room 1
+devices:
+  lamp: {type: wled, topic: "a b"}
+  strip: {type: mqtt_json, command_topic: "x/#"}
+standby:
+  lights: {lamp: on, strip: 5}
+  sound: loud
+emergency:
+  lights: {all: {brightness: 100%}}
+  sound: 7
+rates: {zigbe: 3}
+scenes:
+  calm:
+    sound: {source: noise:brown, loop: maybe}
+"""
+
+
+def test_each_field_hint_words_its_own_errors(tmp_path: Path) -> None:
+    path = tmp_path / "rooms" / "bad.yaml"
+    path.parent.mkdir()
+    path.write_text(HINTED_ROOM)
+    light = "off or a setting like {brightness: 60%, color_temp: 3000K}"
+    sound = "off or a setting like {source: noise:brown, volume: -30 dB}"
+    topic = "is not an MQTT topic to publish to: no spaces, '#' or '+'"
+    code, lines, _ = run_check(path)
+    assert code == 1
+    assert lines == [
+        f"{path}:1: id: 'Room 1' is not a room id: use lowercase letters, digits and '-' "
+        "(like room-1)",
+        f"{path}:3: devices.lamp.topic: 'a b' {topic}",
+        f"{path}:4: devices.strip.command_topic: 'x/#' {topic}",
+        f"{path}:6: standby.lights.lamp: 'on' is not a setting: write {light}",
+        f"{path}:6: standby.lights.strip: expected {light}, got 5",
+        f"{path}:7: standby.sound: 'loud' is not a setting: write {sound}",
+        f"{path}:10: emergency.sound: expected {sound}, got 7",
+        f"{path}:11: rates.zigbe: unknown network 'zigbe' (the networks are zigbee2mqtt, "
+        "tasmota, wled, shelly, mqtt_json): did you mean 'zigbee2mqtt'?",
+        # A hint speaks for its own value only: a field inside a sound setting gets the
+        # plain wording, not the setting's.
+        f"{path}:14: scenes.calm.sound.loop: expected true or false, got 'maybe'",
+    ]

@@ -14,13 +14,9 @@ from pydantic import BaseModel, ValidationError
 from roomctl.api.names import PROFILE_NAME_RULE, is_profile_name, suggested_profile_name
 from roomctl.config.emergency_check import emergency_problems
 from roomctl.config.problems import ConfigError, Problem, errors
-from roomctl.config.references import (
-    did_you_mean,
-    fit_problems,
-    profile_own_problems,
-    room_problems,
-)
+from roomctl.config.references import fit_problems, profile_own_problems, room_problems
 from roomctl.config.schema_errors import schema_problems
+from roomctl.config.suggest import did_you_mean
 from roomctl.config.yamlfile import YamlDocument, read_yaml
 from roomctl.models import RoomPreset, SessionProfile
 

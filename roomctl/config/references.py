@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 
 from roomctl.audio.generators import NOISE_COLOURS, SCAPES
 from roomctl.audio.sources import validate_source
 from roomctl.config.problems import Problem
+from roomctl.config.suggest import did_you_mean
 from roomctl.config.yamlfile import YamlDocument
 from roomctl.core.levels import LightLevel, light_output
 from roomctl.models import ALL_TARGET, LightSetting, RoomPreset, Scene, SessionProfile, SoundSetting
@@ -26,14 +25,6 @@ GENERATOR_NAMES = [
 ]
 
 Loc = tuple[str | int, ...]
-
-
-def did_you_mean(word: str, choices: Sequence[str]) -> str:
-    """Return `: did you mean 'x'?` for the closest choice, or nothing when none is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    # `reading_lamp` for `lamp` is too far for difflib, yet what a person meant.
-    close = close or [c for c in choices if len(c) > 2 and (c in word or word in c)][:1]
-    return f": did you mean '{close[0]}'?" if close else ""
 
 
 def source_problem(name: str, sounds_dir: Path) -> str | None:
