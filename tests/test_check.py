@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from roomctl.api.commands import CommandError, parse_command
 from roomctl.cli.check import check
 from roomctl.cli.group import cli
 
@@ -265,11 +267,15 @@ ROOM = "id: r\ndevices:\n  lamp: {type: wled, topic: w}\n  spk: {type: audio}\n"
 
 
 @pytest.mark.parametrize(
-    ("stem", "suggested"), [("my session", "my_session"), ("Ünïcode", "Unicode")]
+    ("stem", "suggested"),
+    [("my session", "my_session"), ("Ünïcode", "Unicode"), ("a" * 65, "a" * 64)],
 )
 def test_a_profile_name_start_refuses_fails_check(
     tmp_path: Path, stem: str, suggested: str
 ) -> None:
+    # The daemon's command parser refuses the name: the rule is api.names' one.
+    with pytest.raises(CommandError, match="is not a name"):
+        parse_command(json.dumps({"action": "start", "profile": stem}).encode())
     (tmp_path / "rooms").mkdir()
     (tmp_path / "rooms" / "r.yaml").write_text(ROOM)
     (tmp_path / "sessions").mkdir()

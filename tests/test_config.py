@@ -12,17 +12,20 @@ import pytest
 import soundfile
 
 from roomctl.api.commands import CommandError, parse_command
-from roomctl.config.library import (
+from roomctl.config import (
+    ConfigError,
+    Problem,
     ProfileLibrary,
     ProfileNameError,
+    did_you_mean,
+    errors,
     load_profile,
     load_room,
     profile_problems,
     read_profile,
+    read_yaml,
+    source_problem,
 )
-from roomctl.config.problems import ConfigError, Problem, errors
-from roomctl.config.references import source_problem
-from roomctl.config.yamlfile import read_yaml
 from roomctl.models import LightSetting, ShellySpec, SoundSetting
 from roomctl.models.capabilities import capabilities_of
 
@@ -459,3 +462,15 @@ def test_a_profile_file_start_would_refuse_is_an_error_when_loaded(tmp_path: Pat
     )
     with pytest.raises(ConfigError, match="'my session' cannot be started"):
         load_profile(path)
+
+
+def test_did_you_mean_names_the_closest_choice_or_one_it_contains() -> None:
+    names = ["ceiling", "reading_lamp", "on"]
+    assert did_you_mean("ceilng", names) == ": did you mean 'ceiling'?"
+    # Too far for difflib, yet what a person meant: a name holding the word, or inside it.
+    assert did_you_mean("lamp", names) == ": did you mean 'reading_lamp'?"
+    assert did_you_mean("ceiling_left", names) == ": did you mean 'ceiling'?"
+    # Two letters are inside too many words to mean anything.
+    assert did_you_mean("front", ["on"]) == ""
+    assert did_you_mean("xyz", names) == ""
+    assert did_you_mean("lamp", []) == ""

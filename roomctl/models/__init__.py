@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from roomctl.models.base import FrozenModel, Hint
 from roomctl.models.devices import (
     AudioSpec,
     Capability,
@@ -15,16 +16,54 @@ from roomctl.models.devices import (
     Zigbee2MqttSpec,
 )
 from roomctl.models.profile import Cue, Phase, SessionProfile
-from roomctl.models.room import ALL_TARGET, Limits, RoomPreset, ScheduleEntry
+from roomctl.models.room import (
+    ALL_TARGET,
+    DEFAULT_EMERGENCY,
+    DEFAULT_STANDBY,
+    NAME_PATTERN,
+    ROOM_ID_PATTERN,
+    Limits,
+    RoomPreset,
+    ScheduleEntry,
+)
 from roomctl.models.scene import OFF_WORD, LightSetting, LightValue, Scene, SoundSetting, SoundValue
+from roomctl.models.units import (
+    DURATION_HELP,
+    MAX_KELVIN,
+    MIN_KELVIN,
+    Decibels,
+    Fraction,
+    HexColor,
+    Kelvin,
+    Seconds,
+    format_duration,
+    parse_decibels,
+    parse_duration,
+    parse_hex_color,
+    parse_kelvin,
+    parse_percent,
+)
 
 __all__ = [
     "ALL_TARGET",
+    "DEFAULT_EMERGENCY",
+    "DEFAULT_STANDBY",
+    "DURATION_HELP",
+    "MAX_KELVIN",
+    "MIN_KELVIN",
+    "NAME_PATTERN",
     "OFF_WORD",
+    "ROOM_ID_PATTERN",
     "AudioSpec",
     "Capability",
     "Cue",
+    "Decibels",
     "DeviceSpec",
+    "Fraction",
+    "FrozenModel",
+    "HexColor",
+    "Hint",
+    "Kelvin",
     "LightSetting",
     "LightSpec",
     "LightType",
@@ -35,6 +74,7 @@ __all__ = [
     "RoomPreset",
     "Scene",
     "ScheduleEntry",
+    "Seconds",
     "SessionProfile",
     "ShellySpec",
     "SoundSetting",
@@ -42,4 +82,10 @@ __all__ = [
     "TasmotaSpec",
     "WledSpec",
     "Zigbee2MqttSpec",
+    "format_duration",
+    "parse_decibels",
+    "parse_duration",
+    "parse_hex_color",
+    "parse_kelvin",
+    "parse_percent",
 ]
