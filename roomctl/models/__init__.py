@@ -18,6 +18,7 @@ from roomctl.models.devices import (
 from roomctl.models.profile import Cue, Phase, SessionProfile
 from roomctl.models.room import (
     ALL_TARGET,
+    BUILTIN_SCENES,
     DEFAULT_EMERGENCY,
     DEFAULT_STANDBY,
     NAME_PATTERN,
@@ -46,6 +47,7 @@ from roomctl.models.units import (
 
 __all__ = [
     "ALL_TARGET",
+    "BUILTIN_SCENES",
     "DEFAULT_EMERGENCY",
     "DEFAULT_STANDBY",
     "DURATION_HELP",

@@ -13,6 +13,8 @@ from roomctl.models.scene import Scene
 from roomctl.models.units import Decibels, Fraction
 
 ALL_TARGET = "all"
+# The scenes every room has, each a top-level field of its own (defaults below).
+BUILTIN_SCENES = ("standby", "emergency")
 ROOM_ID_PATTERN = r"^[a-z0-9-]+$"
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
 ROOM_ID_HINT = Hint(
@@ -99,5 +101,7 @@ class RoomPreset(FrozenModel):
 
     def scene(self, name: str) -> Scene | None:
         """Return a scene by name: standby, emergency or one of the room's own."""
-        builtin: dict[str, Scene] = {"standby": self.standby, "emergency": self.emergency}
-        return builtin.get(name) or self.scenes.get(name)
+        if name in BUILTIN_SCENES:
+            builtin: Scene = getattr(self, name)
+            return builtin
+        return self.scenes.get(name)
