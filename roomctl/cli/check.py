@@ -25,7 +25,7 @@ _LOGGER = logging.getLogger(__name__)
 )
 @click.option(
     "--profiles",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=None,
     metavar="DIR",
     help="The folder `roomctl run --profiles` is given: rooms' sounds are looked for beside it.",
