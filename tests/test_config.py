@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import json
-import os
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import soundfile
 
-from roomctl.api.commands import CommandError, parse_command
-from roomctl.config.library import (
-    ProfileLibrary,
-    ProfileNameError,
+from roomctl.config import (
+    ConfigError,
+    Problem,
     load_profile,
     load_room,
     profile_problems,
     read_profile,
+    read_yaml,
+    source_problem,
 )
-from roomctl.config.problems import ConfigError, Problem, errors
-from roomctl.config.references import source_problem
-from roomctl.config.yamlfile import read_yaml
 from roomctl.devices import capabilities_of
 from roomctl.devices.shelly import ShellySpec
 from roomctl.models import LightSetting, SoundSetting
@@ -265,171 +260,6 @@ def test_a_profile_finds_its_sound_files_beside_its_folder(tmp_path: Path) -> No
             "phases[0].sound.source",
             f"'gong.flac': no such file in {tmp_path / 'sounds'}",
         )
-    ]
-
-
-def test_library_lists_and_loads_profiles_by_name() -> None:
-    library = ProfileLibrary(SESSIONS)
-    assert library.names() == [
-        "demo",
-        "esketamine-observation",
-        "im-ketamine-60",
-        "integration-30",
-        "iv-ketamine-40",
-    ]
-    assert library.load("demo").title == "Demo, 7 minutes"
-    assert library.path_of("demo") == SESSIONS / "demo.yaml"
-
-
-def test_library_reads_a_profile_again_only_when_its_file_changes(tmp_path: Path) -> None:
-    path = tmp_path / "sessions" / "calm.yaml"
-    text = "title: %s\nphases:\n  - name: a\n    duration: 1m\n"
-    write(path, text % "Calm")
-    _age(path)
-    library = ProfileLibrary(path.parent)
-    first = library.load("calm")
-    assert library.load("calm") is first  # unchanged: the parsed profile is kept
-    write(path, text % "Calm, edited")
-    assert library.load("calm").title == "Calm, edited"
-    path.unlink()
-    write(path.with_suffix(".yml"), text % "Calm, moved")
-    assert library.load("calm").title == "Calm, moved"
-
-
-def test_library_reads_a_just_modified_profile_at_every_load(tmp_path: Path) -> None:
-    text = "title: Calm %s\nphases:\n  - name: a\n    duration: 1m\n"
-    path = write(tmp_path / "sessions" / "calm.yaml", text % "B")
-    library = ProfileLibrary(path.parent)
-    assert library.load("calm").title == "Calm B"
-    modified = path.stat().st_mtime_ns
-    # Edited in place to the same size within one tick of a coarse file-system clock:
-    # the same inode, size and modification time.
-    path.write_text(text % "C")
-    os.utime(path, ns=(modified, modified))
-    assert library.load("calm").title == "Calm C"
-
-
-def _age(path: Path) -> None:
-    """Date a file's modification a minute back, past the library's settle time."""
-    back = time.time() - 60.0
-    os.utime(path, (back, back))
-
-
-def test_library_looks_for_sound_files_at_every_load(tmp_path: Path) -> None:
-    text = "title: p\nphases:\n  - name: a\n    duration: 1m\n    sound: {source: bowl.flac}\n"
-    library = ProfileLibrary(write(tmp_path / "sessions" / "p.yaml", text).parent)
-    with pytest.raises(ConfigError, match=r"'bowl\.flac': no such file"):
-        library.load("p")
-    write_sound(tmp_path / "sounds" / "bowl.flac")  # the clinic adds the file; no edit
-    sound = library.load("p").phases[0].sound
-    assert isinstance(sound, SoundSetting) and sound.source == "bowl.flac"
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "../rooms/room-1",
-        "/etc/passwd",
-        "demo.yaml",
-        "a b",
-        "",
-        "demo\n",
-        "sessions/demo",
-        "Ünïcode",
-        "a" * 65,
-    ],
-)
-def test_library_refuses_path_like_names(name: str) -> None:
-    with pytest.raises(ProfileNameError, match="is not a profile name: use letters A-Z"):
-        ProfileLibrary(SESSIONS).load(name)
-    # The daemon's command parser refuses the very same names.
-    with pytest.raises(CommandError, match="is not a name"):
-        parse_command(json.dumps({"action": "start", "profile": name}).encode())
-
-
-def test_library_refuses_unknown_names_with_a_suggestion(tmp_path: Path) -> None:
-    with pytest.raises(ProfileNameError) as caught:
-        ProfileLibrary(SESSIONS).load("dmeo")
-    assert str(caught.value) == f"no session profile 'dmeo' in {SESSIONS}: did you mean 'demo'?"
-    assert caught.value.problems[0].format() == f"{SESSIONS}: {caught.value}"
-    empty = ProfileLibrary(tmp_path / "missing")
-    assert empty.names() == []
-    with pytest.raises(ProfileNameError, match="there are none"):
-        empty.load("demo")
-
-
-def test_library_refuses_a_profile_that_does_not_fit_the_room() -> None:
-    library = ProfileLibrary(DATA / "sessions")
-    room = load_room(DATA / "rooms" / "small.yaml")
-    with pytest.raises(ConfigError) as caught:
-        library.load("misfit", room)
-    # Limits clamp rather than refuse: its two limit warnings come along with the 3 errors.
-    assert len(caught.value.problems) == 5
-    assert len(errors(caught.value.problems)) == 3
-    assert library.load("warn-only", room).title == "Only warnings"
-
-
-def test_line_of_skips_union_tags_and_points_missing_keys_at_their_parent() -> None:
-    document, _ = read_yaml(DATA / "sessions" / "misfit.yaml")
-    assert document is not None
-    assert document.line_of(("phases", 0, "lights", "lamb", "setting", "brightness")) == 7
-    assert document.line_of(("phases", 1, "fade")) == 10
-    assert document.line_of(("phases", 1, "cues", 0, "at")) == 13
-    assert document.line_of(("end",)) == 1
-    assert document.field_path(("phases", 0, "lights", "all", "setting", "brightness")) == (
-        "phases[0].lights.all.brightness"
-    )
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("", ":1: expected a mapping of fields: the file is empty"),
-        ("- a\n- b\n", ":1: expected a mapping of fields: found a list"),
-        ("title: p\nphases:\n  a: 1\n", ":2: phases: expected a list, got {'a': 1}"),
-        (
-            "title: p\nphases:\n  - name: a\n    duration: 1m\n    lights: [lamp]\n",
-            ":5: phases[0].lights: expected a mapping of fields, got ['lamp']",
-        ),
-        (
-            'title: "p\nphases: []\n',
-            ":3: YAML syntax error: a quote is opened and never closed: close it at the end "
-            "of its text (the YAML reader said: found unexpected end of stream "
-            "(while scanning a quoted scalar that starts on line 1))",
-        ),
-        (
-            "title: p\nphases:\n  - &first {name: a, duration: 1m}\n"
-            "  - <<: *first\n    name: b\n    duraton: 2m\n",
-            ":6: phases[1].duraton: unknown field 'duraton': did you mean 'duration'?",
-        ),
-    ],
-)
-def test_shapes_a_clinic_gets_wrong(tmp_path: Path, text: str, expected: str) -> None:
-    path = write(tmp_path / "sessions" / "p.yaml", text)
-    with pytest.raises(ConfigError) as caught:
-        load_profile(path)
-    assert [p.format() for p in caught.value.problems] == [f"{path}{expected}"]
-
-
-def test_a_number_tag_on_text_is_a_problem_with_its_line(tmp_path: Path) -> None:
-    path = write(tmp_path / "p.yaml", "title: p\nphases:\n  - name: a\n    duration: !!int abc\n")
-    with pytest.raises(ConfigError) as caught:
-        load_profile(path)
-    assert [(p.line, p.message) for p in caught.value.problems] == [
-        (
-            4,
-            "YAML error: a tagged value cannot be read (invalid literal for int() with base "
-            "10: 'abc'): fix it or drop the tag",
-        )
-    ]
-
-
-def test_a_device_name_that_is_not_text(tmp_path: Path) -> None:
-    path = write(tmp_path / "rooms" / "r.yaml", "id: r\ndevices:\n  1: {type: wled, topic: w}\n")
-    with pytest.raises(ConfigError) as caught:
-        load_room(path)
-    assert [p.format() for p in caught.value.problems] == [
-        f'{path}:3: devices[1]: the name 1 must be text: write it in quotes, like "1"'
     ]
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from roomctl.config.library import load_profile
+from roomctl.config import load_profile
 from roomctl.models import LightSetting, RoomPreset, SessionProfile
 
 REPO = Path(__file__).resolve().parent.parent

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from roomctl.models.units import (
+from roomctl.models import (
     format_duration,
     parse_decibels,
     parse_duration,

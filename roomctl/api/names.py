@@ -11,8 +11,11 @@ _LOGGER = logging.getLogger(__name__)
 # A profile's name is its file name without .yaml and travels in MQTT commands and journal
 # rows: ASCII letters, digits, '-' and '_' keep it one word on every file system and shell.
 # \A and \Z, not ^ and $: `$` also matches before a last newline, so "demo\n" passed.
-PROFILE_NAME = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
-PROFILE_NAME_RULE = "letters A-Z and a-z, digits, '-' and '_' only, at most 64 of them"
+MAX_PROFILE_NAME = 64
+PROFILE_NAME = re.compile(rf"\A[A-Za-z0-9_-]{{1,{MAX_PROFILE_NAME}}}\Z")
+PROFILE_NAME_RULE = (
+    f"letters A-Z and a-z, digits, '-' and '_' only, at most {MAX_PROFILE_NAME} of them"
+)
 
 
 def is_profile_name(name: str) -> bool:
@@ -25,4 +28,4 @@ def suggested_profile_name(name: str) -> str:
     # Ü becomes U: a letter and its accents come apart, and the accents are dropped.
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     kept = re.sub(r"[^A-Za-z0-9_-]+", "_", ascii_name).strip("_") or "session"
-    return kept[:64]
+    return kept[:MAX_PROFILE_NAME]

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from roomctl.cli.rooms import RoomSeen, UnreadableStateError, moved_on, read_state
-from roomctl.models.units import format_duration
+from roomctl.models import format_duration
 
 STATUS_STYLES = {
     "idle": "dim",

@@ -15,7 +15,7 @@ from roomctl.cli.group import cli
 from roomctl.journal import Journal, JournalError
 from roomctl.journal.report import FORMATTERS, build_report, local_time, machine_zone
 from roomctl.logs import clean
-from roomctl.models.units import format_duration
+from roomctl.models import format_duration
 from roomctl.runtime.daemon import default_state_dir
 
 state_dir_option = click.option(

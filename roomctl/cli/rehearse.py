@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from roomctl.cli.group import cli
-from roomctl.config.problems import ConfigError
+from roomctl.config import ConfigError
 from roomctl.demo.showcase import Showcase, Step
 from roomctl.journal import Journal
 from roomctl.journal.report import as_markdown, build_report

@@ -13,7 +13,7 @@ import click
 
 from roomctl import logs
 from roomctl.cli.group import cli
-from roomctl.config.problems import ConfigError
+from roomctl.config import ConfigError
 from roomctl.journal import JournalError
 from roomctl.mqtt.broker_url import BrokerUrl, parse_broker_url
 from roomctl.mqtt.client import BROKER_ENV, DEFAULT_BROKER, broker_url

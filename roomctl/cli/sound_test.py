@@ -9,12 +9,10 @@ from pathlib import Path
 
 import click
 
+from roomctl.audio import AudioEngine, AudioOutputError
 from roomctl.audio.device import find_output, open_portaudio, output_devices
-from roomctl.audio.engine import AudioEngine
-from roomctl.audio.errors import AudioOutputError
 from roomctl.cli.group import cli
-from roomctl.config.library import load_room
-from roomctl.config.problems import ConfigError
+from roomctl.config import ConfigError, load_room
 from roomctl.core.levels import Voice, db_to_gain
 
 # The test tone: a plain A, easy to recognise and to tell from noise in the room.

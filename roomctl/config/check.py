@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from roomctl.config.folders import ROOMS_FOLDER, SESSIONS_FOLDER, beside
 from roomctl.config.library import (
     LoadedProfile,
     LoadedRoom,
@@ -22,8 +23,6 @@ _LOGGER = logging.getLogger(__name__)
 
 Kind = Literal["room", "profile"]
 YAML_SUFFIXES = (".yaml", ".yml")
-ROOMS_FOLDER = "rooms"
-SESSIONS_FOLDER = "sessions"
 
 
 @dataclass(frozen=True)
@@ -54,11 +53,14 @@ def _count(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def check_paths(paths: Sequence[Path], room_files: Sequence[Path] = ()) -> CheckReport:
+def check_paths(
+    paths: Sequence[Path], room_files: Sequence[Path] = (), profiles_dir: Path | None = None
+) -> CheckReport:
     """Check the files and folders (recursively, *.yaml and *.yml) given; report everything.
 
     `room_files` are room presets to check the profiles against (`--room FILE`), on top
-    of any room among `paths`.
+    of any room among `paths`. `profiles_dir` is the folder `roomctl run --profiles` will
+    be given: the rooms' sound files are looked for beside it, as the daemon will.
     """
     files, problems = _expand([*room_files, *paths])
     forced = {path.resolve() for path in room_files}
@@ -68,7 +70,7 @@ def check_paths(paths: Sequence[Path], room_files: Sequence[Path] = ()) -> Check
         kind, kind_problems = ("room", []) if path.resolve() in forced else _kind_of(path)
         problems += kind_problems
         if kind == "room":
-            room, room_problems = read_room(path)
+            room, room_problems = read_room(path, profiles_dir)
             problems += room_problems
             rooms[path] = room if not errors(room_problems) else None
         elif kind == "profile":
@@ -77,7 +79,7 @@ def check_paths(paths: Sequence[Path], room_files: Sequence[Path] = ()) -> Check
             if profile is not None:
                 profiles.append(profile)
     for profile in profiles:
-        problems += _fit(profile, rooms)
+        problems += _fit(profile, rooms, profiles_dir)
     unique = list(dict.fromkeys(problems))
     return CheckReport(sorted(unique, key=sort_key), files)
 
@@ -122,7 +124,9 @@ def _kind_of(path: Path) -> tuple[Kind | None, list[Problem]]:
     return None, [Problem(path, 1, "", message)]
 
 
-def _fit(profile: LoadedProfile, given: dict[Path, LoadedRoom | None]) -> list[Problem]:
+def _fit(
+    profile: LoadedProfile, given: dict[Path, LoadedRoom | None], profiles_dir: Path | None
+) -> list[Problem]:
     """Return where a profile does not fit the rooms given, else the rooms beside it."""
     path = profile.document.path
     if given:
@@ -133,16 +137,16 @@ def _fit(profile: LoadedProfile, given: dict[Path, LoadedRoom | None]) -> list[P
             problems.append(_not_checked(path, room_path))
         return problems
     problems = []
-    beside = _rooms_beside(path)
-    if not beside:
+    nearby = _rooms_beside(path)
+    if not nearby:
         message = (
             f"not checked against any room, so the device checks (lights, groups, limits) "
-            f"were skipped: no room presets in {path.resolve().parent.parent / ROOMS_FOLDER}; "
+            f"were skipped: no room presets in {beside(path.resolve().parent, ROOMS_FOLDER)}; "
             "name one with --room FILE"
         )
         problems.append(Problem(path, 0, "", message, "warning"))
-    for room_path in beside:
-        room, room_problems = read_room(room_path)
+    for room_path in nearby:
+        room, room_problems = read_room(room_path, profiles_dir)
         if room is None or errors(room_problems):
             problems.append(_not_checked(path, room_path))
         else:
@@ -159,7 +163,7 @@ def _not_checked(path: Path, room_path: Path) -> Problem:
 
 def _rooms_beside(profile_path: Path) -> list[Path]:
     """Return the room presets in the `rooms/` folder beside the profile's folder."""
-    folder = profile_path.parent.parent / ROOMS_FOLDER
+    folder = beside(profile_path.parent, ROOMS_FOLDER)
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir() if p.suffix in YAML_SUFFIXES and p.is_file())

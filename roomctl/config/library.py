@@ -13,21 +13,17 @@ from pydantic import BaseModel, ValidationError
 
 from roomctl.api.names import PROFILE_NAME_RULE, is_profile_name, suggested_profile_name
 from roomctl.config.emergency_check import emergency_problems
+from roomctl.config.folders import room_sounds_dir, sounds_dir
 from roomctl.config.problems import ConfigError, Problem, errors
-from roomctl.config.references import (
-    did_you_mean,
-    fit_problems,
-    profile_own_problems,
-    room_problems,
-)
+from roomctl.config.references import fit_problems, profile_own_problems, room_problems
 from roomctl.config.schema_errors import schema_problems
+from roomctl.config.suggest import did_you_mean
 from roomctl.config.yamlfile import YamlDocument, read_yaml
 from roomctl.models import RoomPreset, SessionProfile
 
 _LOGGER = logging.getLogger(__name__)
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
-SOUNDS_FOLDER = "sounds"
 # A profile modified this recently is read again at every load rather than kept: an edit
 # of the same size within one tick of a coarse file-system clock (FAT and SMB shares
 # count modification times in 2-s steps) would otherwise go unnoticed.
@@ -50,11 +46,6 @@ LoadedRoom = Loaded[RoomPreset]
 LoadedProfile = Loaded[SessionProfile]
 
 
-def sounds_dir_for(path: Path) -> Path:
-    """Return the sounds folder for a clinic file: `sounds/` beside the file's folder."""
-    return path.parent.parent / SOUNDS_FOLDER
-
-
 def _read(path: Path, model: type[M]) -> Parsed[M]:
     """Run the schema pass: YAML, then the model; return the model if it validated."""
     document, problems = read_yaml(path)
@@ -67,11 +58,17 @@ def _read(path: Path, model: type[M]) -> Parsed[M]:
     return Loaded(validated, document), problems
 
 
-def read_room(path: Path) -> tuple[LoadedRoom | None, list[Problem]]:
-    """Return a room preset (None when its schema fails) and every problem, warnings too."""
+def read_room(
+    path: Path, profiles_dir: Path | None = None
+) -> tuple[LoadedRoom | None, list[Problem]]:
+    """Return a room preset (None when its schema fails) and every problem, warnings too.
+
+    Its sound files are looked for where a room served with `profiles_dir` plays them.
+    """
     loaded, problems = _read(path, RoomPreset)
     if loaded is not None:
-        problems += room_problems(loaded.document, loaded.model, sounds_dir_for(path))
+        sounds = room_sounds_dir(path, profiles_dir)
+        problems += room_problems(loaded.document, loaded.model, sounds)
         problems += emergency_problems(loaded.document, loaded.model)
     return loaded, problems
 
@@ -87,7 +84,8 @@ def read_profile(
     loaded, problems = parsed if parsed is not None else _read(path, SessionProfile)
     problems = [*_file_name_problems(path), *problems]
     if loaded is not None:
-        problems += profile_own_problems(loaded.document, loaded.model, sounds_dir_for(path))
+        sounds = sounds_dir(path.parent)  # a profile's folder is its profiles folder
+        problems += profile_own_problems(loaded.document, loaded.model, sounds)
     return loaded, problems
 
 
@@ -117,9 +115,13 @@ def _checked(loaded: Loaded[M] | None, problems: list[Problem]) -> M:
     return loaded.model
 
 
-def load_room(path: Path) -> RoomPreset:
-    """Return the room preset in `path`; raise ConfigError listing every error."""
-    return _checked(*read_room(path))
+def load_room(path: Path, profiles_dir: Path | None = None) -> RoomPreset:
+    """Return the room preset in `path`, served with `profiles_dir`; raise ConfigError.
+
+    The error lists every problem, including sound files missing where the room will
+    look for them (sounds/ beside the profiles folder).
+    """
+    return _checked(*read_room(path, profiles_dir))
 
 
 def load_profile(

@@ -2,38 +2,34 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
-from collections.abc import Sequence
 from pathlib import Path
 
 from roomctl.audio.generators import NOISE_COLOURS, SCAPES
 from roomctl.audio.sources import validate_source
 from roomctl.config.problems import Problem
-from roomctl.config.yamlfile import YamlDocument
+from roomctl.config.suggest import did_you_mean
+from roomctl.config.yamlfile import Loc, YamlDocument
 from roomctl.core.levels import LightLevel, light_output
 from roomctl.devices import capabilities_of
-from roomctl.models import ALL_TARGET, LightSetting, RoomPreset, Scene, SessionProfile, SoundSetting
+from roomctl.models import (
+    ALL_TARGET,
+    BUILTIN_SCENES,
+    LightSetting,
+    RoomPreset,
+    Scene,
+    SessionProfile,
+    SoundSetting,
+)
 from roomctl.models.units import format_duration
 from roomctl.mqtt.broker_url import is_embedded, parse_broker_url
 
 _LOGGER = logging.getLogger(__name__)
 
-BUILTIN_SCENES = ("standby", "emergency")
 GENERATOR_NAMES = [
     *(f"noise:{colour}" for colour in NOISE_COLOURS),
     *(f"scape:{scape}" for scape in SCAPES),
 ]
-
-Loc = tuple[str | int, ...]
-
-
-def did_you_mean(word: str, choices: Sequence[str]) -> str:
-    """Return `: did you mean 'x'?` for the closest choice, or nothing when none is close."""
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    # `reading_lamp` for `lamp` is too far for difflib, yet what a person meant.
-    close = close or [c for c in choices if len(c) > 2 and (c in word or word in c)][:1]
-    return f": did you mean '{close[0]}'?" if close else ""
 
 
 def source_problem(name: str, sounds_dir: Path) -> str | None:
@@ -50,8 +46,7 @@ def room_problems(document: YamlDocument, room: RoomPreset, sounds_dir: Path) ->
     problems += _name_problems(document, room)
     problems += _group_problems(document, room)
     scenes: list[tuple[Loc, Scene]] = [
-        (("standby",), room.standby),
-        (("emergency",), room.emergency),
+        *(((name,), getattr(room, name)) for name in BUILTIN_SCENES),
         *((("scenes", name), scene) for name, scene in room.scenes.items()),
     ]
     # Only the scenes the clinic wrote: the built-in defaults are roomctl's to get right.

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, field_validator
 
-from roomctl.models.base import FrozenModel
+from roomctl.models.base import FrozenModel, Hint
 from roomctl.models.devices import AudioSpec, DeviceSpec, LightSpec, LightType
 from roomctl.models.scene import Scene
 from roomctl.models.units import Decibels, Fraction
 
 ALL_TARGET = "all"
+# The scenes every room has, each a top-level field of its own (defaults below).
+BUILTIN_SCENES = ("standby", "emergency")
 ROOM_ID_PATTERN = r"^[a-z0-9-]+$"
 NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+ROOM_ID_HINT = Hint(
+    mismatch="'{value}' is not a room id: use lowercase letters, digits and '-' (like room-1)"
+)
+# A device's `type` names its kind of device; the keys of `rates` name device networks.
+DEVICE_TYPE_HINT = Hint(tag_kind="device type")
+RATES_HINT = Hint(key_kind="network")
 
 # Built from text, as a clinic would write them, so the units are parsed the same way.
 DEFAULT_STANDBY = Scene.model_validate(
@@ -52,10 +62,10 @@ class ScheduleEntry(FrozenModel):
 class RoomPreset(FrozenModel):
     """A room as a clinic writes it in profiles/rooms/ROOM.yaml."""
 
-    id: str = Field(pattern=ROOM_ID_PATTERN)
+    id: Annotated[str, Field(pattern=ROOM_ID_PATTERN), ROOM_ID_HINT]
     name: str = ""
     broker: str | None = None
-    devices: dict[str, DeviceSpec] = Field(min_length=1)
+    devices: dict[str, Annotated[DeviceSpec, DEVICE_TYPE_HINT]] = Field(min_length=1)
     groups: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     standby: Scene = DEFAULT_STANDBY
     emergency: Scene = DEFAULT_EMERGENCY
@@ -65,7 +75,7 @@ class RoomPreset(FrozenModel):
     require_operator: bool = Field(
         default=False, description="Refuse commands without an operator (emergency excepted)."
     )
-    rates: dict[LightType, float] = Field(
+    rates: Annotated[dict[LightType, float], RATES_HINT] = Field(
         default_factory=dict, description="Commands per second a device type's network takes."
     )
 
@@ -91,5 +101,7 @@ class RoomPreset(FrozenModel):
 
     def scene(self, name: str) -> Scene | None:
         """Return a scene by name: standby, emergency or one of the room's own."""
-        builtin: dict[str, Scene] = {"standby": self.standby, "emergency": self.emergency}
-        return builtin.get(name) or self.scenes.get(name)
+        if name in BUILTIN_SCENES:
+            builtin: Scene = getattr(self, name)
+            return builtin
+        return self.scenes.get(name)

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
-from roomctl.models.base import FrozenModel
+from roomctl.models.base import FrozenModel, Hint
 from roomctl.models.units import Decibels, Fraction, HexColor, Kelvin
 
 # The word a clinic writes to switch a light or the sound off. YAML 1.1 readers turn a
@@ -39,9 +39,14 @@ class LightSetting(FrozenModel):
         return self
 
 
+LIGHT_HINT = Hint(
+    expected="off or a setting like {brightness: 60%, color_temp: 3000K}",
+    mismatch="'{value}' is not a setting: write {expected}",
+)
 LightValue = Annotated[
     Annotated[LightSetting, Tag("setting")] | Annotated[Literal["off"], Tag("word")],
     Discriminator(_setting_or_word),
+    LIGHT_HINT,
 ]
 
 
@@ -53,9 +58,14 @@ class SoundSetting(FrozenModel):
     loop: bool = True
 
 
+SOUND_HINT = Hint(
+    expected="off or a setting like {source: noise:brown, volume: -30 dB}",
+    mismatch="'{value}' is not a setting: write {expected}",
+)
 SoundValue = Annotated[
     Annotated[SoundSetting, Tag("setting")] | Annotated[Literal["off"], Tag("word")],
     Discriminator(_setting_or_word),
+    SOUND_HINT,
 ]
 
 

@@ -17,7 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from roomctl.api.messages import Inbound, Message
 from roomctl.api.topics import RoomTopics
 from roomctl.audio.engine import AudioEngine
-from roomctl.config.library import ProfileLibrary, load_room
+from roomctl.config import ProfileLibrary, default_profiles_dir, load_room, sounds_dir
 from roomctl.core.levels import db_to_gain
 from roomctl.devices.base import LightAdapter
 from roomctl.devices.registry import adapter_for
@@ -62,11 +62,6 @@ def default_state_dir() -> Path:
     """Return $XDG_STATE_HOME/roomctl, or ~/.local/state/roomctl."""
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "roomctl"
-
-
-def default_profiles_dir(room_file: Path) -> Path:
-    """Return the sessions/ folder beside the room file's folder."""
-    return room_file.resolve().parent.parent / "sessions"
 
 
 @dataclass(frozen=True)
@@ -255,7 +250,9 @@ class Daemon:
 
     def start(self) -> None:
         """Load every room (all errors before anything starts), then start them."""
-        presets = [(path, load_room(path)) for path in self.options.room_files]
+        # Each room's sounds are checked where it plays them: beside its profiles folder.
+        profiles_dir = self.options.profiles_dir
+        presets = [(path, load_room(path, profiles_dir)) for path in self.options.room_files]
         ids = [room.id for _, room in presets]
         if len(set(ids)) != len(ids):
             raise ValueError(f"two room files have the same id: {', '.join(sorted(ids))}")
@@ -274,7 +271,7 @@ class Daemon:
                 url,
                 self._scheduler,
                 self.options,
-                sounds_dir=profiles.parent / "sounds",
+                sounds_dir=sounds_dir(profiles),
                 journal=self.journal,
                 urgent=self._urgent_line(url),
             )
