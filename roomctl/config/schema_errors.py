@@ -42,13 +42,6 @@ _TYPE_WORDS = {
     "model_type": "a mapping of fields",
     "model_attributes_type": "a mapping of fields",
 }
-# DEVICE WORDING, TO MOVE: the device specs (roomctl/models/devices.py, being folded into
-# roomctl/devices/ by engineer i3) carry no Hint yet. Once their topic fields do
-# (`Annotated[str, Field(pattern=TOPIC_PATTERN), TOPIC_HINT]`), delete this table.
-_DEVICE_HINTS: dict[str, Hint] = {
-    field: Hint(mismatch="'{value}' is not an MQTT topic to publish to: no spaces, '#' or '+'")
-    for field in ("topic", "command_topic", "state_topic", "availability_topic")
-}
 
 
 def schema_problems(
@@ -126,7 +119,7 @@ def _value_error(detail: ErrorDetails, place: Place) -> str:
 
 
 def _pattern_mismatch(detail: ErrorDetails, place: Place) -> str:
-    hint = place.hint if place.hint.mismatch else _DEVICE_HINTS.get(_name(place), place.hint)
+    hint = place.hint
     if mismatch := _mismatch(hint, detail["input"]):
         return mismatch
     return f"'{detail['input']}' does not have the expected form {_ctx(detail).get('pattern', '')}"

@@ -44,11 +44,6 @@ def number(value: float) -> int | float:
     return int(value) if float(value).is_integer() else value
 
 
-def dumps(payload: dict[str, Any]) -> str:
-    """Return a compact JSON text."""
-    return json.dumps(payload, separators=(",", ":"))
-
-
 def json_object(payload: bytes) -> dict[str, Any] | None:
     """Return a payload's JSON object, or None when it is not one."""
     try:

@@ -18,15 +18,13 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import Field
-
 from roomctl.api.messages import Message
+from roomctl.api.wire import compact_json
 from roomctl.core.levels import LightLevel, Rgb
 from roomctl.devices._color import hs_to_rgb, xy_to_rgb
 from roomctl.devices._convert import (
     as_float,
     brightness_units,
-    dumps,
     json_object,
     mireds_units,
     number,
@@ -43,7 +41,7 @@ from roomctl.devices.base import (
     expect_spec,
     light_capabilities,
 )
-from roomctl.devices.spec import ALL_CAPABILITIES, TOPIC_PATTERN, Capability, LightSpec
+from roomctl.devices.spec import ALL_CAPABILITIES, Capability, LightSpec, Topic
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -64,9 +62,9 @@ class MqttJsonSpec(LightSpec):
     DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
 
     type: Literal["mqtt_json"]
-    command_topic: str = Field(pattern=TOPIC_PATTERN)
-    state_topic: str | None = Field(default=None, pattern=TOPIC_PATTERN)
-    availability_topic: str | None = Field(default=None, pattern=TOPIC_PATTERN)
+    command_topic: Topic
+    state_topic: Topic | None = None
+    availability_topic: Topic | None = None
 
 
 class MqttJsonLight(LightAdapter):
@@ -100,7 +98,7 @@ class MqttJsonLight(LightAdapter):
         """Return the JSON command for a level."""
         caps = self.capabilities
         if not level.on:
-            return [Message(self.command_topic, dumps({"state": "OFF", "transition": 0}))]
+            return [Message(self.command_topic, compact_json({"state": "OFF", "transition": 0}))]
         payload: dict[str, Any] = {"state": "ON"}
         if caps.brightness:
             payload["brightness"] = brightness_units(level.brightness, BRIGHTNESS_FULL)
@@ -110,7 +108,7 @@ class MqttJsonLight(LightAdapter):
         elif level.mireds is not None and caps.color_temp:
             payload["color_temp"] = mireds_units(level.mireds, caps.mireds_range)
         payload["transition"] = number(quantize(transition_s, TRANSITION_STEP_S, MAX_TRANSITION_S))
-        return [Message(self.command_topic, dumps(payload))]
+        return [Message(self.command_topic, compact_json(payload))]
 
     def subscriptions(self) -> list[str]:
         """Return the state and availability topics the spec names."""

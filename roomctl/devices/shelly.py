@@ -26,12 +26,12 @@ from typing import Any, ClassVar, Literal, Self
 from pydantic import Field
 
 from roomctl.api.messages import Message
+from roomctl.api.wire import compact_json
 from roomctl.core.levels import LightLevel, Rgb
 from roomctl.devices._convert import (
     as_float,
     brightness_units,
     clamp,
-    dumps,
     json_object,
     number,
     quantize,
@@ -47,7 +47,7 @@ from roomctl.devices.base import (
     expect_spec,
     light_capabilities,
 )
-from roomctl.devices.spec import TOPIC_PATTERN, Capability, LightSpec
+from roomctl.devices.spec import Capability, LightSpec, Topic
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ class ShellySpec(LightSpec):
     DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = frozenset({"brightness", "color"})
 
     type: Literal["shelly"]
-    topic: str = Field(pattern=TOPIC_PATTERN)
+    topic: Topic
     mode: Literal["light", "rgb"] = "rgb"
     channel: int = Field(default=0, ge=0)
 
@@ -172,7 +172,7 @@ class ShellyLight(LightAdapter):
         if method.endswith(".GetStatus"):
             self._asked.add(request_id)
         frame = {"id": request_id, "src": self._source, "method": method, "params": params}
-        return Message(f"{self.topic}/rpc", dumps(frame))
+        return Message(f"{self.topic}/rpc", compact_json(frame))
 
     def _answer(self, document: dict[str, Any]) -> object:
         request_id = document.get("id")

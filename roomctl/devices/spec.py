@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal, get_args
+from typing import Annotated, ClassVar, Literal, get_args
 
 from pydantic import Field
 
-from roomctl.models.base import FrozenModel
+from roomctl.models.base import FrozenModel, Hint
 
 Capability = Literal["brightness", "color_temp", "color"]
 ALL_CAPABILITIES: frozenset[Capability] = frozenset(get_args(Capability))
 # An address is one concrete topic: no wildcards, no spaces.
 TOPIC_PATTERN = r"^[^#+\s]+$"
+# A device's topic field: the pattern, and how `roomctl check` words a topic that misses it.
+Topic = Annotated[
+    str,
+    Field(pattern=TOPIC_PATTERN),
+    Hint(mismatch="'{value}' is not an MQTT topic to publish to: no spaces, '#' or '+'"),
+]
 
 
 class LightSpec(FrozenModel):

@@ -33,8 +33,6 @@ import logging
 from dataclasses import replace
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import Field
-
 from roomctl.api.messages import Message
 from roomctl.core.levels import LightLevel, Rgb
 from roomctl.devices._color import hs_to_rgb, normalized, parse_hex
@@ -55,7 +53,7 @@ from roomctl.devices.base import (
     expect_spec,
     light_capabilities,
 )
-from roomctl.devices.spec import ALL_CAPABILITIES, TOPIC_PATTERN, Capability, LightSpec
+from roomctl.devices.spec import ALL_CAPABILITIES, Capability, LightSpec, Topic
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -79,7 +77,7 @@ class TasmotaSpec(LightSpec):
     DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
 
     type: Literal["tasmota"]
-    topic: str = Field(pattern=TOPIC_PATTERN)
+    topic: Topic
 
 
 class TasmotaLight(LightAdapter):

@@ -21,19 +21,11 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import Field
-
 from roomctl.api.messages import Message
+from roomctl.api.wire import compact_json
 from roomctl.core.levels import LightLevel, kelvin_to_mireds, mireds_to_kelvin
 from roomctl.devices._color import kelvin_to_rgb, parse_hex
-from roomctl.devices._convert import (
-    brightness_units,
-    clamp,
-    dumps,
-    quantize,
-    rgb_bytes,
-    text,
-)
+from roomctl.devices._convert import brightness_units, clamp, quantize, rgb_bytes, text
 from roomctl.devices.base import (
     DeviceEcho,
     DeviceHealth,
@@ -43,7 +35,7 @@ from roomctl.devices.base import (
     expect_spec,
     light_capabilities,
 )
-from roomctl.devices.spec import ALL_CAPABILITIES, TOPIC_PATTERN, Capability, LightSpec
+from roomctl.devices.spec import ALL_CAPABILITIES, Capability, LightSpec, Topic
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -65,7 +57,7 @@ class WledSpec(LightSpec):
     DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
 
     type: Literal["wled"]
-    topic: str = Field(pattern=TOPIC_PATTERN)
+    topic: Topic
 
 
 class WledLight(LightAdapter):
@@ -97,7 +89,7 @@ class WledLight(LightAdapter):
         caps = self.capabilities
         topic = f"{self.topic}/api"
         if not level.on:
-            return [Message(topic, dumps({"on": False, "tt": 0}))]
+            return [Message(topic, compact_json({"on": False, "tt": 0}))]
         payload: dict[str, Any] = {"on": True}
         if caps.brightness:
             payload["bri"] = brightness_units(level.brightness, BRIGHTNESS_FULL)
@@ -109,7 +101,7 @@ class WledLight(LightAdapter):
             kelvin = clamp(mireds_to_kelvin(level.mireds), KELVIN_RANGE[0], KELVIN_RANGE[1])
             white = list(rgb_bytes(kelvin_to_rgb(kelvin)))
             payload["seg"] = [{"col": [white], "cct": round(kelvin)}]
-        return [Message(topic, dumps(payload))]
+        return [Message(topic, compact_json(payload))]
 
     def subscriptions(self) -> list[str]:
         """Return the status, brightness and colour topics."""

@@ -25,15 +25,13 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar, Literal, Self
 
-from pydantic import Field
-
 from roomctl.api.messages import Message
+from roomctl.api.wire import compact_json
 from roomctl.core.levels import LightLevel, Rgb
 from roomctl.devices._color import hs_to_rgb, parse_hex, to_hex, xy_to_rgb
 from roomctl.devices._convert import (
     as_float,
     brightness_units,
-    dumps,
     json_object,
     mireds_units,
     number,
@@ -49,7 +47,7 @@ from roomctl.devices.base import (
     expect_spec,
     light_capabilities,
 )
-from roomctl.devices.spec import ALL_CAPABILITIES, TOPIC_PATTERN, Capability, LightSpec
+from roomctl.devices.spec import ALL_CAPABILITIES, Capability, LightSpec, Topic
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -70,7 +68,7 @@ class Zigbee2MqttSpec(LightSpec):
     DEFAULT_CAPABILITIES: ClassVar[frozenset[Capability]] = ALL_CAPABILITIES
 
     type: Literal["zigbee2mqtt"]
-    topic: str = Field(pattern=TOPIC_PATTERN)
+    topic: Topic
 
 
 class Zigbee2MqttLight(LightAdapter):
@@ -103,7 +101,7 @@ class Zigbee2MqttLight(LightAdapter):
         """Return the `<topic>/set` message for a level."""
         caps = self.capabilities
         if not level.on:
-            return [Message(f"{self.topic}/set", dumps({"state": "OFF"}))]
+            return [Message(f"{self.topic}/set", compact_json({"state": "OFF"}))]
         payload: dict[str, Any] = {"state": "ON"}
         if caps.brightness:
             payload["brightness"] = brightness_units(level.brightness, BRIGHTNESS_FULL)
@@ -112,7 +110,7 @@ class Zigbee2MqttLight(LightAdapter):
         elif level.mireds is not None and caps.color_temp:
             payload["color_temp"] = mireds_units(level.mireds, caps.mireds_range)
         payload["transition"] = number(quantize(transition_s, TRANSITION_STEP_S, MAX_TRANSITION_S))
-        return [Message(f"{self.topic}/set", dumps(payload))]
+        return [Message(f"{self.topic}/set", compact_json(payload))]
 
     def subscriptions(self) -> list[str]:
         """Return the state and availability topics, and the bridge's events (announces)."""
@@ -145,7 +143,7 @@ class Zigbee2MqttLight(LightAdapter):
             wanted["color_temp"] = ""
         if self.capabilities.color:
             wanted["color"] = ""
-        return [Message(f"{self.topic}/get", dumps(wanted))]
+        return [Message(f"{self.topic}/get", compact_json(wanted))]
 
     def _announce(self, payload: bytes) -> DeviceHealth | None:
         """Return a rejoin when the bridge says this light announced itself (it booted)."""

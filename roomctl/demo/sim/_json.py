@@ -1,14 +1,8 @@
-"""JSON as the simulated devices read and write it: compact output, strict numbers."""
+"""JSON numbers as the simulated devices read them: strict, true and false are not numbers."""
 
 from __future__ import annotations
 
-import json
 from typing import TypeGuard
-
-
-def compact_json(value: object) -> str:
-    """Return JSON without spaces, the way the devices' firmware writes it."""
-    return json.dumps(value, separators=(",", ":"))
 
 
 def is_number(value: object) -> TypeGuard[float]:

@@ -6,10 +6,11 @@ import json
 import logging
 from typing import Any, Self
 
+from roomctl.api.wire import compact_json
 from roomctl.core.levels import LightLevel, Rgb
 from roomctl.demo.sim._color import hs_to_rgb, normalized, xy_to_rgb
 from roomctl.demo.sim._device import SimDevice
-from roomctl.demo.sim._json import compact_json, is_number
+from roomctl.demo.sim._json import is_number
 from roomctl.devices.base import expect_spec
 from roomctl.devices.mqtt_json import MqttJsonSpec
 from roomctl.devices.spec import LightSpec

@@ -7,10 +7,11 @@ import logging
 import time
 from typing import Any, Literal, Self
 
+from roomctl.api.wire import compact_json
 from roomctl.core.levels import LightLevel, Rgb
 from roomctl.demo.sim._color import normalized
 from roomctl.demo.sim._device import SimDevice
-from roomctl.demo.sim._json import compact_json, is_int, is_number
+from roomctl.demo.sim._json import is_int, is_number
 from roomctl.devices.base import expect_spec
 from roomctl.devices.shelly import ShellySpec
 from roomctl.devices.spec import LightSpec

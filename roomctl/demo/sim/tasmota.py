@@ -7,8 +7,8 @@ import time
 from collections import deque
 from typing import Self
 
+from roomctl.api.wire import compact_json
 from roomctl.core.levels import LightLevel
-from roomctl.demo.sim._json import compact_json
 from roomctl.demo.sim._tasmota_driver import TasmotaDriver
 from roomctl.devices.base import expect_spec
 from roomctl.devices.spec import LightSpec

@@ -8,10 +8,11 @@ import math
 import time
 from typing import Any, Self
 
+from roomctl.api.wire import compact_json
 from roomctl.core.levels import LightLevel, Rgb
 from roomctl.demo.sim._color import normalized, to_hex
 from roomctl.demo.sim._device import SimDevice
-from roomctl.demo.sim._json import compact_json, is_int
+from roomctl.demo.sim._json import is_int
 from roomctl.devices.base import expect_spec
 from roomctl.devices.spec import LightSpec
 from roomctl.devices.wled import WledSpec

@@ -7,10 +7,11 @@ import logging
 import time
 from typing import Any, Self
 
+from roomctl.api.wire import compact_json
 from roomctl.core.levels import LightLevel, Rgb
 from roomctl.demo.sim._color import normalized, parse_hex, rgb_to_xy, xy_to_rgb
 from roomctl.demo.sim._device import SimDevice
-from roomctl.demo.sim._json import compact_json, is_number
+from roomctl.demo.sim._json import is_number
 from roomctl.devices.base import expect_spec
 from roomctl.devices.spec import LightSpec
 from roomctl.devices.zigbee2mqtt import Zigbee2MqttSpec
