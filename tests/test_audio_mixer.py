@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from roomctl.audio.limiter import LIMIT_KNEE, SoftLimiter
-from roomctl.audio.mixer import Mixer, Target
-from roomctl.audio.sources import Source, TableReader, ToneReader
+from roomctl.audio import Mixer, SoftLimiter, Source, TableReader, Target, ToneReader
+from roomctl.audio.limiter import LIMIT_KNEE
 from roomctl.core.easing import EASINGS, Easing, ease
 from roomctl.core.levels import Voice, mix_between
 

@@ -20,7 +20,7 @@ import numpy.typing as npt
 import pytest
 
 from roomctl.audio import AudioEngine, AudioOutputError
-from roomctl.audio.engine import MONITOR_PERIOD_S
+from roomctl.audio.watchdog import MONITOR_PERIOD_S
 from roomctl.core.easing import ease
 from roomctl.core.levels import Voice, db_to_gain
 from tests.fixtures.pulse import RATE, PulseServer
@@ -249,7 +249,7 @@ def test_a_starved_output_is_counted_and_logged(
         engine.apply(tone(440, 0.25), 0.0, "linear")
         time.sleep(SETTLE_S)
         start = recorder.position()
-        with caplog.at_level(logging.WARNING, logger="roomctl.audio.engine"):
+        with caplog.at_level(logging.WARNING, logger="roomctl.audio.underruns"):
             _hold_the_interpreter(STARVE_S)
             time.sleep(SETTLE_S + MONITOR_PERIOD_S)
         samples = recorder.read(start, 2 * SETTLE_S + STARVE_S)

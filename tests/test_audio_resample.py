@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from roomctl.audio.resample import resample
+from roomctl.audio import resample
 
 
 def sine(rate: int, hz: float, seconds: float, amplitude: float = 0.5) -> np.ndarray:

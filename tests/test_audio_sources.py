@@ -10,11 +10,11 @@ import numpy.typing as npt
 import pytest
 import soundfile
 
-from roomctl.audio import generators
-from roomctl.audio.errors import SourceError
-from roomctl.audio.sources import (
+from roomctl.audio import (
     Source,
+    SourceError,
     TableReader,
+    generators,
     is_generator,
     open_source,
     validate_source,

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from roomctl.journal import Journal, JournalError, SessionRow, StoredEvent
+from roomctl.journal import SCHEMA_VERSION, Journal, JournalError, SessionRow, StoredEvent
 from roomctl.journal.report import as_csv, as_json, as_markdown, build_report
-from roomctl.journal.schema import SCHEMA_VERSION
 from roomctl.runtime.recorder import Recorder
 
 T0 = 1_800_000_000.0
@@ -124,9 +123,9 @@ def _write_from_threads(journal: Journal, blocker: sqlite3.Connection, release: 
 
     first = threading.Thread(target=write, args=(0,))
     first.start()
-    # The writer takes the queue, then the connection's lock: a held lock and an empty
-    # queue mean it has taken the first write as a batch of one and is committing it.
-    _wait_until(lambda: journal._lock.locked() and journal.waiting == 0)
+    # The writer takes the queue, then commits it: committing with an empty queue means it
+    # has taken the first write as a batch of one and is in its commit.
+    _wait_until(lambda: journal.committing and journal.waiting == 0)
     others = [threading.Thread(target=write, args=(i,)) for i in range(1, WRITERS)]
     for thread in others:
         thread.start()

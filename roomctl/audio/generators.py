@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +28,11 @@ from roomctl.core.levels import db_to_gain
 
 FloatArray = npt.NDArray[np.float32]
 Float64Array = npt.NDArray[np.float64]
+# Gains at frequencies: float32 at run time (numpy keeps float32 with Python scalars), typed
+# loosely because numpy's stubs widen a float32 divided by a float32 to float64.
+Gains = npt.NDArray[np.floating[Any]]
+# An amplitude spectrum: the gain at each frequency in Hz.
+Shape = Callable[[FloatArray], Gains]
 
 NOISE_RMS_DB = -15.0
 NOISE_RMS = db_to_gain(NOISE_RMS_DB)
@@ -45,6 +51,9 @@ NOISE_TABLE_FRAMES = 2**20
 # repeats only after hours, and it factors into small primes (3 x 5^2 x 11 x 31 x 41),
 # so its FFT is fast and light; 2**20 + 1 has a large prime factor and cost 170 MB.
 SECOND_TABLE_FRAMES = NOISE_TABLE_FRAMES - 1
+# Tables are shaped and measured this many samples at a time: 64 K float32 (256 KB) keeps
+# the temporaries small next to the 4 MB table, in few enough numpy calls to stay quick.
+BUILD_CHUNK = 2**16
 # Coloured noise rolls off below this frequency: speakers cannot play it and it only
 # wastes headroom.
 NOISE_HIGHPASS_HZ = 20.0
@@ -52,46 +61,55 @@ NOISE_HIGHPASS_HZ = 20.0
 ENVELOPE_RATE_HZ = 100.0
 
 
-def _spectral_noise(
-    frames: int, rate: int, seed: int, shape: Callable[[Float64Array], Float64Array]
-) -> FloatArray:
-    """Return circular Gaussian noise with amplitude spectrum `shape(f)`, RMS NOISE_RMS."""
+def _spectral_noise(frames: int, rate: int, seed: int, shape: Shape) -> FloatArray:
+    """Return circular Gaussian noise with amplitude spectrum `shape(f)`, RMS NOISE_RMS.
+
+    Built in float32, in place and in chunks: the arrays it holds at once are the spectrum
+    and the table (numpy's FFT keeps float32 since numpy 2.0), 2 x the table's 4 MB where
+    the float64 build held 8 x.
+    """
     rng = np.random.default_rng(seed)
     bins = frames // 2 + 1
-    spectrum: npt.NDArray[np.complex128] = rng.standard_normal(bins) + 1j * rng.standard_normal(
-        bins
-    )
-    freqs = np.asarray(np.fft.rfftfreq(frames, d=1.0 / rate), dtype=np.float64)
-    spectrum = spectrum * shape(freqs)
+    # Interleaved standard normals viewed as complex: each bin's real and imaginary parts.
+    spectrum = rng.standard_normal(2 * bins, dtype=np.float32).view(np.complex64)
+    hz_per_bin = np.float32(rate / frames)
+    for first in range(0, bins, BUILD_CHUNK):
+        chunk = spectrum[first : first + BUILD_CHUNK]
+        chunk *= shape(np.arange(first, first + len(chunk), dtype=np.float32) * hz_per_bin)
     spectrum[0] = 0.0
-    noise = np.fft.irfft(spectrum, n=frames)
-    scale = NOISE_RMS / float(np.sqrt(np.mean(noise**2)))
-    table: FloatArray = (noise * scale).astype(np.float32)[:, None]
+    noise = np.fft.irfft(spectrum, n=frames).astype(np.float32, copy=False)
+    del spectrum
+    squares = sum(
+        float(np.dot(part, part))
+        for part in np.split(noise, range(BUILD_CHUNK, frames, BUILD_CHUNK))
+    )
+    noise *= np.float32(NOISE_RMS / math.sqrt(squares / frames))
+    table: FloatArray = noise.reshape(frames, 1)
     return table
 
 
-def _highpass(freqs: Float64Array, corner: float) -> Float64Array:
+def _highpass(freqs: FloatArray, corner: float) -> Gains:
     """Return a second-order high-pass magnitude response."""
     squared = freqs**2
     return squared / (squared + corner**2)
 
 
-def _lowpass(freqs: Float64Array, corner: float) -> Float64Array:
+def _lowpass(freqs: FloatArray, corner: float) -> Gains:
     """Return a second-order low-pass magnitude response."""
     return corner**2 / (freqs**2 + corner**2)
 
 
-def _colour_shape(colour: str) -> Callable[[Float64Array], Float64Array]:
+def _colour_shape(colour: str) -> Shape:
     """Return the amplitude spectrum of a noise colour."""
 
-    def white(f: Float64Array) -> Float64Array:
+    def white(f: FloatArray) -> Gains:
         return np.ones_like(f)
 
-    def pink(f: Float64Array) -> Float64Array:
-        return _highpass(f, NOISE_HIGHPASS_HZ) / np.sqrt(np.maximum(f, 1.0))
+    def pink(f: FloatArray) -> Gains:
+        return _highpass(f, NOISE_HIGHPASS_HZ) / np.sqrt(np.maximum(f, np.float32(1.0)))
 
-    def brown(f: Float64Array) -> Float64Array:
-        return _highpass(f, NOISE_HIGHPASS_HZ) / np.maximum(f, 1.0)
+    def brown(f: FloatArray) -> Gains:
+        return _highpass(f, NOISE_HIGHPASS_HZ) / np.maximum(f, np.float32(1.0))
 
     return {"white": white, "pink": pink, "brown": brown}[colour]
 
@@ -147,11 +165,11 @@ def surf_layers(rate: int) -> tuple[tuple[FloatArray, FloatArray, FloatArray, fl
     waves does not repeat for hours.
     """
 
-    def body(f: Float64Array) -> Float64Array:
-        return _highpass(f, 40.0) * _lowpass(f, 500.0) / np.sqrt(np.maximum(f, 1.0))
+    def body(f: FloatArray) -> Gains:
+        return _highpass(f, 40.0) * _lowpass(f, 500.0) / np.sqrt(np.maximum(f, np.float32(1.0)))
 
-    def foam(f: Float64Array) -> Float64Array:
-        return _highpass(f, 600.0) * _lowpass(f, 6000.0) / np.sqrt(np.maximum(f, 1.0))
+    def foam(f: FloatArray) -> Gains:
+        return _highpass(f, 600.0) * _lowpass(f, 6000.0) / np.sqrt(np.maximum(f, np.float32(1.0)))
 
     body_env = 0.35 + 0.65 * _wave_envelope(113.0, seed=10, rise=0.4)
     foam_env = _wave_envelope(127.0, seed=11, rise=0.3) ** 2
@@ -162,10 +180,10 @@ def surf_layers(rate: int) -> tuple[tuple[FloatArray, FloatArray, FloatArray, fl
 def rain_layers(rate: int) -> tuple[tuple[FloatArray, FloatArray, FloatArray, float], ...]:
     """Return rain's layers: a steady broadband hiss and a softer, slowly drifting patter."""
 
-    def hiss(f: Float64Array) -> Float64Array:
-        return _highpass(f, 300.0) * _lowpass(f, 9000.0) / np.sqrt(np.maximum(f, 1.0))
+    def hiss(f: FloatArray) -> Gains:
+        return _highpass(f, 300.0) * _lowpass(f, 9000.0) / np.sqrt(np.maximum(f, np.float32(1.0)))
 
-    def patter(f: Float64Array) -> Float64Array:
+    def patter(f: FloatArray) -> Gains:
         return _highpass(f, 2000.0) * _lowpass(f, 7000.0)
 
     rng = np.random.default_rng(30)
@@ -180,7 +198,7 @@ def rain_layers(rate: int) -> tuple[tuple[FloatArray, FloatArray, FloatArray, fl
 
 def _layers(
     rate: int,
-    specs: tuple[tuple[Callable[[Float64Array], Float64Array], Float64Array, float, int], ...],
+    specs: tuple[tuple[Shape, Float64Array, float, int], ...],
 ) -> tuple[tuple[FloatArray, FloatArray, FloatArray, float], ...]:
     """Build layer tables and scale the weights so the sum has RMS SCAPE_RMS."""
     total = math.sqrt(sum(weight**2 for _, _, weight, _ in specs))
