@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import queue
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -223,3 +225,43 @@ def test_a_preferred_port_is_used_when_free_and_another_said_when_taken() -> Non
             second.stop()
     finally:
         first.stop()
+
+
+# A fresh interpreter: import what `roomctl run` imports, see whether amqtt came with it,
+# then embed a broker and send a retained message through it with a real paho client.
+FRESH_PROCESS = """
+import sys, queue
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+import roomctl.cli.run
+from roomctl.mqtt.embedded_broker import EmbeddedBroker
+print("amqtt loaded before start:", "amqtt" in sys.modules)
+broker = EmbeddedBroker()
+url = broker.start()
+got = queue.Queue()
+client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv311)
+client.on_message = lambda _c, _u, m: got.put(m.payload.decode())
+client.connect(url.host, url.port)
+client.loop_start()
+client.publish("lazy/check", "through amqtt", qos=1, retain=True).wait_for_publish(5)
+client.subscribe("lazy/check", qos=1)
+print("received:", got.get(timeout=5))
+client.disconnect()
+client.loop_stop()
+broker.stop()
+"""
+
+
+def test_run_loads_amqtt_only_when_a_broker_is_embedded() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "amqtt loaded before start: False",
+        "received: through amqtt",
+    ]

@@ -7,10 +7,12 @@ import logging
 import socket
 import threading
 from dataclasses import dataclass
-
-from amqtt.broker import Broker
+from typing import TYPE_CHECKING
 
 from roomctl.mqtt.broker_url import BrokerUrl
+
+if TYPE_CHECKING:  # amqtt (~3 MB) is imported only when a broker starts: see _start_broker
+    from amqtt.broker import Broker
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -161,6 +163,9 @@ class EmbeddedBroker:
 
     async def _start_broker(self, port: int) -> Broker:
         """Create and start the broker inside the running loop (amqtt needs one)."""
+        # Here, not at the top: every `roomctl run` imports this module, few embed a broker.
+        from amqtt.broker import Broker  # noqa: PLC0415
+
         config = {
             "listeners": {"default": {"type": "tcp", "bind": f"{self._host}:{port}"}},
             "plugins": {
