@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from roomctl.cli.group import _COMMAND_MODULES, cli
+from roomctl.cli.group import _COMMAND_HOMES, _COMMAND_MODULES, cli
 
 # Starting Python takes about a second; a loaded CI machine may take longer.
 PROCESS_TIMEOUT_S = 30.0
@@ -47,3 +47,16 @@ def test_every_option_of_every_command_has_help() -> None:
         if isinstance(param, click.Option) and not param.hidden and not param.help
     ]
     assert missing == []
+
+
+def test_each_command_is_found_in_the_module_that_defines_it() -> None:
+    # `roomctl NAME` imports only NAME's module: a command missing from the map, or mapped
+    # to the wrong module, would be "No such command".
+    for module in _COMMAND_MODULES:
+        __import__(f"roomctl.cli.{module}")
+    homes = {
+        name: command.callback.__module__.rsplit(".", 1)[1]
+        for name, command in cli.commands.items()
+        if command.callback is not None
+    }
+    assert homes == _COMMAND_HOMES

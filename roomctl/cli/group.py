@@ -13,17 +13,24 @@ import click
 from roomctl import __version__
 from roomctl.cli.exits import EXIT_USAGE
 
-# Each module names one command (or a few close ones) and defines it on `cli`.
-_COMMAND_MODULES: tuple[str, ...] = (
-    "run",
-    "control",
-    "status",
-    "rehearse",
-    "sound_test",
-    "check",
-    "history",
-    "contract",
-)
+# Where each command is defined: its module registers it on `cli` when imported. A module
+# is imported only when its command runs or help lists it, so `roomctl run` does not load
+# what the others need (rich for status, the simulated lights for the demo: ~3 MB).
+_COMMAND_HOMES: dict[str, str] = {
+    "run": "run",
+    **dict.fromkeys(
+        ("start", "extend", "pause", "resume", "stop", "next", "emergency", "release"), "control"
+    ),
+    "status": "status",
+    "rehearse": "rehearse",
+    "demo": "rehearse",
+    "sound-test": "sound_test",
+    "check": "check",
+    "history": "history",
+    "report": "history",
+    "contract": "contract",
+}
+_COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(_COMMAND_HOMES.values()))
 
 
 # A command's summary in `roomctl --help` is its docstring's first sentence, never cut
@@ -58,6 +65,17 @@ class RoomctlGroup(click.Group):
             sys.exit(1)
         sys.exit(result if isinstance(result, int) else 0)
 
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Return every command's name, registered yet or not."""
+        return sorted({*self.commands, *_COMMAND_HOMES})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Return a command, importing the module that defines it the first time."""
+        home = _COMMAND_HOMES.get(cmd_name)
+        if home is not None and cmd_name not in self.commands:
+            importlib.import_module(f"roomctl.cli.{home}")
+        return super().get_command(ctx, cmd_name)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List the commands with each one's whole first sentence, wrapped rather than cut."""
         rows = []
@@ -81,6 +99,4 @@ def cli(verbose: int) -> None:
 
 def main() -> None:
     """Run the roomctl command line."""
-    for module in _COMMAND_MODULES:
-        importlib.import_module(f"roomctl.cli.{module}")
     cli()
