@@ -1,6 +1,7 @@
 """The sound path: sources and a mixer, played by a real-time stream kept up by a watchdog.
 
-- `sources` (with `generators`, `resample`): sound sources by name, read block by block;
+- `sources` (with `generators`, `spectral`, `resample`): sound sources by name, read block
+  by block;
 - `mixer` (with `limiter`): voices with gain ramps, crossfades and the room's cap;
 - `stream` (with `realtime`): the PyAudio stream whose callback plays the mixer;
 - `underruns`: counting the output's gaps and logging them now and then;

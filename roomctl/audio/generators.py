@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from roomctl.audio import spectral
 from roomctl.core.levels import db_to_gain
 
 FloatArray = npt.NDArray[np.float32]
@@ -49,10 +50,10 @@ TONE_MAX_HZ = 20_000.0
 NOISE_TABLE_FRAMES = 2**20
 # The second table is one frame shorter: 2**20 - 1 is coprime with 2**20, so the pair
 # repeats only after hours, and it factors into small primes (3 x 5^2 x 11 x 31 x 41),
-# so its FFT is fast and light; 2**20 + 1 has a large prime factor and cost 170 MB.
+# so it splits into 1023 x 1025 for spectral.inverse_real's short FFTs.
 SECOND_TABLE_FRAMES = NOISE_TABLE_FRAMES - 1
-# Tables are shaped and measured this many samples at a time: 64 K float32 (256 KB) keeps
-# the temporaries small next to the 4 MB table, in few enough numpy calls to stay quick.
+# Tables are measured this many samples at a time: 64 K float32 (256 KB) keeps the
+# temporaries small next to the 4 MB table, in few enough numpy calls to stay quick.
 BUILD_CHUNK = 2**16
 # Coloured noise rolls off below this frequency: speakers cannot play it and it only
 # wastes headroom.
@@ -64,21 +65,28 @@ ENVELOPE_RATE_HZ = 100.0
 def _spectral_noise(frames: int, rate: int, seed: int, shape: Shape) -> FloatArray:
     """Return circular Gaussian noise with amplitude spectrum `shape(f)`, RMS NOISE_RMS.
 
-    Built in float32, in place and in chunks: the arrays it holds at once are the spectrum
-    and the table (numpy's FFT keeps float32 since numpy 2.0), 2 x the table's 4 MB where
-    the float64 build held 8 x.
+    The spectrum is drawn a few columns at a time and transformed by spectral.inverse_real,
+    so building holds the table and a working array of its size, never the whole spectrum
+    next to an FFT of the table's length and its scratch.
     """
     rng = np.random.default_rng(seed)
-    bins = frames // 2 + 1
-    # Interleaved standard normals viewed as complex: each bin's real and imaginary parts.
-    spectrum = rng.standard_normal(2 * bins, dtype=np.float32).view(np.complex64)
-    hz_per_bin = np.float32(rate / frames)
-    for first in range(0, bins, BUILD_CHUNK):
-        chunk = spectrum[first : first + BUILD_CHUNK]
-        chunk *= shape(np.arange(first, first + len(chunk), dtype=np.float32) * hz_per_bin)
-    spectrum[0] = 0.0
-    noise = np.fft.irfft(spectrum, n=frames).astype(np.float32, copy=False)
-    del spectrum
+    rows, cols = spectral.split(frames)
+    hz_per_bin = rate / frames
+
+    def columns(first: int, stop: int) -> spectral.ComplexArray:
+        # Interleaved standard normals viewed as complex: each bin's real and imaginary parts.
+        bins = rng.standard_normal((rows, 2 * (stop - first)), dtype=np.float32)
+        spectrum: spectral.ComplexArray = bins.view(np.complex64)
+        index = np.arange(rows)[:, None] * cols + np.arange(first, stop)
+        for column, mirror in _self_mirrored(rows, cols, first, stop):
+            _make_hermitian(spectrum[:, column], mirror)
+        if first == 0:
+            spectrum[0, 0] = 0.0  # no DC offset
+        freqs = (np.minimum(index, frames - index) * hz_per_bin).astype(np.float32)
+        spectrum *= shape(freqs)
+        return spectrum
+
+    noise = spectral.inverse_real(frames, columns)
     squares = sum(
         float(np.dot(part, part))
         for part in np.split(noise, range(BUILD_CHUNK, frames, BUILD_CHUNK))
@@ -86,6 +94,32 @@ def _spectral_noise(frames: int, rate: int, seed: int, shape: Shape) -> FloatArr
     noise *= np.float32(NOISE_RMS / math.sqrt(squares / frames))
     table: FloatArray = noise.reshape(frames, 1)
     return table
+
+
+def _self_mirrored(
+    rows: int, cols: int, first: int, stop: int
+) -> list[tuple[int, npt.NDArray[np.intp]]]:
+    """Return the columns in first..stop-1 whose bins mirror each other, with each row's mirror.
+
+    Bin k's mirror, frames - k, lies in column cols - k % cols: the same column for column 0
+    (row r with row -r) and, when cols is even, for column cols / 2 (row r with rows - 1 - r).
+    """
+    row = np.arange(rows)
+    found = []
+    if first == 0:
+        found.append((0, (rows - row) % rows))
+    if cols % 2 == 0 and first <= cols // 2 < stop:
+        found.append((cols // 2 - first, rows - 1 - row))
+    return found
+
+
+def _make_hermitian(column: spectral.ComplexArray, mirror: npt.NDArray[np.intp]) -> None:
+    """Make each bin of a column the conjugate of its mirror's, in place; a bin its own is real."""
+    row = np.arange(len(column))
+    later = row > mirror
+    column[later] = np.conj(column[mirror[later]])
+    own = row == mirror
+    column[own] = column[own].real
 
 
 def _highpass(freqs: FloatArray, corner: float) -> Gains:
