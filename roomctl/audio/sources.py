@@ -16,7 +16,6 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
-import soundfile
 
 from roomctl.audio import generators
 from roomctl.audio.errors import SourceError
@@ -179,22 +178,27 @@ def validate_source(name: str, sounds_dir: Path | None) -> str | None:
     try:
         if is_generator(name):
             _check_generator(name)
-        else:
-            path = resolve_file(name, sounds_dir)
-            info = soundfile.info(str(path))
-            if info.frames == 0:
-                return f"{name!r}: the file holds no audio"
+            return None
+        path = resolve_file(name, sounds_dir)
     except SourceError as error:
         return str(error)
+    # Here, not at the top: libsndfile loads only where files play (see _file_table).
+    import soundfile  # noqa: PLC0415
+
+    try:
+        info = soundfile.info(str(path))
     except (soundfile.LibsndfileError, RuntimeError) as error:
         return f"{name!r}: cannot read the file: {error}"
-    return None
+    return f"{name!r}: the file holds no audio" if info.frames == 0 else None
 
 
 @lru_cache(maxsize=FILE_CACHE_SIZE)
 def _file_table(path: Path, mtime_ns: int, rate: int, channels: int, loop: bool) -> FloatArray:
     """Return a file decoded, mixed to `channels` (or mono) and resampled to `rate`."""
     del mtime_ns  # part of the cache key only: an edited file is read again
+    # Here, not at the top: libsndfile and cffi (~1 MB) load only in a room that plays files.
+    import soundfile  # noqa: PLC0415
+
     try:
         samples, file_rate = soundfile.read(str(path), dtype="float32", always_2d=True)
     except (soundfile.LibsndfileError, RuntimeError) as error:
