@@ -17,6 +17,7 @@ sum only repeats after weeks although each table lasts about 20 seconds.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -60,23 +61,23 @@ BUILD_CHUNK = 2**16
 NOISE_HIGHPASS_HZ = 20.0
 # Envelopes of the soundscapes are computed at this control rate and interpolated.
 ENVELOPE_RATE_HZ = 100.0
+# A 32-bit random integer times this is uniform in [0, 1).
+_UNIT = 2.0**-32
 
 
-def _spectral_noise(frames: int, rate: int, seed: int, shape: Shape) -> FloatArray:
+def _spectral_noise(frames: int, rate: int, seed: int | str, shape: Shape) -> FloatArray:
     """Return circular Gaussian noise with amplitude spectrum `shape(f)`, RMS NOISE_RMS.
 
     The spectrum is drawn a few columns at a time and transformed by spectral.inverse_real,
     so building holds the table and a working array of its size, never the whole spectrum
     next to an FFT of the table's length and its scratch.
     """
-    rng = np.random.default_rng(seed)
+    draws = random.Random(seed)
     rows, cols = spectral.split(frames)
     hz_per_bin = rate / frames
 
     def columns(first: int, stop: int) -> spectral.ComplexArray:
-        # Interleaved standard normals viewed as complex: each bin's real and imaginary parts.
-        bins = rng.standard_normal((rows, 2 * (stop - first)), dtype=np.float32)
-        spectrum: spectral.ComplexArray = bins.view(np.complex64)
+        spectrum = _complex_normals(draws, (rows, stop - first))
         index = np.arange(rows)[:, None] * cols + np.arange(first, stop)
         for column, mirror in _self_mirrored(rows, cols, first, stop):
             _make_hermitian(spectrum[:, column], mirror)
@@ -94,6 +95,20 @@ def _spectral_noise(frames: int, rate: int, seed: int, shape: Shape) -> FloatArr
     noise *= np.float32(NOISE_RMS / math.sqrt(squares / frames))
     table: FloatArray = noise.reshape(frames, 1)
     return table
+
+
+def _complex_normals(draws: random.Random, shape: tuple[int, int]) -> spectral.ComplexArray:
+    """Return complex Gaussians whose real and imaginary parts are standard normals.
+
+    Box-Muller: a Rayleigh magnitude and a uniform phase, from Python's Mersenne Twister;
+    numpy.random would cost 3-6 MB resident to import for this one use.
+    """
+    count = shape[0] * shape[1]
+    bits = np.frombuffer(draws.randbytes(8 * count), dtype=np.uint32).reshape(2, count)
+    magnitude = np.sqrt(-2.0 * np.log((bits[0] + 0.5) * _UNIT))  # in (0, 1): log is finite
+    phase = (2.0 * math.pi * _UNIT) * bits[1]
+    normals: spectral.ComplexArray = (magnitude * np.exp(1j * phase)).astype(np.complex64)
+    return normals.reshape(shape)
 
 
 def _self_mirrored(
@@ -151,10 +166,10 @@ def _colour_shape(colour: str) -> Shape:
 @lru_cache(maxsize=6)
 def noise_tables(colour: str, rate: int) -> tuple[FloatArray, FloatArray]:
     """Return two read-only noise tables of a colour, of coprime lengths, each at NOISE_RMS."""
-    seed = NOISE_COLOURS.index(colour)
     shape = _colour_shape(colour)
-    first = _spectral_noise(NOISE_TABLE_FRAMES, rate, 2 * seed, shape)
-    second = _spectral_noise(SECOND_TABLE_FRAMES, rate, 2 * seed + 1, shape)
+    # Any seeds do; each table has its own, so the two are uncorrelated.
+    first = _spectral_noise(NOISE_TABLE_FRAMES, rate, f"noise:{colour} 1", shape)
+    second = _spectral_noise(SECOND_TABLE_FRAMES, rate, f"noise:{colour} 2", shape)
     first.flags.writeable = False
     second.flags.writeable = False
     return first, second
@@ -166,13 +181,13 @@ def _wave_envelope(seconds: float, seed: int, rise: float) -> Float64Array:
     Each wave rises over `rise` of its period with a raised cosine and falls back over
     the rest; periods vary between 8 and 13 s like a calm sea.
     """
-    rng = np.random.default_rng(seed)
+    draws = random.Random(seed)
     points = round(seconds * ENVELOPE_RATE_HZ)
     envelope = np.zeros(points)
     start = 0.0
     while start < seconds:
-        period = rng.uniform(8.0, 13.0)
-        height = rng.uniform(0.6, 1.0)
+        period = draws.uniform(8.0, 13.0)
+        height = draws.uniform(0.6, 1.0)
         t = np.arange(points) / ENVELOPE_RATE_HZ
         phase = ((t - start) % seconds) / period
         up = phase < rise
@@ -220,11 +235,11 @@ def rain_layers(rate: int) -> tuple[tuple[FloatArray, FloatArray, FloatArray, fl
     def patter(f: FloatArray) -> Gains:
         return _highpass(f, 2000.0) * _lowpass(f, 7000.0)
 
-    rng = np.random.default_rng(30)
+    draws = random.Random(30)
     t = np.arange(round(149.0 * ENVELOPE_RATE_HZ)) / ENVELOPE_RATE_HZ
     # Slow drift of the patter: whole cycles per 149 s loop so it joins without a step.
     cycles = np.array([3.0, 5.0, 8.0])[:, None]
-    phases = rng.uniform(0, 2 * np.pi, size=(3, 1))
+    phases = np.array([[draws.uniform(0.0, 2 * math.pi)] for _ in range(3)])
     drift = 1.0 + 0.25 * np.sin(2 * np.pi * cycles * t / 149.0 + phases).sum(axis=0)
     steady = np.ones(round(131.0 * ENVELOPE_RATE_HZ))
     return _layers(rate, ((hiss, steady, 0.85, 30), (patter, drift, 0.5, 32)))

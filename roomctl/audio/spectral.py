@@ -27,9 +27,9 @@ ComplexArray = npt.NDArray[np.complex64]
 # Bins of columns first..stop-1 of the spectrum (rows x columns), see the module's docstring.
 Columns = Callable[[int, int], ComplexArray]
 
-# Columns (and rows) are transformed this many at a time: 32 x 1024 complex64 is 256 KB,
-# small next to the table, in few enough numpy calls (32 per table) to stay quick.
-BLOCK = 32
+# Columns (and rows) are transformed this many at a time: 16 x 1024 complex64 is 128 KB,
+# small next to the table, in few enough numpy calls (~100 per table) to stay quick.
+BLOCK = 16
 
 
 def split(frames: int) -> tuple[int, int]:
