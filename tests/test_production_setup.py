@@ -376,6 +376,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     env = {
         **os.environ,
         **{k: pulse.moved(v) for k, v in unit_environment(UNIT).items()},
+        "ALSA_CONFIG_PATH": str(DEPLOY / "roomctl-alsa.conf"),  # installed as the unit says
         "ROOMCTL_BROKER": filled,
         "HOME": str(root / "no-home"),  # the service's user has no home it can use
     }
@@ -561,6 +562,12 @@ def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert (result.returncode, result.stderr) == (0, "")
+
+
+def test_the_service_reads_the_shipped_alsa_configuration() -> None:
+    assert unit_environment(UNIT)["ALSA_CONFIG_PATH"] == "/etc/roomctl/alsa.conf"
+    readme = (ROOT / "README.md").read_text()
+    assert "sudo install -m 0644 deploy/roomctl-alsa.conf /etc/roomctl/alsa.conf" in readme
 
 
 def test_the_password_is_not_on_the_command_line(site: Site) -> None:
