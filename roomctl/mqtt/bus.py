@@ -39,7 +39,8 @@ class Bus(Link):
     """Keep one MQTT connection alive: reconnect with backoff, resubscribe, replay retained state.
 
     See Link for the connection's life. Its socket is serviced by `loop` (one of its own
-    when none is given). "Connected" means accepted, replayed and resubscribed.
+    when none is given). "Connected" means accepted, replayed and resubscribed. A bus
+    shared by `rooms` rooms holds and sends that many rooms' worth of messages at once.
     """
 
     def __init__(
@@ -55,6 +56,7 @@ class Bus(Link):
         loop: NetworkLoop | None = None,
         priority: int = NORMAL,
         gate: Link | None = None,
+        rooms: int = 1,
     ) -> None:
         self._on_message = on_message
         self._on_connection = on_connection
@@ -65,7 +67,7 @@ class Bus(Link):
         self._pending: set[int] = set()  # subscriptions not yet acknowledged
         self._replay_mid: int | None = None  # the resubscription whose SUBACK makes us ready
         backoff = backoff or Backoff(RECONNECT_FIRST_S, RECONNECT_MAX_S)
-        super().__init__(url, client_id, will, backoff, keepalive_s, loop, priority, gate)
+        super().__init__(url, client_id, will, backoff, keepalive_s, loop, priority, gate, rooms)
 
     def subscribe(self, topic_filter: str, qos: int = SUBSCRIBE_QOS) -> None:
         """Subscribe now if connected, and again after every reconnect."""
@@ -127,7 +129,7 @@ class Bus(Link):
                 self._retained.pop(msg.topic, None)
             if not self._accepted:
                 if msg.qos > 0 and not (msg.retain and msg.payload):  # retained: the map has it
-                    if len(self._held) < MAX_QUEUED_MESSAGES:
+                    if len(self._held) < MAX_QUEUED_MESSAGES * self._rooms:
                         self._held.append(msg)
                     else:
                         _LOGGER.warning("offline queue full; dropped a message to %s", msg.topic)

@@ -24,7 +24,7 @@ class BrokerHub:
     The urgent line carries emergencies only; each room's Presence, its availability.
     """
 
-    def __init__(self, url: BrokerUrl, loop: NetworkLoop) -> None:
+    def __init__(self, url: BrokerUrl, loop: NetworkLoop, rooms: int) -> None:
         self.url = url
         self._loop = loop
         self._routes: dict[str, list[Callable[[Inbound], None]]] = {}
@@ -36,6 +36,7 @@ class BrokerHub:
             on_message=self._route,
             on_connection=self._connection,
             loop=loop,
+            rooms=rooms,
         )
         self.urgent = UrgentLine(url, loop, gate=self.bus)
 

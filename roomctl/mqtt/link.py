@@ -42,6 +42,7 @@ class Link:
         loop: NetworkLoop | None,
         priority: int,
         gate: Link | None,
+        rooms: int = 1,
     ) -> None:
         self._url = url
         self._client_id = client_id
@@ -64,6 +65,7 @@ class Link:
         self._closed = threading.Event()  # the stopped connection is closed
         self._last_error: str | None = None
         self._answered = False  # whether the current connection attempt got a CONNACK
+        self._rooms = rooms  # how many rooms' traffic the connection carries
         self._client = self._new_client()
 
     @property
@@ -117,7 +119,9 @@ class Link:
 
     def _new_client(self) -> mqtt.Client:
         """Return a paho client configured for this link, not yet connected."""
-        client = paho_client(self._url, self._client_id, self._v5, self._tls, self._will)
+        client = paho_client(
+            self._url, self._client_id, self._v5, self._tls, self._will, self._rooms
+        )
         client.on_socket_register_write = self._loop.register_write
         client.on_connect = self._handle_connect
         client.on_disconnect = self._handle_disconnect

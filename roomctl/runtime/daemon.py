@@ -90,15 +90,18 @@ class Daemon:
             self.journal = Journal(self.options.state_dir)
         self._loop.start()
         self._pool.start()
+        urls = [self._broker_for(room) for _, room in presets]
+        for url in urls:
+            self._hub(url, rooms=urls.count(url))
         # One library per folder, shared by its rooms: a profile is parsed once for all.
         libraries: dict[Path, ProfileLibrary] = {}
-        for path, room in presets:
+        for (path, room), url in zip(presets, urls, strict=True):
             profiles = self.options.profiles_dir or default_profiles_dir(path)
             library = libraries.setdefault(profiles, ProfileLibrary(profiles))
             service = RoomService(
                 room,
                 library,
-                self._hub(self._broker_for(room)),
+                self._hubs[url],
                 self._pool,
                 speed=self.options.speed,
                 audio=self.options.audio,
@@ -123,15 +126,13 @@ class Daemon:
             self._embedded = (broker, broker.start())
         return self._embedded[1]
 
-    def _hub(self, url: BrokerUrl) -> BrokerHub:
-        """Return the broker's hub (one per broker), connected before its first room starts."""
-        hub = self._hubs.get(url)
-        if hub is None:
-            hub = self._hubs[url] = BrokerHub(url, self._loop)
+    def _hub(self, url: BrokerUrl, rooms: int) -> None:
+        """Start the broker's hub for its `rooms` rooms (one hub per broker)."""
+        if url not in self._hubs:
+            self._hubs[url] = BrokerHub(url, self._loop, rooms)
             # Connected before the rooms say they are online, so their emergency topics
             # are served from then on; a broker that is down is not waited for long.
-            hub.start(CONNECT_WAIT_S)
-        return hub
+            self._hubs[url].start(CONNECT_WAIT_S)
 
     def request_stop(self) -> None:
         """Ask serve() to return (safe from a signal handler)."""
