@@ -1,12 +1,18 @@
-"""roomctl's MQTT edge: one network loop for every connection, hubs, presences, the CLI client.
+"""roomctl's MQTT edge: one network loop for every connection of a process, and the CLI client.
 
-A daemon serves all its rooms through one `NetworkLoop` (one thread, however many rooms)
-and, per broker, one `BrokerHub`: a shared connection for every room's commands, state,
-events and device traffic; an urgent line for emergencies alone; and a small will-only
-`Presence` connection per room. The will is why: MQTT gives a connection one will, the
-contract gives each room its own `roomctl/R/availability`, and only a will turns it
-`offline` when the daemon dies without a word (kill -9, a crash, the machine gone). The
-presence connections carry nothing else and cost the loop one socket each.
+A daemon serves all its rooms' sockets from one `NetworkLoop` thread (paho's external
+loop: `selectors` over every socket, `loop_read`/`loop_write`/`loop_misc`), so its
+threads do not grow with rooms. Each room keeps a connection of its own (`Bus`), whose
+will is the room's retained `offline`, and each broker an `UrgentLine` for emergencies.
+Why a connection per room rather than one shared by all rooms plus a will-only one per
+room: the contract gives each room its own `roomctl/R/availability`, and only a will
+turns it `offline` when the daemon dies without a word (kill -9, a crash, the machine
+gone), so a connection per room exists either way; carrying the room's traffic on it
+costs nothing more and keeps what the shared design would lose: the room's replies,
+state and `offline` in one connection's order (no reply after `offline`, `online` only
+once its subscriptions are active), a broker's Receive Maximum (Mosquitto announces 20
+unacknowledged QoS 1 messages per connection) for each room instead of for all, and no
+room's commands or light commands queued behind another room's flood.
 `roomctl.mqtt.embedded_broker` (amqtt) is imported on its own, only where it is used.
 """
 
@@ -29,9 +35,7 @@ from roomctl.mqtt.client import (
     broker_url,
 )
 from roomctl.mqtt.connection import CONNECT_TIMEOUT_S, KEEPALIVE_S, no_delay
-from roomctl.mqtt.hub import BrokerHub
 from roomctl.mqtt.loop import NetworkLoop
-from roomctl.mqtt.presence import Presence
 from roomctl.mqtt.urgent_line import UrgentLine
 
 __all__ = [
@@ -40,7 +44,6 @@ __all__ = [
     "DEFAULT_BROKER",
     "KEEPALIVE_S",
     "BrokerError",
-    "BrokerHub",
     "BrokerUrl",
     "Bus",
     "Client",
@@ -48,7 +51,6 @@ __all__ = [
     "Delivery",
     "NetworkLoop",
     "NoReplyError",
-    "Presence",
     "UrgentLine",
     "broker_url",
     "is_embedded",

@@ -39,8 +39,7 @@ class Bus(Link):
     """Keep one MQTT connection alive: reconnect with backoff, resubscribe, replay retained state.
 
     See Link for the connection's life. Its socket is serviced by `loop` (one of its own
-    when none is given). "Connected" means accepted, replayed and resubscribed. A bus
-    shared by `rooms` rooms holds and sends that many rooms' worth of messages at once.
+    when none is given). "Connected" means accepted, replayed and resubscribed.
     """
 
     def __init__(
@@ -55,19 +54,15 @@ class Bus(Link):
         keepalive_s: int = KEEPALIVE_S,
         loop: NetworkLoop | None = None,
         priority: int = NORMAL,
-        gate: Link | None = None,
-        rooms: int = 1,
     ) -> None:
         self._on_message = on_message
         self._on_connection = on_connection
         self._filters: dict[str, int] = {}  # topic filter -> its QoS
         self._retained: dict[str, Message] = {}
         self._held: deque[Message] = deque()  # QoS>0 messages published while not accepted
-        self._synced: list[Callable[[], None]] = []  # to call once subscriptions are active
-        self._pending: set[int] = set()  # subscriptions not yet acknowledged
         self._replay_mid: int | None = None  # the resubscription whose SUBACK makes us ready
         backoff = backoff or Backoff(RECONNECT_FIRST_S, RECONNECT_MAX_S)
-        super().__init__(url, client_id, will, backoff, keepalive_s, loop, priority, gate, rooms)
+        super().__init__(url, client_id, will, backoff, keepalive_s, loop, priority)
 
     def subscribe(self, topic_filter: str, qos: int = SUBSCRIBE_QOS) -> None:
         """Subscribe now if connected, and again after every reconnect."""
@@ -76,17 +71,7 @@ class Bus(Link):
                 return
             self._filters[topic_filter] = qos
             if self._accepted:
-                mid = subscribe(self._client, {topic_filter: qos}, self._v5)
-                if mid is not None:
-                    self._pending.add(mid)
-
-    def when_subscribed(self, callback: Callable[[], None]) -> None:
-        """Call back (on the loop's thread) once every subscription asked for so far is active."""
-        with self._lock:
-            if not self._connected.is_set() or self._pending:
-                self._synced.append(callback)
-                return
-        self._loop.call_soon(callback)
+                subscribe(self._client, {topic_filter: qos}, self._v5)
 
     def publish(self, msg: Message) -> None:
         """Publish from any thread; retained messages are replayed after every reconnect.
@@ -129,7 +114,7 @@ class Bus(Link):
                 self._retained.pop(msg.topic, None)
             if not self._accepted:
                 if msg.qos > 0 and not (msg.retain and msg.payload):  # retained: the map has it
-                    if len(self._held) < MAX_QUEUED_MESSAGES * self._rooms:
+                    if len(self._held) < MAX_QUEUED_MESSAGES:
                         self._held.append(msg)
                     else:
                         _LOGGER.warning("offline queue full; dropped a message to %s", msg.topic)
@@ -167,7 +152,6 @@ class Bus(Link):
 
     def _lost(self) -> None:
         self._replay_mid = None
-        self._pending.clear()
 
     def _carry_over(self, old: mqtt.Client) -> None:
         held = [
@@ -177,11 +161,6 @@ class Bus(Link):
 
     def _on_ready(self, connected: bool) -> None:
         notify(self._on_connection, connected)
-        if connected:
-            with self._lock:
-                synced = self._take_synced()
-            for callback in synced:
-                callback()
 
     # -- paho's callbacks -----------------------------------------------------------------
 
@@ -195,22 +174,11 @@ class Bus(Link):
         if refused:
             _LOGGER.error("%s refused a subscription: %s", self._url, refused[0])
         with self._lock:
-            self._pending.discard(mid)
             replayed = mid == self._replay_mid
             if replayed:
                 self._replay_mid = None
-            synced = self._take_synced()
         if replayed:
             self._ready()
-        for callback in synced:
-            callback()
-
-    def _take_synced(self) -> list[Callable[[], None]]:
-        """Return (and forget) the when_subscribed callbacks due now (call with the lock)."""
-        if not self._connected.is_set() or self._pending:
-            return []
-        synced, self._synced = self._synced, []
-        return synced
 
     def _handle_message(self, _client: mqtt.Client, _userdata: Any, msg: mqtt.MQTTMessage) -> None:
         """Hand one received message to the owner; never let its errors stop the loop."""

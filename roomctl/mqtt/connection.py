@@ -19,14 +19,9 @@ CONNECT_TIMEOUT_S = 5.0
 # MQTT keepalive: the broker publishes a will within 1.5 x this after the machine vanishes
 # without closing its socket; 15 s keeps that under the 30 s state heartbeat staff rely on.
 KEEPALIVE_S = 15
-# QoS>0 messages held while the broker is away (sent on reconnect), per room a connection
-# carries; beyond this the newest are refused. Retained state is replayed from the bus's
-# own map either way.
+# QoS>0 messages held while the broker is away (sent on reconnect); beyond this the newest
+# are refused. Retained state is replayed from the bus's own map either way.
 MAX_QUEUED_MESSAGES = 1000
-# QoS>0 messages sent and not yet acknowledged, per room a connection carries (paho's
-# default for one connection): a connection shared by 200 rooms gets 200 rooms' worth, so
-# no room's light command queues behind the other rooms' acknowledgements.
-MAX_INFLIGHT_MESSAGES = 20
 # MQTT v5 CONNACK reason for "Unsupported protocol version" (also what paho reports when a
 # v3.1.1-only broker answers a v5 CONNECT with its return code 1).
 UNSUPPORTED_PROTOCOL_VERSION = 0x84
@@ -49,9 +44,8 @@ def paho_client(
     v5: bool,
     tls: ssl.SSLContext | None,
     will: Message | None = None,
-    rooms: int = 1,
 ) -> mqtt.Client:
-    """Return a paho client for url with roomctl's settings, sized for `rooms` rooms' traffic."""
+    """Return a paho client for url with roomctl's settings, not yet connected."""
     protocol = MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311
     client = mqtt.Client(
         CallbackAPIVersion.VERSION2,
@@ -60,8 +54,7 @@ def paho_client(
         clean_session=None if v5 else True,
     )
     client.connect_timeout = CONNECT_TIMEOUT_S
-    client.max_queued_messages_set(MAX_QUEUED_MESSAGES * rooms)
-    client.max_inflight_messages_set(MAX_INFLIGHT_MESSAGES * rooms)
+    client.max_queued_messages_set(MAX_QUEUED_MESSAGES)
     if url.username is not None:
         client.username_pw_set(url.username, url.password)
     if tls is not None:

@@ -1,4 +1,4 @@
-"""Keep one paho client connected on a NetworkLoop: attempts, backoff, a gate, v3.1.1 fallback."""
+"""Keep one paho client connected on a NetworkLoop: attempts, backoff, the v3.1.1 fallback."""
 
 from __future__ import annotations
 
@@ -26,10 +26,9 @@ class Link:
     MQTT v5 is tried first; a broker that answers "unsupported protocol version" gets MQTT
     v3.1.1 from then on, for the life of this Link. A URL's `protocol` option pins either
     one (needed for brokers that neither answer nor refuse a v5 CONNECT, such as amqtt with
-    a will). Attempts run on the loop's connecting thread, one at a time; a link with a
-    `gate` attempts only while the gate is connected, so a broker that is away costs one
-    connection's timeouts, not one per room. Subclasses say what an accepted connection
-    needs (`_accept`) and hear of losses (`_lost`).
+    a will). Attempts run on the loop's connecting thread, one at a time (a room's waits
+    behind the others' only while the broker is unreachable). Subclasses say what an
+    accepted connection needs (`_accept`) and hear of losses (`_lost`).
     """
 
     def __init__(
@@ -41,8 +40,6 @@ class Link:
         keepalive_s: int,
         loop: NetworkLoop | None,
         priority: int,
-        gate: Link | None,
-        rooms: int = 1,
     ) -> None:
         self._url = url
         self._client_id = client_id
@@ -52,11 +49,9 @@ class Link:
         self._own_loop = loop is None
         self._loop = loop or NetworkLoop(name=f"roomctl-bus-{client_id}")
         self._priority = priority
-        self._gate = gate
         self._v5 = url.protocol != "3.1.1"
         self._tls = tls_context(url)
         self._lock = threading.Lock()  # guards the state below (and the subclass's)
-        self._waiting: list[Link] = []  # links gated on this one, waiting for it to connect
         self._started = False
         self._stopping = False
         self._attempting = False  # an attempt is queued or parked (at most one at a time)
@@ -65,7 +60,6 @@ class Link:
         self._closed = threading.Event()  # the stopped connection is closed
         self._last_error: str | None = None
         self._answered = False  # whether the current connection attempt got a CONNACK
-        self._rooms = rooms  # how many rooms' traffic the connection carries
         self._client = self._new_client()
 
     @property
@@ -119,9 +113,7 @@ class Link:
 
     def _new_client(self) -> mqtt.Client:
         """Return a paho client configured for this link, not yet connected."""
-        client = paho_client(
-            self._url, self._client_id, self._v5, self._tls, self._will, self._rooms
-        )
+        client = paho_client(self._url, self._client_id, self._v5, self._tls, self._will)
         client.on_socket_register_write = self._loop.register_write
         client.on_connect = self._handle_connect
         client.on_disconnect = self._handle_disconnect
@@ -144,18 +136,8 @@ class Link:
         else:
             self._loop.connect_soon(self._attempt)
 
-    def _admit(self, waiter: Link) -> bool:
-        """Return whether waiter may connect now; if not, it is let go once this link is ready."""
-        with self._lock:
-            if self._connected.is_set():
-                return True
-            self._waiting.append(waiter)
-            return False
-
     def _attempt(self) -> None:
         """Connect (on the loop's connecting thread); hand the socket to the loop or retry."""
-        if self._gate is not None and not self._gate._admit(self):
-            return  # still attempting: the gate queues this attempt again once ready
         with self._lock:
             self._attempting = False
             client = self._client
@@ -201,16 +183,12 @@ class Link:
             self._ready()
 
     def _ready(self) -> None:
-        """Mark the link connected, tell the owner, and let the links gated on it connect."""
-        with self._lock:
-            self._connected.set()
-            waiting, self._waiting = self._waiting, []
+        """Mark the link connected and tell the owner."""
+        self._connected.set()
         self._backoff.reset()
         self._last_error = None
         _LOGGER.info("connected to %s (MQTT %s)", self._url, "v5" if self._v5 else "v3.1.1")
         self._on_ready(True)
-        for link in waiting:
-            link._loop.connect_soon(link._attempt)
 
     def _fall_back_to_v311(self, client: mqtt.Client) -> None:
         """Drop the v5 client and connect a v3.1.1 one, carrying over what the old one held."""

@@ -19,12 +19,10 @@ class UrgentLine:
     of it have been read. This connection carries only the rooms' `roomctl/R/emergency`
     topics (at QoS 0, so the broker hands each over at once): nothing is ever ahead of an
     emergency on it, and the network loop reads its socket before any other. What the room
-    then sends goes out on the shared connection.
+    then sends goes out on the room's own connection.
     """
 
-    def __init__(
-        self, url: BrokerUrl, loop: NetworkLoop | None = None, gate: Bus | None = None
-    ) -> None:
+    def __init__(self, url: BrokerUrl, loop: NetworkLoop | None = None) -> None:
         self._routes: dict[str, Callable[[Inbound], None]] = {}
         self.bus = Bus(
             url,
@@ -32,7 +30,6 @@ class UrgentLine:
             on_message=self._route,
             loop=loop,
             priority=URGENT,
-            gate=gate,
         )
 
     def serve(self, topic: str, handler: Callable[[Inbound], None]) -> None:

@@ -17,9 +17,9 @@ from roomctl.models import RoomPreset
 from roomctl.mqtt import (
     BROKER_ENV,
     DEFAULT_BROKER,
-    BrokerHub,
     BrokerUrl,
     NetworkLoop,
+    UrgentLine,
     is_embedded,
     parse_broker_url,
 )
@@ -32,10 +32,9 @@ _LOGGER = logging.getLogger(__name__)
 # A daemon's rooms, asked to stop together, finish their current input and write what
 # they recorded within this long (a slow disk's fsync included).
 STOP_TIMEOUT_S = 5.0
-# How long start-up waits for each of a broker's connections (shared, urgent), and then for
-# the rooms' subscriptions: a local broker answers within milliseconds; one that is down
-# is retried in the background, and the rooms go online when it answers.
-CONNECT_WAIT_S = 2.0
+# How long start-up waits for a broker's urgent line before the rooms go online: a local
+# broker answers within milliseconds; one that is down is retried in the background.
+URGENT_CONNECT_WAIT_S = 2.0
 # The journal's last commit gets this long once the rooms have stopped: with their 5 s,
 # inside systemd's 10-s TimeoutStopSec, so a stalled disk never makes the stop a kill.
 JOURNAL_CLOSE_TIMEOUT_S = 3.0
@@ -65,7 +64,7 @@ class DaemonOptions:
 
 
 class Daemon:
-    """Every room of one `roomctl run`: one network loop, one hub per broker, one room pool."""
+    """Every room of one `roomctl run`: one network loop, one room pool, an urgent line a broker."""
 
     def __init__(self, options: DaemonOptions) -> None:
         self.options = options
@@ -73,7 +72,7 @@ class Daemon:
         self._loop = NetworkLoop()
         self._pool = RoomPool()
         self._embedded: tuple[EmbeddedBroker, BrokerUrl] | None = None
-        self._hubs: dict[BrokerUrl, BrokerHub] = {}
+        self._urgent: dict[BrokerUrl, UrgentLine] = {}
         self.journal: Journal | None = None
         self._stop = threading.Event()
         # Set when the stop left the journal's writer stuck on a stalled disk: the
@@ -90,18 +89,18 @@ class Daemon:
             self.journal = Journal(self.options.state_dir)
         self._loop.start()
         self._pool.start()
-        urls = [self._broker_for(room) for _, room in presets]
-        for url in urls:
-            self._hub(url, rooms=urls.count(url))
         # One library per folder, shared by its rooms: a profile is parsed once for all.
         libraries: dict[Path, ProfileLibrary] = {}
-        for (path, room), url in zip(presets, urls, strict=True):
+        for path, room in presets:
             profiles = self.options.profiles_dir or default_profiles_dir(path)
             library = libraries.setdefault(profiles, ProfileLibrary(profiles))
+            url = self._broker_for(room)
             service = RoomService(
                 room,
                 library,
-                self._hubs[url],
+                url,
+                self._loop,
+                self._urgent_line(url),
                 self._pool,
                 speed=self.options.speed,
                 audio=self.options.audio,
@@ -111,10 +110,6 @@ class Daemon:
             self.rooms.append(service)
             service.start()
             _LOGGER.info("room %s served", room.id)
-        for hub in self._hubs.values():  # commands sent once start-up is over are not lost
-            subscribed = threading.Event()
-            hub.bus.when_subscribed(subscribed.set)
-            subscribed.wait(CONNECT_WAIT_S)
 
     def _broker_for(self, room: RoomPreset) -> BrokerUrl:
         text = self.options.broker or room.broker or os.environ.get(BROKER_ENV) or DEFAULT_BROKER
@@ -126,13 +121,16 @@ class Daemon:
             self._embedded = (broker, broker.start())
         return self._embedded[1]
 
-    def _hub(self, url: BrokerUrl, rooms: int) -> None:
-        """Start the broker's hub for its `rooms` rooms (one hub per broker)."""
-        if url not in self._hubs:
-            self._hubs[url] = BrokerHub(url, self._loop, rooms)
+    def _urgent_line(self, url: BrokerUrl) -> UrgentLine:
+        """Return the broker's connection for what must not wait (one per broker)."""
+        line = self._urgent.get(url)
+        if line is None:
+            line = self._urgent[url] = UrgentLine(url, self._loop)
+            line.start()
             # Connected before the rooms say they are online, so their emergency topics
             # are served from then on; a broker that is down is not waited for long.
-            self._hubs[url].start(CONNECT_WAIT_S)
+            line.bus.wait_connected(URGENT_CONNECT_WAIT_S)
+        return line
 
     def request_stop(self) -> None:
         """Ask serve() to return (safe from a signal handler)."""
@@ -154,7 +152,7 @@ class Daemon:
         self.stop()
 
     def stop(self) -> None:
-        """Stop every room, then say them offline and disconnect; stop the broker and journal."""
+        """Stop every room's worker, then publish offline; stop the lines, loop, broker, journal."""
         # All rooms are asked first, so their last records go to the journal together.
         for service in self.rooms:
             service.begin_stop()
@@ -172,8 +170,10 @@ class Daemon:
                 ", ".join(late),
                 STOP_TIMEOUT_S,
             )
-        for hub in self._hubs.values():
-            hub.stop()
+        for service in self.rooms:
+            service.go_offline()
+        for line in self._urgent.values():
+            line.stop()
         self._pool.close()
         self._loop.stop()
         if self._embedded is not None:

@@ -1,12 +1,14 @@
-"""One room's parts wired together: its broker routes, lights, speakers, runtime and worker."""
+"""One room's parts wired together: its connection, lights, speakers, runtime and worker."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from roomctl.api.messages import Inbound, Message
+from roomctl.api.topics import RoomTopics
 from roomctl.audio.engine import AudioEngine
 from roomctl.config.library import ProfileLibrary
 from roomctl.core.levels import db_to_gain
@@ -14,7 +16,7 @@ from roomctl.devices.base import LightAdapter
 from roomctl.devices.registry import adapter_for
 from roomctl.journal import Journal, JournalError, SessionRow
 from roomctl.models import RoomPreset
-from roomctl.mqtt import BrokerHub
+from roomctl.mqtt import BrokerUrl, Bus, NetworkLoop, UrgentLine
 from roomctl.runtime.inputs import BrokerConnected, Recover, SpeakerHealth
 from roomctl.runtime.intake import CommandIntake
 from roomctl.runtime.lights import LightOutput
@@ -33,16 +35,24 @@ SPEAKER_UNAVAILABLE = (
     "needs pulseaudio or pipewire-pulse, and libasound2-plugins) or the ALSA outputs with "
     "`aplay -L` (alsa-utils); or start with --no-sound to serve the room without speakers."
 )
+ONLINE = "online"
+OFFLINE = "offline"
 
 
 class RoomService:
-    """One room's parts wired together: routes on its broker's hub, lights, speakers, runtime."""
+    """One room's parts wired together: its connection, lights, speakers, runtime and worker.
+
+    The room's connection is its own (its will is the room's `offline`), serviced with
+    every other connection of the daemon by one NetworkLoop; see roomctl.mqtt.
+    """
 
     def __init__(
         self,
         room: RoomPreset,
         library: ProfileLibrary,
-        hub: BrokerHub,
+        url: BrokerUrl,
+        loop: NetworkLoop,
+        urgent: UrgentLine,
         pool: RoomPool,
         *,
         speed: float,
@@ -51,10 +61,19 @@ class RoomService:
         journal: Journal | None = None,
     ) -> None:
         self.room = room
-        self.url = hub.url
-        self._hub = hub
-        self.bus = hub.bus  # the daemon's shared connection to the room's broker
-        self._presence = hub.presence(room.id)
+        self.url = url
+        availability = RoomTopics(room.id).availability
+        self._online = Message(availability, ONLINE, retain=True)
+        self._offline = Message(availability, OFFLINE, retain=True)
+        self.bus = Bus(
+            url,
+            client_id=f"roomctl-{room.id}-{uuid.uuid4().hex[:8]}",
+            on_message=self._on_message,
+            will=self._offline,
+            on_connection=self._on_connection,
+            loop=loop,
+        )
+        self._urgent = urgent
         self._adapters: dict[str, LightAdapter] = {
             name: adapter_for(name, spec) for name, spec in room.lights().items()
         }
@@ -124,14 +143,12 @@ class RoomService:
         # a flood, and a flood cannot fill that queue until the broker drops from it. A
         # QoS 1 delivery buys nothing here: the daemon's clean session would lose an
         # unacknowledged command at a reconnect all the same.
-        self._hub.route(self._cmd_topic, self._on_command, qos=0)
-        self._hub.urgent.serve(self.runtime.topics.emergency, self._on_emergency)
+        self.bus.subscribe(self._cmd_topic, qos=0)
+        self._urgent.serve(self.runtime.topics.emergency, self._on_emergency)
         for topic in self._listeners:
-            self._hub.route(topic, self._on_device)
-        self._hub.on_connection(self._on_connection)
-        # As on every reconnect: the state published, the lights asked for their levels.
-        self.bus.when_subscribed(lambda: self._on_connection(True))
-        self._presence.start()
+            self.bus.subscribe(topic)
+        self.bus.start()
+        self.bus.publish(self._online)
 
     def begin_stop(self) -> None:
         """Ask the room's worker to stop (it writes what it recorded and answers all)."""
@@ -145,10 +162,14 @@ class RoomService:
             engine.stop()
         return stopped
 
-    def _on_command(self, inbound: Inbound) -> None:
-        self._take_command(inbound, self.bus.publish)
+    def go_offline(self) -> None:
+        """Say the room is offline and disconnect (after the worker's last replies)."""
+        self.bus.stop(final=[self._offline])
 
-    def _on_device(self, inbound: Inbound) -> None:
+    def _on_message(self, inbound: Inbound) -> None:
+        if inbound.topic == self._cmd_topic:
+            self._take_command(inbound, self.bus.publish)
+            return
         for adapter in self._listeners.get(inbound.topic, ()):
             news = adapter.parse(inbound.topic, inbound.payload)
             if news is not None:
@@ -156,7 +177,7 @@ class RoomService:
 
     def _on_emergency(self, inbound: Inbound) -> None:
         """Take a message on the room's emergency topic (read from the urgent line)."""
-        self._take_command(inbound, self._hub.urgent.publish, emergency_only=True)
+        self._take_command(inbound, self._urgent.publish, emergency_only=True)
 
     def _take_command(
         self, inbound: Inbound, publish: Callable[[Message], None], emergency_only: bool = False
