@@ -28,6 +28,9 @@ OFFLINE_TIMEOUT_S = 1.5 * KEEPALIVE_S + 5.0
 EXIT_TIMEOUT_S = 20.0
 # Replies to a command sent to every room: each room answers within milliseconds.
 REPLY_TIMEOUT_S = 20.0
+# Rooms retry a restarted broker within 0.5 s, then 1 s, 2 s...; the connections open one
+# after another (milliseconds each); a loaded machine may miss two rounds.
+RECONNECT_TIMEOUT_S = 20.0
 
 
 class Watcher:
@@ -169,3 +172,28 @@ def test_threads_do_not_grow_with_rooms(mosquitto: Mosquitto, tmp_path: Path) ->
         finally:
             watcher.close()
     assert counts[5] == counts[50], counts
+
+
+def test_after_a_broker_restart_every_room_is_back_online_and_answering(
+    mosquitto: Mosquitto, tmp_path: Path
+) -> None:
+    ids, paths = _room_files(tmp_path / "rooms", 20)
+    with _daemon(mosquitto, tmp_path, paths):
+        watcher = Watcher(mosquitto.url)
+        try:
+            wait_for(lambda: watcher.rooms_saying(b"online") == set(ids), SERVE_TIMEOUT_S, "online")
+        finally:
+            watcher.close()
+        mosquitto.stop()  # Mosquitto keeps nothing: every retained message and subscription
+        mosquitto.start()
+        after = Watcher(mosquitto.url)
+        try:
+            wait_for(
+                lambda: after.rooms_saying(b"online") == set(ids),
+                timeout=RECONNECT_TIMEOUT_S,
+                what="all 20 rooms online again",
+            )
+            after.command_all(ids, "pause")  # resubscribed: every room answers
+            wait_for(lambda: set(after.replies) == set(ids), REPLY_TIMEOUT_S, "20 replies")
+        finally:
+            after.close()
