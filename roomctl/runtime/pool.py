@@ -18,8 +18,6 @@ _LOGGER = logging.getLogger(__name__)
 # call into the sound server); a room waiting for the disk at a stop gets a thread of its
 # own (see help_stop), so a stalled disk never holds the others.
 POOL_SIZE = 2
-# How long close() waits for each thread to finish the input in hand.
-CLOSE_JOIN_S = 2.0
 
 # A room's key in the ready heap: (lane, due, order). Lane 0 is an emergency's.
 Key = tuple[int, float, int]
@@ -104,13 +102,14 @@ class RoomPool:
             ).start()
 
     def close(self) -> None:
-        """Stop the threads once they finish the input in hand."""
+        """Have the threads end once they finish the input in hand (without waiting for them).
+
+        The daemon has waited for its rooms already; one still held by a stalled disk must
+        not hold up the exit, which is the service's whole stop time.
+        """
         with self.lock:
             self._closing = True
             self.lock.notify_all()
-        for thread in self._threads:
-            if thread is not threading.current_thread():
-                thread.join(CLOSE_JOIN_S)
 
     def _serve(self, until_idle: bool = False) -> None:
         while True:
