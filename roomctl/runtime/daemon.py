@@ -1,4 +1,4 @@
-"""Serve rooms: wire each room's bus, devices, speakers and runtime, and run until stopped."""
+"""Serve rooms: one network loop and room pool for all, a RoomService each; run until stopped."""
 
 from __future__ import annotations
 
