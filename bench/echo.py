@@ -23,9 +23,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.supervisor import ECHOES
-from roomctl.mqtt.broker_url import parse_broker_url
-from roomctl.mqtt.bus import no_delay
-from roomctl.mqtt.client import CONNECT_TIMEOUT_S
+from roomctl.mqtt import CONNECT_TIMEOUT_S, no_delay, parse_broker_url
 
 # Echoes travel at QoS 1, as roomctl's commands and replies do.
 QOS = 1

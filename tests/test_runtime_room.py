@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from apscheduler.schedulers.background import BackgroundScheduler
 
 from roomctl.api.messages import Inbound, Message
 from roomctl.config.library import ProfileLibrary
@@ -22,6 +21,7 @@ from roomctl.runtime.acks import ACK_WAIT_S
 from roomctl.runtime.inputs import JournalWritten, Recover, Shutdown, Wake
 from roomctl.runtime.intake import CommandIntake
 from roomctl.runtime.lights import LightOutput
+from roomctl.runtime.pool import RoomPool
 from roomctl.runtime.recorder import JOURNAL_STALL_S, Recorder
 from roomctl.runtime.room import RoomRuntime
 from roomctl.runtime.sound import SoundOutput
@@ -243,8 +243,8 @@ def test_a_journalled_session_comes_back_after_a_restart(tmp_path: Path) -> None
 def test_the_worker_takes_an_emergency_ahead_of_everything_queued(tmp_path: Path) -> None:
     runtime, outbox = _runtime(tmp_path)
     _command(runtime, T0, action="start", profile="cues")
-    scheduler = BackgroundScheduler()
-    worker = RoomWorker(runtime, scheduler)
+    pool = RoomPool()
+    worker = RoomWorker(runtime, pool)
     inbound = Inbound("roomctl/room-t/cmd", b"garbage")
     for _ in range(JUNK):
         worker.put(_INTAKE.take(inbound))  # type: ignore[arg-type]
@@ -254,6 +254,7 @@ def test_the_worker_takes_an_emergency_ahead_of_everything_queued(tmp_path: Path
     wait_for(lambda: len(outbox.replies()) >= JUNK + 2, what="every reply")
     worker.request_stop()
     assert worker.join(WRITE_TIMEOUT_S)
+    pool.close()
     taken = [m for m in outbox.messages[before:] if m.topic in ("z/ceiling/set", _REPLY)]
     # The emergency's light command leaves first, then its reply; then the junk's refusals.
     assert taken[0].topic == "z/ceiling/set"

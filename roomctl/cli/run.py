@@ -15,9 +15,9 @@ from roomctl import logs
 from roomctl.cli.group import cli
 from roomctl.config import ConfigError
 from roomctl.journal import JournalError
-from roomctl.mqtt.broker_url import BrokerUrl, parse_broker_url
-from roomctl.mqtt.client import BROKER_ENV, DEFAULT_BROKER, broker_url
-from roomctl.runtime.daemon import Daemon, DaemonOptions, RoomService, default_state_dir
+from roomctl.mqtt import BROKER_ENV, DEFAULT_BROKER, BrokerUrl, broker_url, parse_broker_url
+from roomctl.runtime.daemon import Daemon, DaemonOptions, default_state_dir
+from roomctl.runtime.service import RoomService
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -16,6 +16,10 @@ Scheme = Literal["mqtt", "mqtts"]
 Protocol = Literal["5", "3.1.1"]
 
 DEFAULT_PORTS: dict[Scheme, int] = {"mqtt": 1883, "mqtts": 8883}
+# Where every roomctl program looks for its broker when told nothing: $ROOMCTL_BROKER,
+# else Mosquitto's standard port on this machine.
+BROKER_ENV = "ROOMCTL_BROKER"
+DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
 EMBEDDED = "embedded"
 _OPTIONS = ("ca", "protocol")
 _PASSWORD_IN_URL = re.compile(r"^((?:[a-zA-Z][\w+.-]*://)?[^:@/]*:)[^@/]*@")

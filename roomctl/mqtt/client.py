@@ -18,19 +18,15 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from roomctl.api.topics import RoomTopics
 from roomctl.errors import RoomctlError
-from roomctl.mqtt.broker_url import BrokerUrl, parse_broker_url
-from roomctl.mqtt.bus import no_delay
+from roomctl.mqtt.broker_url import BROKER_ENV, DEFAULT_BROKER, BrokerUrl, parse_broker_url
+from roomctl.mqtt.connection import CONNECT_TIMEOUT_S, no_delay
 
-DEFAULT_BROKER = "mqtt://127.0.0.1:1883"
-BROKER_ENV = "ROOMCTL_BROKER"
 # A daemon answers within milliseconds; 5 s allows a loaded broker and a slow network
 # while still telling a supervisor quickly that nobody is answering.
 REPLY_TIMEOUT_S = 5.0
 # An emergency unanswered this long on its own topic is sent to cmd as well: longer than
 # a room holds a reply for its record (1 s), far short of giving up.
 EMERGENCY_FALLBACK_S = 1.5
-# Connecting to a broker on the clinic network takes well under a second.
-CONNECT_TIMEOUT_S = 5.0
 # Retained states all arrive in one burst after subscribing; this long without a new one
 # means the burst is over.
 RETAINED_QUIET_S = 0.3

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from roomctl.api.messages import Inbound, Message
 from roomctl.mqtt.broker_url import BrokerUrl
 from roomctl.mqtt.bus import Bus
+from roomctl.mqtt.loop import URGENT, NetworkLoop
 
 
 class UrgentLine:
@@ -17,17 +18,22 @@ class UrgentLine:
     `cmd` topic an emergency sent there arrives only once the thousands of commands ahead
     of it have been read. This connection carries only the rooms' `roomctl/R/emergency`
     topics (at QoS 0, so the broker hands each over at once): nothing is ever ahead of an
-    emergency on it. What the room then sends goes out on the room's own connection.
+    emergency on it, and the network loop reads its socket before any other. What the room
+    then sends goes out on the room's own connection.
     """
 
-    def __init__(self, url: BrokerUrl) -> None:
+    def __init__(self, url: BrokerUrl, loop: NetworkLoop | None = None) -> None:
         self._routes: dict[str, Callable[[Inbound], None]] = {}
         self.bus = Bus(
-            url, client_id=f"roomctl-urgent-{uuid.uuid4().hex[:8]}", on_message=self._route
+            url,
+            client_id=f"roomctl-urgent-{uuid.uuid4().hex[:8]}",
+            on_message=self._route,
+            loop=loop,
+            priority=URGENT,
         )
 
     def serve(self, topic: str, handler: Callable[[Inbound], None]) -> None:
-        """Hand every message on `topic` to `handler` (on the connection's thread)."""
+        """Hand every message on `topic` to `handler` (on the network loop's thread)."""
         self._routes[topic] = handler
         self.bus.subscribe(topic, qos=0)
 

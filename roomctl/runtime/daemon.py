@@ -1,4 +1,4 @@
-"""Serve rooms: wire each room's bus, devices, speakers and runtime, and run until stopped."""
+"""Serve rooms: one network loop and room pool for all, a RoomService each; run until stopped."""
 
 from __future__ import annotations
 
@@ -7,34 +7,25 @@ import os
 import signal
 import threading
 import time
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from apscheduler.schedulers.background import BackgroundScheduler
-
-from roomctl.api.messages import Inbound, Message
-from roomctl.api.topics import RoomTopics
-from roomctl.audio.engine import AudioEngine
 from roomctl.config import ProfileLibrary, default_profiles_dir, load_room, sounds_dir
-from roomctl.core.levels import db_to_gain
-from roomctl.devices.base import LightAdapter
-from roomctl.devices.registry import adapter_for
-from roomctl.journal import Journal, JournalError, SessionRow
+from roomctl.journal import Journal
 from roomctl.models import RoomPreset
-from roomctl.mqtt.broker_url import BrokerUrl, is_embedded, parse_broker_url
-from roomctl.mqtt.bus import Bus
-from roomctl.mqtt.client import BROKER_ENV, DEFAULT_BROKER
+from roomctl.mqtt import (
+    BROKER_ENV,
+    DEFAULT_BROKER,
+    BrokerUrl,
+    NetworkLoop,
+    UrgentLine,
+    is_embedded,
+    parse_broker_url,
+)
 from roomctl.mqtt.embedded_broker import STANDARD_PORT, EmbeddedBroker
-from roomctl.mqtt.urgent_line import UrgentLine
-from roomctl.runtime.inputs import BrokerConnected, Recover, SpeakerHealth
-from roomctl.runtime.intake import CommandIntake
-from roomctl.runtime.lights import LightOutput
-from roomctl.runtime.recorder import Recorder
-from roomctl.runtime.room import RoomRuntime
-from roomctl.runtime.sound import SoundOutput, SoundSink
-from roomctl.runtime.worker import RoomWorker
+from roomctl.runtime.pool import RoomPool
+from roomctl.runtime.service import RoomService
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -47,15 +38,6 @@ URGENT_CONNECT_WAIT_S = 2.0
 # The journal's last commit gets this long once the rooms have stopped: with their 5 s,
 # inside systemd's 10-s TimeoutStopSec, so a stalled disk never makes the stop a kill.
 JOURNAL_CLOSE_TIMEOUT_S = 3.0
-ONLINE = "online"
-# What a speaker that will not open means, and what to do about it (the room goes on).
-SPEAKER_UNAVAILABLE = (
-    "room %s: speaker %s unavailable, the room runs without sound until it appears: %s. "
-    "Check the sound server with `pactl info` (Debian package pulseaudio-utils; the output "
-    "needs pulseaudio or pipewire-pulse, and libasound2-plugins) or the ALSA outputs with "
-    "`aplay -L` (alsa-utils); or start with --no-sound to serve the room without speakers."
-)
-OFFLINE = "offline"
 
 
 def default_state_dir() -> Path:
@@ -76,170 +58,14 @@ class DaemonOptions:
     audio: bool = True
 
 
-class RoomService:
-    """One room's parts wired together: bus, lights, speakers, runtime and worker."""
-
-    def __init__(
-        self,
-        room: RoomPreset,
-        library: ProfileLibrary,
-        url: BrokerUrl,
-        scheduler: BackgroundScheduler,
-        options: DaemonOptions,
-        sounds_dir: Path,
-        journal: Journal | None = None,
-        urgent: UrgentLine | None = None,
-    ) -> None:
-        self.room = room
-        self.url = url
-        availability = RoomTopics(room.id).availability
-        self._online = Message(availability, ONLINE, retain=True)
-        self._offline = Message(availability, OFFLINE, retain=True)
-        self.bus = Bus(
-            url,
-            client_id=f"roomctl-{room.id}-{uuid.uuid4().hex[:8]}",
-            on_message=self._on_message,
-            will=self._offline,
-            on_connection=self._on_connection,
-        )
-        self._adapters: dict[str, LightAdapter] = {
-            name: adapter_for(name, spec) for name, spec in room.lights().items()
-        }
-        # Device topics are exact (the models refuse wildcards): one lookup per message.
-        self._listeners: dict[str, list[LightAdapter]] = {}
-        for adapter in self._adapters.values():
-            for topic in adapter.subscriptions():
-                self._listeners.setdefault(topic, []).append(adapter)
-        self._speakers: dict[str, AudioEngine] = {}
-        if options.audio:
-            for name, spec in room.speakers().items():
-                self._speakers[name] = AudioEngine(
-                    output=spec.output,
-                    sounds_dir=sounds_dir,
-                    max_gain=db_to_gain(room.limits.max_volume),
-                    on_health=self._speaker_health(name),
-                )
-        sinks: dict[str, SoundSink] = dict(self._speakers)
-        self._sound = SoundOutput(sinks)
-        self.runtime = RoomRuntime(
-            room,
-            library,
-            LightOutput(
-                self._adapters,
-                {str(k): v for k, v in room.rates.items()},
-                self.bus.publish,
-                min_brightness=room.limits.min_brightness,
-            ),
-            self._sound,
-            self.bus,
-            speed=options.speed,
-            recorder=Recorder(journal),
-        )
-        self.worker = RoomWorker(self.runtime, scheduler)
-        self._cmd_topic = self.runtime.topics.cmd
-        self._intake = CommandIntake()
-        self._urgent = urgent
-        self._unfinished = self._find_unfinished(journal)
-
-    def _find_unfinished(self, journal: Journal | None) -> SessionRow | None:
-        """Return the session the journal says the room was running, if it can tell."""
-        if journal is None:
-            return None
-        try:
-            return journal.unfinished(self.room.id)
-        except JournalError as error:
-            _LOGGER.error(
-                "room %s: cannot look for an unfinished session (%s): none is recovered",
-                self.room.id,
-                error,
-            )
-            return None
-
-    def start(self) -> None:
-        """Start the room: its worker, speakers and connection, then say it is online."""
-        self.worker.start()
-        # The speakers first: a recovered session's sound goes to engines that can take it.
-        for name, engine in self._speakers.items():
-            try:
-                engine.start()
-            except Exception as error:  # the lights go on without sound
-                _LOGGER.warning(SPEAKER_UNAVAILABLE, self.room.id, name, error)
-                self.worker.put(SpeakerHealth(name, online=False, reason=str(error)))
-        if self._unfinished is not None:
-            self.worker.put(Recover(self._unfinished))
-        # At QoS 0 the broker hands commands over as they come instead of 20 at a time
-        # (its in-flight window), so an emergency never waits in the broker's queue behind
-        # a flood, and a flood cannot fill that queue until the broker drops from it. A
-        # QoS 1 delivery buys nothing here: the daemon's clean session would lose an
-        # unacknowledged command at a reconnect all the same.
-        self.bus.subscribe(self._cmd_topic, qos=0)
-        if self._urgent is not None:
-            self._urgent.serve(self.runtime.topics.emergency, self._on_emergency)
-        for topic in self._listeners:
-            self.bus.subscribe(topic)
-        self.bus.start()
-        self.bus.publish(self._online)
-
-    def begin_stop(self) -> None:
-        """Ask the room's worker to stop (it writes what it recorded and answers all)."""
-        self.worker.request_stop()
-
-    def finish_stop(self, timeout: float) -> bool:
-        """Wait up to `timeout` for the worker, stop the speakers; return whether it stopped."""
-        stopped = self.worker.join(timeout)
-        self._sound.close()
-        for engine in self._speakers.values():
-            engine.stop()
-        return stopped
-
-    def go_offline(self) -> None:
-        """Say the room is offline and disconnect (after the worker's last replies)."""
-        self.bus.stop(final=[self._offline])
-
-    def _on_message(self, inbound: Inbound) -> None:
-        if inbound.topic == self._cmd_topic:
-            self._take_command(inbound, self.bus.publish)
-            return
-        for adapter in self._listeners.get(inbound.topic, ()):
-            news = adapter.parse(inbound.topic, inbound.payload)
-            if news is not None:
-                self.worker.put(news)
-
-    def _on_emergency(self, inbound: Inbound) -> None:
-        """Take a message on the room's emergency topic (on the urgent line's thread)."""
-        assert self._urgent is not None
-        self._take_command(inbound, self._urgent.publish, emergency_only=True)
-
-    def _take_command(
-        self, inbound: Inbound, publish: Callable[[Message], None], emergency_only: bool = False
-    ) -> None:
-        arrived = self._intake.take(inbound, emergency_only)
-        if arrived is not None:
-            self.worker.put(arrived)
-        if inbound.retain:  # refused by the room; cleared so no restart sees it again
-            publish(Message(inbound.topic, "", retain=True))
-
-    def _on_connection(self, connected: bool) -> None:
-        if connected:
-            self.worker.put(BrokerConnected())
-            for adapter in self._adapters.values():
-                for message in adapter.refresh():
-                    self.bus.publish(message)
-
-    def _speaker_health(self, name: str) -> Callable[[bool, str], None]:
-        def report(online: bool, reason: str) -> None:
-            self.worker.put(SpeakerHealth(name, online=online, reason=reason))
-
-        return report
-
-
 class Daemon:
-    """Every room of one `roomctl run`, and the broker and scheduler they share."""
+    """Every room of one `roomctl run`: one network loop, one room pool, an urgent line a broker."""
 
     def __init__(self, options: DaemonOptions) -> None:
         self.options = options
         self.rooms: list[RoomService] = []
-        self._scheduler = BackgroundScheduler()
+        self._loop = NetworkLoop()
+        self._pool = RoomPool()
         self._embedded: tuple[EmbeddedBroker, BrokerUrl] | None = None
         self._urgent: dict[BrokerUrl, UrgentLine] = {}
         self.journal: Journal | None = None
@@ -258,7 +84,8 @@ class Daemon:
             raise ValueError(f"two room files have the same id: {', '.join(sorted(ids))}")
         if self.options.state_dir is not None:
             self.journal = Journal(self.options.state_dir)
-        self._scheduler.start()
+        self._loop.start()
+        self._pool.start()
         # One library per folder, shared by its rooms: a profile is parsed once for all.
         libraries: dict[Path, ProfileLibrary] = {}
         for path, room in presets:
@@ -269,11 +96,13 @@ class Daemon:
                 room,
                 library,
                 url,
-                self._scheduler,
-                self.options,
+                self._loop,
+                self._urgent_line(url),
+                self._pool,
+                speed=self.options.speed,
+                audio=self.options.audio,
                 sounds_dir=sounds_dir(profiles),
                 journal=self.journal,
-                urgent=self._urgent_line(url),
             )
             self.rooms.append(service)
             service.start()
@@ -293,7 +122,7 @@ class Daemon:
         """Return the broker's connection for what must not wait (one per broker)."""
         line = self._urgent.get(url)
         if line is None:
-            line = self._urgent[url] = UrgentLine(url)
+            line = self._urgent[url] = UrgentLine(url, self._loop)
             line.start()
             # Connected before the rooms say they are online, so their emergency topics
             # are served from then on; a broker that is down is not waited for long.
@@ -320,10 +149,11 @@ class Daemon:
         self.stop()
 
     def stop(self) -> None:
-        """Stop every room's worker, then publish offline; stop scheduler, lines and broker."""
+        """Stop every room's worker, then publish offline; stop the lines, loop, broker, journal."""
         # All rooms are asked first, so their last records go to the journal together.
         for service in self.rooms:
             service.begin_stop()
+        self._pool.help_stop(len(self.rooms))
         deadline = time.monotonic() + STOP_TIMEOUT_S
         late = [
             service.room.id
@@ -339,10 +169,10 @@ class Daemon:
             )
         for service in self.rooms:
             service.go_offline()
-        if self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
         for line in self._urgent.values():
             line.stop()
+        self._pool.close()
+        self._loop.stop()
         if self._embedded is not None:
             self._embedded[0].stop()
         if self.journal is not None and not self.journal.close(timeout=JOURNAL_CLOSE_TIMEOUT_S):

@@ -19,6 +19,7 @@ from roomctl.core.levels import LightLevel
 from roomctl.demo.sim._output import SimOutput
 from roomctl.devices.spec import LightSpec
 from roomctl.mqtt.broker_url import parse_broker_url
+from roomctl.mqtt.connection import CONNECT_TIMEOUT_S
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -32,9 +33,6 @@ QOS = 1
 # hears nothing for 1.5 keepalives; 10 s makes a silently hung simulation show as offline
 # within 15 s, soon enough for a clinic trying a room, without pinging needlessly.
 KEEPALIVE_S = 10
-# How long start() waits for the broker to accept the connection and the subscriptions.
-# A local broker answers in milliseconds; 5 s covers a loaded CI machine.
-CONNECT_TIMEOUT_S = 5.0
 # Reconnect back-off after the broker goes away, doubling from 1 s (a restarted broker is
 # back within a second) to at most 5 s, so a trial room recovers quickly.
 RECONNECT_MIN_DELAY_S = 1
