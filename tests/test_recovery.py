@@ -167,8 +167,10 @@ class Setup:
         command = [sys.executable, "-m", "roomctl", "run", "--room", str(self.room_file)]
         command += ["--broker", self.broker.url, "--state-dir", str(self.state_dir)]
         command += ["--no-sound"]
+        # A daemon that hangs can be made to write every thread's stack (see close).
+        env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=log)
+            self.process = subprocess.Popen(command, stdout=log, stderr=log, env=env)
         wait_for(
             lambda: self.supervisor.availability == "online",
             PROCESS_START_TIMEOUT_S,
@@ -191,9 +193,9 @@ class Setup:
                 try:
                     self.process.wait(timeout=EXIT_TIMEOUT_S)
                 except subprocess.TimeoutExpired as late:
-                    self.process.kill()
-                    self.process.wait()
-                    tail = self.log.read_text(errors="replace")[-3000:]
+                    self.process.send_signal(signal.SIGABRT)  # its threads' stacks to the log
+                    self.process.wait(timeout=EXIT_TIMEOUT_S)
+                    tail = self.log.read_text(errors="replace")[-8000:]
                     raise AssertionError(
                         f"the daemon did not stop on SIGTERM; its log:\n{tail}"
                     ) from late
