@@ -25,6 +25,7 @@ from roomctl.mqtt.broker_url import BrokerUrl, parse_broker_url
 from roomctl.mqtt.bus import Bus
 from roomctl.mqtt.embedded_broker import EmbeddedBroker
 from tests.fixtures.broker import Mosquitto, TlsFiles, write_password_file
+from tests.fixtures.room import wait_for
 
 # Waits for something that takes milliseconds on a healthy machine.
 WAIT_S = 5.0
@@ -83,11 +84,8 @@ class Observer:
 
 def wait_for_error(bus: Bus) -> str:
     """Return the bus's last_error once it has one; fail if none comes."""
-    deadline = time.monotonic() + WAIT_S
-    while bus.last_error is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert bus.last_error is not None, "the bus never reported a failed attempt"
-    return bus.last_error
+    error: str = wait_for(lambda: bus.last_error, WAIT_S, "the bus to report a failed attempt")
+    return error
 
 
 def retained(url: str, topic: str, timeout: float = WAIT_S) -> bytes | None:
@@ -268,9 +266,7 @@ def test_broker_restart_restores_retained_state_and_subscriptions(
     assert retained(mosquitto.url, "t/state") == b"v1"
 
     mosquitto.stop()  # persistence is off: the broker forgets every retained message
-    deadline = time.monotonic() + WAIT_S
-    while started.connected and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: not started.connected, WAIT_S, "the bus to notice the broker is gone")
     assert recorder.connections == [True, False]
     started.publish(Message("t/state", "v2 while away", retain=True))
     mosquitto.start()
@@ -297,7 +293,7 @@ bus.start()
 assert bus.wait_connected(5)
 bus.publish(Message("t/avail", "online", retain=True))
 print("ready", flush=True)
-time.sleep(60)
+time.sleep(60)  # connected until the test kills it; the 60 s only bound a test that fails to
 """
 
 
@@ -545,9 +541,7 @@ def test_a_failing_handler_does_not_stop_the_bus(mosquitto: Mosquitto) -> None:
     observer = Observer(mosquitto.url)
     observer.publish("t/cmd", "boom")
     observer.publish("t/cmd", "still here")
-    deadline = time.monotonic() + WAIT_S
-    while len(received) < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: len(received) >= 2, WAIT_S, "both messages")
     assert received == [b"boom", b"still here"]
     assert bus.connected
     bus.stop()

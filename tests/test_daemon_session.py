@@ -14,7 +14,23 @@ from roomctl.core.levels import SILENCE, LightLevel
 from roomctl.core.timeline import SessionPlan, Timeline, scene_lights
 from roomctl.demo.sim._device import SimDevice
 from roomctl.journal import Journal
-from tests.fixtures.room import Rig, RigFactory, Sent, commanded_brightness, received, wait_for
+from tests.fixtures.room import (
+    QUIET_S,
+    Rig,
+    RigFactory,
+    Sent,
+    commanded_brightness,
+    received,
+    wait_for,
+)
+
+# Where a light is clearly mid-way through LONG's rise from standby (40 %) to 100 %: past
+# a quarter of it (1 s of the 4 s wall fade at speed 10), short of its end.
+MID_RISE = 0.55
+# The cue test's session runs this long before its pause, and stays paused this long:
+# the scenario is that a pause's time, not counted as session time, delays the cue.
+RUN_BEFORE_PAUSE_S = 0.4
+PAUSED_S = 0.5
 
 # Two phases, linear, so a native light's whole fade is one command.
 WARM = """\
@@ -129,7 +145,7 @@ def test_start_sends_each_light_its_first_phase(serve_room: RigFactory) -> None:
     for name, device in rig.sim.devices.items():
         wait_for(lambda d=device: abs(d.level().brightness - 0.6) < 0.01, what=f"{name} at 60 %")
     # A native linear fade is one command, and the hold after it sends nothing more.
-    time.sleep(0.3)
+    time.sleep(QUIET_S)  # watching for a command that must not come
     for name in ("ceiling", "strip", "panel", "cove"):
         assert len(received(rig.device(name), sent_at)) == 1, name
 
@@ -202,7 +218,7 @@ def test_pause_freezes_native_fades_and_resume_continues(serve_room: RigFactory)
     first = sup.wait_state(lambda s: s["status"] == "running", started)
     before, before_at = first.json(), first.at
     ceiling = rig.device("ceiling")
-    time.sleep(1.5)  # 15 s into the 40 s (4 s wall) fade to 100 %
+    wait_for(lambda: ceiling.level().brightness > MID_RISE, what="the ceiling mid-way up")
 
     shown = rig.sim.levels()
     paused_at = time.monotonic()
@@ -226,16 +242,23 @@ def test_pause_freezes_native_fades_and_resume_continues(serve_room: RigFactory)
     # The stepped Tasmota light is left out: its Backlog runs 200 ms a command behind.
     for name in ("ceiling", "strip", "panel", "cove"):
         assert -0.01 < (told[name] or 0.0) - shown[name].brightness < 0.04, name
-    wait_for(
-        lambda: all(
+
+    def at_freeze() -> bool:
+        return all(
             abs(rig.device(n).level().brightness - (b or 0.0)) < 0.006 for n, b in told.items()
-        ),
-        what="every light at its freeze level",
-    )
+        )
+
+    def stays_at_freeze() -> bool:
+        if not at_freeze():
+            return False
+        # Watching for a light that moves on: one still fading would go 4.5 points meanwhile.
+        time.sleep(QUIET_S)
+        return at_freeze()
+
+    # Every light stops at its freeze level and stays there. The stepped Tasmota light may
+    # pass it first: its Backlog finishes the step it held before it takes the freeze.
+    wait_for(stays_at_freeze, what="every light to stay at its freeze level")
     still = rig.sim.levels()
-    time.sleep(1.0)
-    for name, level in rig.sim.levels().items():
-        assert abs(level.brightness - still[name].brightness) < 0.005, name
     # One command per light (its freeze) and nothing else while paused.
     for name, device in rig.sim.devices.items():
         assert len(received(device, paused_at)) == 1, name
@@ -267,7 +290,7 @@ def test_next_mid_fade_starts_the_next_phase_from_the_current_level(
     sup = rig.supervisor
     assert sup.command("start", profile="long")["ok"] is True
     ceiling = rig.device("ceiling")
-    time.sleep(1.5)
+    wait_for(lambda: ceiling.level().brightness > MID_RISE, what="the ceiling mid-way up")
 
     level_before = ceiling.level().brightness
     sent_at = time.monotonic()
@@ -284,9 +307,10 @@ def test_next_mid_fade_starts_the_next_phase_from_the_current_level(
     # No jump: the light carries on from where the rise had brought it.
     assert abs(ceiling.level().brightness - level_before) < 0.05
     for name, device in rig.sim.devices.items():
+        sent = wait_for(lambda d=device: received(d, sent_at), what=f"{name}'s next phase")
         assert all(
             (b := commanded_brightness(device.kind, s.text)) is None or b <= level_before + 0.05
-            for s in received(device, sent_at)
+            for s in sent
         ), name
 
 
@@ -308,7 +332,7 @@ def test_extend_adds_time_to_the_current_phase(serve_room: RigFactory) -> None:
     event = sup.wait_event("extended", sent_at)
     assert event["added_s"] == 30.0 and event["by"] == "kim"
     # The lights hold where they are: nothing is sent to them.
-    time.sleep(0.3)
+    time.sleep(QUIET_S)  # watching for a command that must not come
     for name, device in rig.sim.devices.items():
         assert received(device, sent_at) == [], name
 
@@ -362,9 +386,9 @@ def test_cues_fire_on_session_time_and_a_pause_delays_them(serve_room: RigFactor
     sup = rig.supervisor
     started = time.monotonic()
     assert sup.command("start", profile="cued")["ok"] is True
-    time.sleep(0.4)
+    time.sleep(RUN_BEFORE_PAUSE_S)  # the scenario: session time before the pause
     assert sup.command("pause")["ok"] is True
-    time.sleep(0.5)
+    time.sleep(PAUSED_S)  # the scenario: paused time, which the cue must wait out
     assert sup.command("resume")["ok"] is True
     paused_for = sup.wait_event("resumed", started)["paused_s"]
     cue = sup.wait_event("cue", started)
@@ -438,4 +462,6 @@ def test_a_busy_journal_does_not_hold_back_a_cue_and_loses_nothing(
         assert types[:3] == ["session_started", "phase_started", "cue"]
     finally:
         journal.close()
-    assert all("journal" not in s.json() for s in sup.states(started))
+    states = sup.states(started)
+    assert states, "no state since the start"
+    assert all("journal" not in s.json() for s in states)

@@ -19,6 +19,7 @@ from roomctl.demo.sim import SimulatedRoom
 from roomctl.runtime.daemon import Daemon, DaemonOptions
 from tests.fixtures.broker import Mosquitto
 from tests.fixtures.pulse import RATE, PulseServer
+from tests.fixtures.room import wait_for
 from tests.test_audio_output import crossing, envelope
 
 ROOM = """
@@ -65,14 +66,6 @@ CONVERSION_OVERSHOOT = 10 ** (0.05 / 20)
 START_TIMEOUT_S = 15.0
 
 
-def _wait(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)
-
-
 class Room:
     """A daemon serving one room with a speaker, a simulated light and a supervisor."""
 
@@ -97,7 +90,7 @@ class Room:
         self._client.connect("127.0.0.1", broker.port)
         self._client.subscribe("roomctl/sound-1/#", qos=1)
         self._client.loop_start()
-        _wait(
+        wait_for(
             lambda: (
                 self.state.get("devices", {}).get("speaker", {}).get("online") is not False
                 and bool(self.state)
@@ -117,7 +110,7 @@ class Room:
         request_id = f"r{time.monotonic_ns()}"
         body = {"action": action, "request_id": request_id, **fields}
         self._client.publish("roomctl/sound-1/cmd", json.dumps(body), qos=1)
-        _wait(lambda: request_id in self.replies, 10.0, f"a reply to {action}")
+        wait_for(lambda: request_id in self.replies, 10.0, f"a reply to {action}")
         return self.replies[request_id][1]
 
     def close(self) -> None:
@@ -149,7 +142,7 @@ def test_light_and_sound_fades_end_together_and_emergency_silences(
     def sets() -> list[dict[str, Any]]:
         return [json.loads(p) for _, topic, p in ceiling.received if topic.endswith("/set")]
 
-    _wait(lambda: bool(sets()), 5.0, "the ceiling's command")
+    wait_for(lambda: bool(sets()), 5.0, "the ceiling's command")
     command = sets()[0]
     assert command["brightness"] == round(0.8 * 254)
     assert command["transition"] == pytest.approx(2.0, abs=0.05)
@@ -185,7 +178,7 @@ def test_a_profile_above_max_volume_starts_and_its_crossfade_peaks_at_the_cap(
     before = recorder.position()
     reply = room.send("start", profile="loud")
     assert reply["ok"] is True, reply  # clamped, not refused
-    _wait(lambda: room.state.get("phase") == "second", 15.0, "the crossfade")
+    wait_for(lambda: room.state.get("phase") == "second", 15.0, "the crossfade")
     crossing_from = recorder.position()
     samples = recorder.read(before, 2.0 + (crossing_from - before) / RATE + 3.5)
     peak = float(np.abs(samples).max())

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +21,28 @@ from roomctl.config.library import load_room
 from roomctl.demo.sim import SimulatedRoom
 from roomctl.journal import Journal
 from tests.fixtures.broker import Mosquitto
+from tests.fixtures.room import set_lights_to_standby, wait_for
 
 ROOM_ID = "rec-1"
 # A daemon process imports its libraries and connects within a couple of seconds; a loaded
 # CI machine may take several.
 PROCESS_START_TIMEOUT_S = 15.0
+# A clean stop takes the daemon at most 11 s (its rooms 5, the final `offline` 3, the
+# journal's last commit 3); a loaded machine adds to that.
+EXIT_TIMEOUT_S = 20.0
+# A reply, a recovery or the last will comes within a second; a loaded machine may take more.
+REPLY_TIMEOUT_S = 10.0
+# Session time that runs before the daemon is killed: long enough for the 5-minute fade to
+# have moved the ceiling measurably (1.5 s of 300 s from 40 % to 10 %: 0.15 points).
+RUN_BEFORE_KILL_S = 1.5
+# Session time that runs before a pause, so the paused position is not the start.
+RUN_BEFORE_PAUSE_S = 1.0
+# How long the daemon stays down: the recovered event must report at least this as away.
+DOWN_S = 1.0
+# The short profile's length, and what the daemon stays down beyond it: the session runs
+# out while no daemon watches.
+SHORT_S = 4.0
+PAST_THE_END_S = 1.0
 
 ROOM_YAML = f"""
 id: {ROOM_ID}
@@ -57,19 +74,13 @@ phases:
 """
 
 
-def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
-
-
 class Supervisor:
     """A paho client that watches a room's topics and sends it commands."""
 
     def __init__(self, url_port: int) -> None:
         self.state: dict[str, Any] = {}
+        # Every state seen, with the monotonic and the wall time it arrived.
+        self.states: list[tuple[float, float, dict[str, Any]]] = []
         self.availability: str | None = None
         self.events: list[dict[str, Any]] = []
         self.replies: dict[str, dict[str, Any]] = {}
@@ -89,6 +100,7 @@ class Supervisor:
             data = json.loads(msg.payload)
             if kind == "state":
                 self.state = data
+                self.states.append((time.monotonic(), time.time(), data))
             elif kind == "events":
                 self.events.append(data)
             elif kind == "reply" and data.get("request_id"):
@@ -98,8 +110,24 @@ class Supervisor:
         request_id = f"r{time.monotonic_ns()}"
         body = {"action": action, "request_id": request_id, **fields}
         self._client.publish(f"roomctl/{ROOM_ID}/cmd", json.dumps(body), qos=1)
-        wait_for(lambda: request_id in self.replies, 10.0, f"a reply to {action}")
+        wait_for(lambda: request_id in self.replies, REPLY_TIMEOUT_S, f"a reply to {action}")
         return self.replies[request_id]
+
+    def publish(self, topic: str, payload: str) -> None:
+        self._client.publish(topic, payload, qos=1).wait_for_publish(REPLY_TIMEOUT_S)
+
+    def wait_state(
+        self, status: str, since: float, what: str
+    ) -> tuple[float, float, dict[str, Any]]:
+        """Return the first state with a status that arrived since a monotonic time."""
+
+        def found() -> tuple[float, float, dict[str, Any]] | None:
+            with self._lock:
+                seen = [s for s in self.states if s[0] >= since and s[2]["status"] == status]
+            return seen[0] if seen else None
+
+        arrived: tuple[float, float, dict[str, Any]] = wait_for(found, REPLY_TIMEOUT_S, what)
+        return arrived
 
     def event_types(self) -> list[str]:
         with self._lock:
@@ -124,9 +152,13 @@ class Setup:
         (sessions / "short.yaml").write_text(SHORT_YAML)
         self.state_dir = tmp_path / "state"
         self.state_dir.mkdir()
-        self.sim = SimulatedRoom(load_room(self.room_file), broker.url)
+        room = load_room(self.room_file)
+        self.sim = SimulatedRoom(room, broker.url)
         self.sim.start()
         self.supervisor = Supervisor(broker.port)
+        # The room is between sessions: its lights in standby (40 %), not at a simulated
+        # light's power-on default, so a session's fade goes down from there as in a clinic.
+        set_lights_to_standby(room, self.sim, self.supervisor.publish)
         self.process: subprocess.Popen[bytes] | None = None
         self.log = tmp_path / "daemon.log"
 
@@ -135,8 +167,10 @@ class Setup:
         command = [sys.executable, "-m", "roomctl", "run", "--room", str(self.room_file)]
         command += ["--broker", self.broker.url, "--state-dir", str(self.state_dir)]
         command += ["--no-sound"]
+        # A daemon that hangs can be made to write every thread's stack (see close).
+        env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
         with self.log.open("ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=log)
+            self.process = subprocess.Popen(command, stdout=log, stderr=log, env=env)
         wait_for(
             lambda: self.supervisor.availability == "online",
             PROCESS_START_TIMEOUT_S,
@@ -148,14 +182,26 @@ class Setup:
         assert self.process is not None
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(timeout=5)
-        wait_for(lambda: self.supervisor.availability == "offline", 10.0, "the last will")
+        wait_for(
+            lambda: self.supervisor.availability == "offline", REPLY_TIMEOUT_S, "the last will"
+        )
 
     def close(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.supervisor.close()
-        self.sim.stop()
+        try:
+            if self.process is not None and self.process.poll() is None:
+                self.process.terminate()
+                try:
+                    self.process.wait(timeout=EXIT_TIMEOUT_S)
+                except subprocess.TimeoutExpired as late:
+                    self.process.send_signal(signal.SIGABRT)  # its threads' stacks to the log
+                    self.process.wait(timeout=EXIT_TIMEOUT_S)
+                    tail = self.log.read_text(errors="replace")[-8000:]
+                    raise AssertionError(
+                        f"the daemon did not stop on SIGTERM; its log:\n{tail}"
+                    ) from late
+        finally:
+            self.supervisor.close()
+            self.sim.stop()
 
 
 @pytest.fixture
@@ -174,44 +220,47 @@ def _ceiling_commands(setup: Setup, since: float) -> list[dict[str, Any]]:
 
 def test_kill_9_mid_fade_resumes_the_same_session_at_the_right_time(setup: Setup) -> None:
     setup.run()
+    ceiling = setup.sim.devices["ceiling"]
+    standby = ceiling.level().brightness
     reply = setup.supervisor.send("start", profile="long", operator="kim")
     assert reply["ok"] is True
     started = time.time()
-    wait_for(lambda: setup.supervisor.state.get("status") == "running", 5, "running")
-    session_id = setup.supervisor.state["session_id"]
-    time.sleep(1.5)
-    before_kill = setup.sim.devices["ceiling"].level().brightness
+    _at, _wall, running = setup.supervisor.wait_state("running", 0.0, "running")
+    session_id = running["session_id"]
+    # The fade runs a while before the kill (the scenario: killed mid-fade).
+    time.sleep(RUN_BEFORE_KILL_S)
+    before_kill = ceiling.level().brightness
+    assert before_kill < standby, "the ceiling is fading down from standby"
     killed = time.time()
     setup.kill()
-    time.sleep(1.0)
+    time.sleep(DOWN_S)  # the scenario: the daemon stays down this long
     restarted = time.monotonic()
     setup.run()
-    wait_for(lambda: "recovered" in setup.supervisor.event_types(), 10, "the recovered event")
-    state = setup.supervisor.state
+    wait_for(lambda: "recovered" in setup.supervisor.event_types(), REPLY_TIMEOUT_S, "recovered")
+    # The restarted daemon's own state, not the last one the killed daemon left.
+    _at, arrived, state = setup.supervisor.wait_state("running", restarted, "the recovered state")
     assert state["session_id"] == session_id
-    assert state["status"] == "running"
-    truth = time.time() - started
-    # The state is published at recovery; allow for the time since then.
-    published = time.time() - restarted
-    assert abs(state["elapsed_s"] - truth) <= 1.0 + published
+    # Published at most a moment before it arrived: its session time is the time since start.
+    assert abs(state["elapsed_s"] - (arrived - started)) <= 1.0
     recovered = next(e for e in setup.supervisor.events if e["type"] == "recovered")
     assert recovered["session_id"] == session_id
-    assert recovered["away_s"] >= 1.0
+    assert recovered["away_s"] >= DOWN_S
     # The ceiling is given its fade again: on the linear 5-minute fade from 40% (standby)
     # to 10%, the target with the rest of the fade as its native transition.
-    wait_for(lambda: bool(_ceiling_commands(setup, restarted)), 5, "a command to the ceiling")
+    wait_for(lambda: _ceiling_commands(setup, restarted), 5, "a command to the ceiling")
+    truth = time.time() - started
     command = _ceiling_commands(setup, restarted)[0]
     assert command["brightness"] == round(0.10 * 254)
     assert command["transition"] == pytest.approx(300.0 - truth, abs=1.5)
     # The light kept fading on its own while roomctl was down, and goes on without a jump.
-    after = setup.sim.devices["ceiling"].level().brightness
+    after = ceiling.level().brightness
     assert after <= before_kill + 0.002
     assert after == pytest.approx(before_kill, abs=0.002 * (time.time() - killed) + 0.01)
     # Nothing the supervisor saw is missing from the record.
     setup.supervisor.send("stop", operator="kim")
     wait_for(lambda: "session_ended" in setup.supervisor.event_types(), 5, "the session to end")
     setup.process.terminate()  # type: ignore[union-attr]
-    assert setup.process.wait(timeout=10) == 0  # type: ignore[union-attr]
+    assert setup.process.wait(timeout=EXIT_TIMEOUT_S) == 0  # type: ignore[union-attr]
     journal = Journal(setup.state_dir, readonly=True)
     recorded = [e.type for e in journal.events(session_id)]
     # QoS 1 is at-least-once: a subscriber may see an event twice, never miss one.
@@ -230,16 +279,17 @@ def test_kill_9_mid_fade_resumes_the_same_session_at_the_right_time(setup: Setup
 def test_a_paused_session_comes_back_paused_where_it_was(setup: Setup) -> None:
     setup.run()
     assert setup.supervisor.send("start", profile="long")["ok"] is True
-    time.sleep(1.0)
+    time.sleep(RUN_BEFORE_PAUSE_S)  # the scenario: session time passes before the pause
+    paused = time.monotonic()
     assert setup.supervisor.send("pause", operator="lee")["ok"] is True
-    wait_for(lambda: setup.supervisor.state.get("status") == "paused", 5, "paused")
-    paused_at = setup.supervisor.state["elapsed_s"]
+    paused_at = setup.supervisor.wait_state("paused", paused, "paused")[2]["elapsed_s"]
+    assert paused_at >= RUN_BEFORE_PAUSE_S
     setup.kill()
-    time.sleep(1.5)
+    time.sleep(DOWN_S)  # the scenario: time passes while down, which must not count
+    restarted = time.monotonic()
     setup.run()
-    wait_for(lambda: "recovered" in setup.supervisor.event_types(), 10, "recovered")
-    state = setup.supervisor.state
-    assert state["status"] == "paused"
+    wait_for(lambda: "recovered" in setup.supervisor.event_types(), REPLY_TIMEOUT_S, "recovered")
+    state = setup.supervisor.wait_state("paused", restarted, "the recovered state")[2]
     assert state["paused_by"] == "lee"
     assert state["elapsed_s"] == pytest.approx(paused_at, abs=0.05)
     resumed = setup.supervisor.send("resume", operator="lee")
@@ -254,9 +304,9 @@ def test_an_emergency_comes_back_as_an_emergency(setup: Setup) -> None:
     setup.kill()
     restarted = time.monotonic()
     setup.run()
-    wait_for(lambda: "recovered" in setup.supervisor.event_types(), 10, "recovered")
-    assert setup.supervisor.state["status"] == "emergency"
-    wait_for(lambda: bool(_ceiling_commands(setup, restarted)), 5, "the emergency scene")
+    wait_for(lambda: "recovered" in setup.supervisor.event_types(), REPLY_TIMEOUT_S, "recovered")
+    setup.supervisor.wait_state("emergency", restarted, "the recovered emergency")
+    wait_for(lambda: _ceiling_commands(setup, restarted), 5, "the emergency scene")
     command = _ceiling_commands(setup, restarted)[0]
     assert command["brightness"] == 254
     assert command.get("transition", 0) == 0
@@ -266,24 +316,27 @@ def test_an_emergency_comes_back_as_an_emergency(setup: Setup) -> None:
 def test_a_session_that_ran_out_while_down_ends_cleanly_to_standby(setup: Setup) -> None:
     setup.run()
     assert setup.supervisor.send("start", profile="short")["ok"] is True
+    started = time.monotonic()
     setup.kill()
-    time.sleep(5.0)  # the whole 4 s session passes while the daemon is down
+    # The scenario: the whole session runs out while no daemon watches.
+    time.sleep(max(0.0, started + SHORT_S + PAST_THE_END_S - time.monotonic()))
     restarted = time.monotonic()
     setup.run()
     wait_for(lambda: "session_ended" in setup.supervisor.event_types(), 10, "the session to end")
     ended = next(e for e in setup.supervisor.events if e["type"] == "session_ended")
     assert ended["reason"] == "completed"
     # It ended when its 4 s ran out, not when the restart noticed.
-    assert ended["elapsed_s"] == 4.0
-    assert setup.supervisor.state["status"] == "ended"
-    assert setup.supervisor.state["elapsed_s"] == 4.0
-    wait_for(lambda: bool(_ceiling_commands(setup, restarted)), 5, "the standby fade")
+    assert ended["elapsed_s"] == SHORT_S
+    # The state comes after the event: wait for it rather than read what was there.
+    state = setup.supervisor.wait_state("ended", restarted, "the ended state")[2]
+    assert state["elapsed_s"] == SHORT_S
+    wait_for(lambda: _ceiling_commands(setup, restarted), 5, "the standby fade")
     assert _ceiling_commands(setup, restarted)[-1]["brightness"] == round(0.40 * 254)
     journal = Journal(setup.state_dir, readonly=True)
     # The record follows the event (the room does not wait for the disk).
     wait_for(lambda: journal.unfinished(ROOM_ID) is None, 5, "the end in the journal")
     [row] = journal.sessions(ROOM_ID)
-    assert row.ended_at == pytest.approx(row.started_at + 4.0, abs=0.1)
+    assert row.ended_at == pytest.approx(row.started_at + SHORT_S, abs=0.1)
 
 
 def test_a_corrupt_journal_is_refused_and_never_overwritten(setup: Setup) -> None:
@@ -311,7 +364,7 @@ def test_a_full_state_dir_is_reported_and_nothing_is_lost(setup: Setup) -> None:
     try:
         setup.run()
         assert setup.supervisor.send("start", profile="long")["ok"] is True
-        session_id = setup.supervisor.state["session_id"]
+        session_id = setup.supervisor.wait_state("running", 0.0, "running")[2]["session_id"]
         # Fill the disk: dd stops with "no space left", which is the point.
         subprocess.run(["dd", "if=/dev/zero", f"of={filler}", "bs=64k"], check=False)
         reply = setup.supervisor.send("pause", operator="kim")
@@ -324,11 +377,11 @@ def test_a_full_state_dir_is_reported_and_nothing_is_lost(setup: Setup) -> None:
         assert setup.supervisor.send("resume", operator="kim")["ok"] is True
         wait_for(lambda: "journal" not in setup.supervisor.state, 5, "the journal to recover")
         setup.process.terminate()  # type: ignore[union-attr]
-        setup.process.wait(timeout=10)  # type: ignore[union-attr]
+        setup.process.wait(timeout=EXIT_TIMEOUT_S)  # type: ignore[union-attr]
         recorded = [e.type for e in Journal(mount, readonly=True).events(session_id)]
         assert recorded == ["session_started", "phase_started", "paused", "resumed"]
     finally:
         if setup.process is not None and setup.process.poll() is None:
             setup.process.terminate()
-            setup.process.wait(timeout=10)
+            setup.process.wait(timeout=EXIT_TIMEOUT_S)
         subprocess.run(["umount", "-l", str(mount)], check=False)

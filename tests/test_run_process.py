@@ -12,7 +12,15 @@ from pathlib import Path
 from roomctl.config.library import load_room
 from roomctl.demo.sim.room import SimulatedRoom
 from tests.fixtures.broker import Mosquitto
-from tests.fixtures.room import ROOM_ID, Supervisor, received, room_yaml, wait_for
+from tests.fixtures.room import (
+    QUIET_S,
+    ROOM_ID,
+    Supervisor,
+    received,
+    room_yaml,
+    set_lights_to_standby,
+    wait_for,
+)
 
 RISE = """\
 title: Rise
@@ -30,6 +38,8 @@ SERVE_TIMEOUT_S = 15.0
 # A clean stop publishes offline and disconnects within the bus's 3 s flush limit.
 EXIT_TIMEOUT_S = 10.0
 AVAILABILITY = f"roomctl/{ROOM_ID}/availability"
+# Where the ceiling is clearly under way on RISE's fade from standby (40 %) to 100 %.
+UNDER_WAY = 0.5
 
 
 def test_run_serves_until_sigterm_and_leaves_the_lights_alone(
@@ -42,7 +52,8 @@ def test_run_serves_until_sigterm_and_leaves_the_lights_alone(
     room_file = rooms / f"{ROOM_ID}.yaml"
     room_file.write_text(room_yaml())
     (sessions / "rise.yaml").write_text(RISE)
-    sim = SimulatedRoom(load_room(room_file), mosquitto.url)
+    room = load_room(room_file)
+    sim = SimulatedRoom(room, mosquitto.url)
     sim.start()
     log = (tmp_path / "roomctl.log").open("wb")
     command = [sys.executable, "-m", "roomctl", "run", "--room", str(room_file)]
@@ -53,6 +64,7 @@ def test_run_serves_until_sigterm_and_leaves_the_lights_alone(
     sup = Supervisor(mosquitto.url)
     try:
         sup.start()
+        set_lights_to_standby(room, sim, sup.publish)
         online = wait_for(
             lambda: [s for s in sup.on(AVAILABILITY) if s.payload == b"online"],
             timeout=SERVE_TIMEOUT_S,
@@ -67,10 +79,11 @@ def test_run_serves_until_sigterm_and_leaves_the_lights_alone(
         assert [s.payload for s in late.on(AVAILABILITY)] == [b"online"]
         late.stop()
 
+        started = time.monotonic()
         assert sup.command("start", profile="rise")["ok"] is True
         ceiling = sim.devices["ceiling"]
-        wait_for(lambda: received(ceiling), what="the ceiling's fade")
-        time.sleep(1.0)  # 10 s into the 40 s (4 s wall) native fade
+        wait_for(lambda: received(ceiling, started), what="the ceiling's fade")
+        wait_for(lambda: ceiling.level().brightness > UNDER_WAY, what="the fade under way")
 
         stopped = time.monotonic()
         level = ceiling.level().brightness
@@ -87,7 +100,7 @@ def test_run_serves_until_sigterm_and_leaves_the_lights_alone(
         assert [s.payload for s in later.on(AVAILABILITY)] == [b"offline"]
         later.stop()
         # Nothing is sent to the lights at shutdown; the fade runs on in the bulb.
-        time.sleep(0.5)
+        time.sleep(QUIET_S)  # watching for a command that must not come
         for name, device in sim.devices.items():
             assert received(device, stopped) == [], name
         assert ceiling.level().brightness > level

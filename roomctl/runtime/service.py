@@ -147,8 +147,10 @@ class RoomService:
         self._urgent.serve(self.runtime.topics.emergency, self._on_emergency)
         for topic in self._listeners:
             self.bus.subscribe(topic)
-        self.bus.start()
+        # Handed to the bus before it connects, `online` goes out after the subscriptions
+        # (see Bus._accept): a command sent on seeing it is never lost.
         self.bus.publish(self._online)
+        self.bus.start()
 
     def begin_stop(self) -> None:
         """Ask the room's worker to stop (it writes what it recorded and answers all)."""
