@@ -1,4 +1,4 @@
-"""The room worker without a broker: its heartbeat phases, its queue order and its wake-ups."""
+"""The room worker on a room pool, without a broker: heartbeat phases, queue order, wake-ups."""
 
 from __future__ import annotations
 
@@ -6,18 +6,17 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import cast
 
-import pytest
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.interval import IntervalTrigger
+from apscheduler.triggers.cron import CronTrigger
 
 from roomctl.api.messages import Inbound
 from roomctl.models import RoomPreset
 from roomctl.runtime.inputs import Heartbeat, RoomInput, SceneDue, Shutdown, Wake
 from roomctl.runtime.intake import CommandIntake
+from roomctl.runtime.pool import RoomPool
 from roomctl.runtime.room import RoomRuntime
 from roomctl.runtime.worker import HEARTBEAT_S, RoomWorker, heartbeat_offset
 from tests.fixtures.room import wait_for
@@ -67,20 +66,19 @@ class RecordingRuntime:
         if self.fail_on is not None and isinstance(item, self.fail_on):
             raise RuntimeError("the room failed on this input")
 
-    def next_wake(self, _now: float) -> float | None:
-        """Return the next planned wake, then None once the plan runs out."""
-        return self.wakes.pop(0) if self.wakes else None
+    def next_wake(self, now: float) -> float | None:
+        """Return the first planned wake after `now`, or None once the plan has run out."""
+        return next((wake for wake in self.wakes if wake is not None and wake > now), None)
 
 
 class Clock:
-    """An explicit clock, far from the real time: each reading is one second after the last."""
+    """An explicit wall clock far from the real time, moved only by `advance`."""
 
     def __init__(self) -> None:
-        self.readings = 0
+        self.now = T0
 
     def __call__(self) -> float:
-        self.readings += 1
-        return T0 + self.readings
+        return self.now
 
 
 _INTAKE = CommandIntake()
@@ -103,28 +101,31 @@ def request_ids(runtime: RecordingRuntime) -> list[str | None]:
     return ids
 
 
-@pytest.fixture
-def scheduler() -> Iterator[BackgroundScheduler]:
-    """Return a scheduler that holds jobs as a running one does but never fires them."""
-    scheduler = BackgroundScheduler(timezone=UTC)
-    scheduler.start(paused=True)
-    yield scheduler
-    scheduler.shutdown(wait=False)
-
-
-def started(
-    runtime: RecordingRuntime, scheduler: BackgroundScheduler, clock: Clock | None = None
-) -> RoomWorker:
-    """Return a worker for the runtime, on an explicit clock, with its thread started."""
-    worker = RoomWorker(cast(RoomRuntime, runtime), scheduler, clock=clock or Clock())
+def started(runtime: RecordingRuntime, clock: Clock) -> tuple[RoomWorker, RoomPool]:
+    """Return a worker for the runtime on a one-thread pool with an explicit clock, started."""
+    pool = RoomPool(size=1, clock=clock)
+    worker = RoomWorker(cast(RoomRuntime, runtime), pool)
     worker.start()
-    return worker
+    return worker, pool
 
 
-def stop(worker: RoomWorker) -> None:
-    """Stop the worker and check its thread ended."""
+def advance(pool: RoomPool, clock: Clock, to: float) -> None:
+    """Move the clock to `to` and let the pool fire what is due by then."""
+    with pool.lock:
+        clock.now = to
+        pool.lock.notify_all()
+
+
+def stop(worker: RoomWorker, pool: RoomPool) -> None:
+    """Stop the worker, check it finished, and close the pool."""
     worker.request_stop()
-    assert worker.join(JOIN_TIMEOUT_S), "the worker's thread did not stop"
+    assert worker.join(JOIN_TIMEOUT_S), "the room did not stop"
+    pool.close()
+
+
+def kinds(runtime: RecordingRuntime) -> list[type]:
+    """Return the types of the inputs handled, in order."""
+    return [type(item) for item, _ in list(runtime.handled)]
 
 
 # -- heartbeat phases ------------------------------------------------------------------------
@@ -168,81 +169,101 @@ def test_a_room_beats_at_the_same_phase_in_every_process() -> None:
         assert [float(v) for v in result.stdout.split()] == [heartbeat_offset(i) for i in ids]
 
 
-def test_the_heartbeat_starts_at_the_rooms_phase_and_repeats_every_interval(
-    scheduler: BackgroundScheduler,
-) -> None:
-    before = datetime.now(UTC).timestamp()
-    worker = started(RecordingRuntime(), scheduler)
-    after = datetime.now(UTC).timestamp()
+def test_the_heartbeat_starts_at_the_rooms_phase_and_repeats_every_interval() -> None:
+    clock, runtime = Clock(), RecordingRuntime()
+    worker, pool = started(runtime, clock)
+    first = T0 + heartbeat_offset("room-w")
     try:
-        job = scheduler.get_job("room-room-w-heartbeat")
-        assert job is not None
-        assert isinstance(job.trigger, IntervalTrigger)
-        assert job.trigger.interval.total_seconds() == HEARTBEAT_S
-        first = job.trigger.start_date.timestamp()
-        offset = heartbeat_offset("room-w")
-        assert before + offset <= first <= after + offset
-        assert job.args == (Heartbeat(),)
-        [calendar] = [j for j in scheduler.get_jobs() if "schedule" in j.id]
-        assert calendar.args == (SceneDue("night"),)
+        advance(pool, clock, first)
+        wait_for(lambda: kinds(runtime) == [Heartbeat], what="the first beat")
+        advance(pool, clock, first + HEARTBEAT_S)
+        wait_for(lambda: kinds(runtime) == [Heartbeat, Heartbeat], what="the second beat")
+        # The machine slept through three beats: one beat now, then the phase is kept.
+        advance(pool, clock, first + 4.5 * HEARTBEAT_S)
+        wait_for(lambda: len(runtime.handled) == 3, what="the beat after the sleep")
+        advance(pool, clock, first + 5 * HEARTBEAT_S)
+        wait_for(lambda: len(runtime.handled) == 4, what="the beat back at its phase")
     finally:
-        stop(worker)
-    assert scheduler.get_jobs() == [], "request_stop leaves none of the room's jobs behind"
+        stop(worker, pool)
+    times = [now for item, now in runtime.handled if isinstance(item, Heartbeat)]
+    assert times == [first, first + HEARTBEAT_S, first + 4.5 * HEARTBEAT_S, first + 5 * HEARTBEAT_S]
+
+
+def test_the_calendar_applies_its_scene_at_the_cron_time() -> None:
+    clock, runtime = Clock(), RecordingRuntime()
+    trigger = CronTrigger.from_crontab("0 22 * * *")
+    due = trigger.get_next_fire_time(None, datetime.fromtimestamp(T0, tz=trigger.timezone))
+    assert due is not None
+    worker, pool = started(runtime, clock)
+    try:
+        advance(pool, clock, due.timestamp() - 1.0)
+        advance(pool, clock, due.timestamp())
+        wait_for(lambda: SceneDue in kinds(runtime), what="the calendar's scene")
+    finally:
+        stop(worker, pool)
+    [(scene, at)] = [(i, now) for i, now in runtime.handled if isinstance(i, SceneDue)]
+    assert scene == SceneDue("night")
+    assert at == due.timestamp()
+    assert datetime.fromtimestamp(at, tz=UTC).astimezone(trigger.timezone).hour == 22
 
 
 # -- the queue -------------------------------------------------------------------------------
 
 
-def test_an_emergency_put_behind_queued_commands_is_handled_first(
-    scheduler: BackgroundScheduler,
-) -> None:
-    runtime = RecordingRuntime()
+def test_an_emergency_put_behind_queued_commands_is_handled_first() -> None:
+    clock, runtime = Clock(), RecordingRuntime()
     runtime.gate.clear()  # the room is busy: everything put now waits in the queue
-    worker = started(runtime, scheduler)
+    worker, pool = started(runtime, clock)
     worker.put(command(b'{"action":"pause","request_id":"busy"}'))
-    wait_for(runtime.entered.is_set, what="the worker to take the first command")
+    wait_for(runtime.entered.is_set, what="the room to take the first command")
     for index in range(QUEUED):
         worker.put(command(f'{{"action":"pause","request_id":"q{index}"}}'.encode()))
     worker.put(command(b'{"action":"emergency","request_id":"sos"}'))
     worker.put(command(b'{"action":"resume","request_id":"after"}'))
     runtime.gate.set()
-    stop(worker)
+    stop(worker, pool)
     # The one in hand finishes; then the emergency; then the rest in the order they came.
     expected = ["busy", "sos", *(f"q{index}" for index in range(QUEUED)), "after"]
     assert request_ids(runtime) == expected
     assert isinstance(runtime.handled[-1][0], Shutdown)
 
 
-def test_each_input_is_handled_at_the_clocks_time_and_a_failure_does_not_stop_the_room(
-    scheduler: BackgroundScheduler,
-) -> None:
-    runtime = RecordingRuntime()
+def test_each_input_is_handled_at_the_clocks_time_and_a_failure_does_not_stop_the_room() -> None:
+    clock, runtime = Clock(), RecordingRuntime()
     runtime.fail_on = Heartbeat
-    clock = Clock()
-    worker = started(runtime, scheduler, clock)
+    worker, pool = started(runtime, clock)
     worker.put(Heartbeat())
+    wait_for(lambda: len(runtime.handled) == 1, what="the heartbeat")
+    advance(pool, clock, T0 + 7.0)
     worker.put(Wake())
-    stop(worker)
+    stop(worker, pool)
     # The input after the one the room failed on is still handled.
-    assert [type(item) for item, _ in runtime.handled] == [Heartbeat, Wake, Shutdown]
-    # The room's `now` is the worker's clock (far from the real time), read afresh each time.
-    times = [now for _, now in runtime.handled]
-    assert times == sorted(set(times))
-    assert all(T0 < now <= T0 + clock.readings for now in times)
+    assert kinds(runtime) == [Heartbeat, Wake, Shutdown]
+    # The room's `now` is the pool's clock (far from the real time) when it is handled.
+    assert [now for _, now in runtime.handled] == [T0, T0 + 7.0, T0 + 7.0]
 
 
-def test_the_wake_is_planned_at_the_rooms_next_wake_and_dropped_when_none(
-    scheduler: BackgroundScheduler,
-) -> None:
-    runtime = RecordingRuntime(wakes=[T0 + 60.0, T0 + 90.0, None])
+def test_the_wake_is_planned_at_the_rooms_next_wake_and_dropped_when_none() -> None:
+    clock = Clock()
+    runtime = RecordingRuntime(wakes=[T0 + 60.0, T0 + 90.0])
+    worker, pool = started(runtime, clock)
 
-    def planned_wake() -> float | None:
-        job = scheduler.get_job("room-room-w-wake")
-        return None if job is None else float(job.trigger.run_date.timestamp())
+    def woken() -> list[float]:
+        return [now for item, now in list(runtime.handled) if isinstance(item, Wake)]
 
-    runtime.look = planned_wake  # each input sees the wake planned after the one before
-    worker = started(runtime, scheduler)
-    for item in (Wake(), Wake(), Wake(), Heartbeat()):
-        worker.put(item)
-    stop(worker)
-    assert runtime.looked[:5] == [None, T0 + 60.0, T0 + 90.0, None, None]
+    try:
+        worker.put(Heartbeat())  # after it, the room asks to be woken at T0 + 60
+        wait_for(lambda: runtime.handled, what="the heartbeat")
+        advance(pool, clock, T0 + 59.0)
+        advance(pool, clock, T0 + 60.0)
+        wait_for(lambda: len(woken()) == 1, what="the first wake")
+        advance(pool, clock, T0 + 90.0)
+        wait_for(lambda: len(woken()) == 2, what="the second wake")
+        # No wake is planned after next_wake said None: a day passes and none comes (the
+        # room's own heartbeat, due within it, is handled after any wake that were due).
+        advance(pool, clock, T0 + 86_400.0)
+        worker.put(Heartbeat())
+        wait_for(lambda: runtime.handled[-1][1] == T0 + 86_400.0, what="the heartbeat after")
+    finally:
+        stop(worker, pool)
+    assert woken() == [T0 + 60.0, T0 + 90.0]
