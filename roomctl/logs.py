@@ -38,7 +38,13 @@ def configure(verbose: int, default: int = logging.WARNING) -> None:
     """
     level = {0: default, 1: min(default, logging.INFO)}.get(verbose, logging.DEBUG)
     root = logging.getLogger()
-    if not root.handlers:  # as logging.basicConfig: a program that set up its own keeps it
+    # The command group's basicConfig wrote to stderr on the logging thread: the writer
+    # takes its place (a handler a program or test set up of its own is kept).
+    for handler in list(root.handlers):
+        if type(handler) is logging.StreamHandler and handler.stream is sys.stderr:
+            root.removeHandler(handler)
+            handler.close()
+    if not any(isinstance(handler, _LogWriter) for handler in root.handlers):
         root.addHandler(_LogWriter(logging.StreamHandler(sys.stderr)))
     root.setLevel(level)
     for name in THIRD_PARTY:

@@ -16,7 +16,9 @@ _CHILD = textwrap.dedent(
     import logging, os, sys, threading
     from roomctl import logs
 
+    logging.basicConfig()  # as the command group does before `roomctl run` configures
     logs.configure(1)
+    logs.configure(1)  # once is enough: still one writer
     assert threading.active_count() == 2, threading.enumerate()  # the writer's thread
     log = logging.getLogger("roomctl.session")
     fields = ["before"]
