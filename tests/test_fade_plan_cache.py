@@ -84,3 +84,13 @@ def test_the_least_recently_used_plan_goes_first() -> None:
     cache.plan(_fade(T0, "linear"), T0, ZIGBEE, INTERVAL_S)
     cache.plan(_fade(T0), T0, ZIGBEE, INTERVAL_S)
     assert (cache.hits, cache.misses) == (0, 3)
+
+
+def test_a_room_woken_after_the_plans_second_step_plans_from_now() -> None:
+    cache = PlanCache()
+    on_time = cache.plan(_fade(T0), T0, TASMOTA, INTERVAL_S)
+    past = on_time[1].at + 0.01
+    assert past - T0 < FRESH_S
+    steps = cache.plan(_fade(T0), past, TASMOTA, INTERVAL_S)
+    assert _pairs(steps) == _pairs(plan_fade(_fade(T0), past, TASMOTA, INTERVAL_S))
+    assert steps[0].at == past

@@ -5,9 +5,10 @@ the light's capabilities and its step interval: every room of a daemon playing t
 profile plans the same fades at each phase change, all within a few seconds, and fitting
 an eased curve was most of a phase change's work. A room is woken a little after the
 phase's instant (whenever its pool thread gets to it), so a fade that started less than
-FRESH_S ago is played from the plan of its start, its first step sent now and its first
-transition shortened to keep the later steps on time; later in a fade (a resume, a light
-that came back, a load to a time) the fade is planned from now, as plan_fade does.
+FRESH_S ago, before its plan's second step, is played from the plan of its start: its
+first step sent now, its first transition shortened to keep the later steps on time.
+Later in a fade (a resume, a light that came back, a load to a time) the fade is planned
+from now, as plan_fade does.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from roomctl.core.levels import LightFade
 from roomctl.devices.base import Capabilities
 from roomctl.devices.fade_plan import LightStep, plan_fade
 
-# A fade this young is played from the plan of its start: well under the 0.1 s in which a
-# device resolves a transition, and under the shortest step interval, so the first step is
-# still the one due now. Pool threads pick a due room up within milliseconds unless the
-# machine is saturated; past this the fade is planned exactly from now.
-FRESH_S = 0.05
+# A fade this young is played from the plan of its start, while that plan's second step is
+# still ahead (so the step due now is its first). A saturated daemon picks its rooms up
+# hundreds of milliseconds late at a phase change, when all of them plan at once: planning
+# each exactly from its own late instant then cost ~1 ms a light and made them later. A
+# fade joined later than this (a resume, a light that came back, a load to a time) is
+# planned exactly from now.
+FRESH_S = 1.0
 # Distinct fade shapes kept: a profile's phases times its lights' kinds of capabilities
 # (a few hundred for a folder of long profiles); a step list is under 1 kB.
 PLAN_CACHE_SIZE = 1024
@@ -70,6 +73,9 @@ class PlanCache:
                 self._plans[key] = relative
                 if len(self._plans) > self._size:
                     self._plans.popitem(last=False)
+        if len(relative) > 1 and fade.start + relative[1].at <= now:
+            # Later than the plan's first step: plan from now.
+            return plan_fade(fade, now, caps, min_interval_s, floor_brightness=floor_brightness)
         return _from(relative, fade.start, now)
 
 
