@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
+import queue
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,10 +37,48 @@ def configure(verbose: int, default: int = logging.WARNING) -> None:
     Other libraries stay at WARNING up to -vv; -vvv lets their debug lines through too.
     """
     level = {0: default, 1: min(default, logging.INFO)}.get(verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format=FORMAT)
-    logging.getLogger().setLevel(level)
+    root = logging.getLogger()
+    # The command group's basicConfig wrote to stderr on the logging thread: the writer
+    # takes its place (a handler a program or test set up of its own is kept).
+    for handler in list(root.handlers):
+        if type(handler) is logging.StreamHandler and handler.stream is sys.stderr:
+            root.removeHandler(handler)
+            handler.close()
+    if not any(isinstance(handler, _LogWriter) for handler in root.handlers):
+        root.addHandler(_LogWriter(logging.StreamHandler(sys.stderr)))
+    root.setLevel(level)
     for name in THIRD_PARTY:
         logging.getLogger(name).setLevel(logging.DEBUG if verbose >= 3 else logging.WARNING)
+
+
+class _LogWriter(logging.handlers.QueueHandler):
+    """Hand log records to a thread of their own, which formats and writes them.
+
+    A room logs every event of its session on a room pool thread; writing the line there
+    (the time stamp, the write and flush) was a tenth of a phase change's work. The message
+    is put together here, so later changes to its arguments cannot alter it; closing
+    (logging.shutdown, also at exit) writes every line still queued.
+    """
+
+    def __init__(self, target: logging.Handler) -> None:
+        target.setFormatter(logging.Formatter(FORMAT))
+        lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        super().__init__(lines)
+        self._listener = logging.handlers.QueueListener(lines, target)
+        self._listener.start()
+        self._running = True
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        """Return the record with its message put together now; formatting waits."""
+        record.msg, record.args = record.getMessage(), None
+        return record
+
+    def close(self) -> None:
+        """Write what is queued, stop the writer thread, then close."""
+        if self._running:
+            self._running = False
+            self._listener.stop()
+        super().close()
 
 
 def clean(value: object) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from roomctl.api.state import Status
@@ -11,6 +12,23 @@ from roomctl.core.timeline import SessionClock, SessionPlan
 from roomctl.models import SessionProfile
 
 SNAPSHOT_VERSION = 1
+# A profile's plain form, by the id of the (frozen, shared) profile it was made from: a room
+# snapshots its session at every cue and phase, and dumping the whole profile each time
+# was the largest part of a phase change. An entry goes with its profile (a weak
+# reference), so an edited profile's new object gets a fresh dump.
+_PROFILE_DUMPS: dict[int, tuple[weakref.ref[SessionProfile], dict[str, Any]]] = {}
+
+
+def profile_dump(profile: SessionProfile) -> dict[str, Any]:
+    """Return the profile as plain JSON data, made once per profile object (do not change it)."""
+    key = id(profile)
+    kept = _PROFILE_DUMPS.get(key)
+    if kept is not None and kept[0]() is profile:
+        return kept[1]
+    dump = profile.model_dump(mode="json")
+    ref = weakref.ref(profile, lambda _gone: _PROFILE_DUMPS.pop(key, None))
+    _PROFILE_DUMPS[key] = (ref, dump)
+    return dump
 
 
 def _light(level: LightLevel) -> dict[str, Any]:
@@ -49,7 +67,7 @@ def session_snapshot(
         "status": status,
         "session_id": session.session_id,
         "profile_id": session.profile_id,
-        "profile": session.profile.model_dump(mode="json"),
+        "profile": profile_dump(session.profile),
         "clock": session.clock.to_dict(),
         "plan": session.plan.to_dict(),
         "initial_lights": {name: _light(level) for name, level in session.initial_lights.items()},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from roomctl.api.events import (
     CommandsUnrecorded,
@@ -132,7 +132,10 @@ class Step:
 
     def fade_to_wall(self, fade: LightFade, tau: float) -> LightFade:
         """Return a session-time light fade in wall time."""
-        return replace(fade, start=self.to_wall(fade.start, tau), end=self.to_wall(fade.end, tau))
+        # Built directly, not with dataclasses.replace: every wake converts every light's
+        # fade, and replace's generic field copying was most of a wake's fade work.
+        start, end = self.to_wall(fade.start, tau), self.to_wall(fade.end, tau)
+        return LightFade(start, end, fade.source, fade.target, fade.easing)
 
 
 def light_fields(level: LightLevel) -> LightLevelFields:

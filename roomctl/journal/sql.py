@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from roomctl.journal.records import SessionRow, StoredEvent
@@ -37,6 +39,45 @@ def to_json(data: Any) -> str:
     return json.dumps(data, default=str)
 
 
+# Profiles whose JSON text is kept: those a daemon's rooms play at once (a clinic's folder
+# holds tens); a text is a few kB. A snapshot is saved at every cue and phase, and
+# encoding its whole profile each time was most of the work of saving it.
+PROFILE_TEXTS = 64
+# Stands in for the profile while the rest of a snapshot is encoded (a NUL occurs in no
+# id or key), then is replaced by the profile's text: the same bytes as encoding it all.
+_PLACEHOLDER = "\0roomctl-profile\0"
+_ENCODED_PLACEHOLDER = json.dumps(_PLACEHOLDER)
+_texts: OrderedDict[int, tuple[object, str]] = OrderedDict()
+_texts_lock = threading.Lock()  # the room pool's threads save snapshots
+
+
+def snapshot_json(snapshot: dict[str, Any]) -> str:
+    """Return to_json(snapshot), its profile (one shared object per profile) encoded once."""
+    profile = snapshot.get("profile")
+    if not isinstance(profile, dict):
+        return to_json(snapshot)
+    rest = to_json({**snapshot, "profile": _PLACEHOLDER})
+    if rest.count(_ENCODED_PLACEHOLDER) != 1:
+        return to_json(snapshot)
+    return rest.replace(_ENCODED_PLACEHOLDER, _profile_text(profile))
+
+
+def _profile_text(profile: dict[str, Any]) -> str:
+    """Return the profile's JSON, kept by identity (the entry holds it, so its id stays)."""
+    key = id(profile)
+    with _texts_lock:
+        kept = _texts.get(key)
+        if kept is not None and kept[0] is profile:
+            _texts.move_to_end(key)
+            return kept[1]
+    text = to_json(profile)
+    with _texts_lock:
+        _texts[key] = (profile, text)
+        if len(_texts) > PROFILE_TEXTS:
+            _texts.popitem(last=False)
+    return text
+
+
 def session_values(row: SessionRow) -> Row:
     """Return a session's values in SAVE_SESSION's order."""
     return (
@@ -47,7 +88,7 @@ def session_values(row: SessionRow) -> Row:
         row.ended_at,
         row.end_reason,
         row.alive_at,
-        to_json(row.snapshot),
+        snapshot_json(row.snapshot),
     )
 
 

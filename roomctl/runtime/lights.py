@@ -10,6 +10,7 @@ from roomctl.api.messages import Message
 from roomctl.core.levels import LightFade, LightLevel
 from roomctl.devices.base import LightAdapter, Network
 from roomctl.devices.fade_plan import LightStep, plan_fade
+from roomctl.devices.plan_cache import PLANS
 from roomctl.devices.rate_limit import RateLimiter
 from roomctl.runtime.light_track import LevelsAt, Track, arrived, looks_same
 from roomctl.runtime.reconcile import ECHO_GRACE_S, LightMemory, Verdict, judge, within_limits
@@ -253,9 +254,7 @@ class LightOutput:
             )
             track.steps = deque([LightStep(now, here, 0.0), *rest])
             return
-        track.steps = deque(
-            plan_fade(fade, now, caps, track.min_interval_s, floor_brightness=self._floor)
-        )
+        track.steps = deque(PLANS.plan(fade, now, caps, track.min_interval_s, self._floor))
 
     def _urgent(self, name: str, track: Track, level: LightLevel, now: float) -> None:
         track.sent = level
