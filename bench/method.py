@@ -79,5 +79,5 @@ def scale_method(scale: dict[str, Any]) -> tuple[str, ...]:
         f"{shown or sizes[0]} rooms of one daemon. Threads: `Threads` in /proc/PID/status of "
         "the `roomctl run` child at the window's end, every session fading; peak RSS: its "
         "VmHWM. Threads count as constant when the most at the largest size exceed the "
-        f"fewest at the smallest by at most {THREADS_SLACK} (APScheduler's worker pool).",
+        f"fewest at the smallest by at most {THREADS_SLACK}.",
     )

@@ -17,6 +17,6 @@ SCALE_P99_MS = 20.0
 SCALE_ROOMS = 500
 AUDIO_RSS_MB = 100.0
 # "Threads constant in rooms": the most threads at the largest size may exceed those at
-# the smallest by this many. APScheduler's default executor starts up to 10 workers as
-# jobs overlap, however many rooms there are; a thread per room shows as hundreds more.
-THREADS_SLACK = 10
+# the smallest by this many. The daemon's threads are fixed (network loop, connector,
+# room pool, journal writer, log writer); none: a thread per room would show as hundreds.
+THREADS_SLACK = 0

@@ -52,7 +52,8 @@ def test_a_failed_run_or_missing_events_miss_the_target() -> None:
 
 
 def test_threads_that_grow_with_rooms_are_not_constant() -> None:
-    assert threads_constant({50: [12, 13], 500: [14, 22]}) is True
+    assert threads_constant({50: [8, 8], 500: [8, 8]}) is True
+    assert threads_constant({50: [8, 8], 500: [8, 9]}) is False  # a thread more is a growth
     assert threads_constant({50: [112], 200: [412], 500: [1012]}) is False
     assert threads_constant({50: [12]}) is None  # one size shows no trend
     run = (_step(50, 7.0), [_step(50, 6.0, threads=112), _step(500, 9.0, threads=1012)])
