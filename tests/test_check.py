@@ -77,7 +77,7 @@ def test_unknown_device_type_lists_the_types() -> None:
     assert code == 1
     assert lines == [
         f"{path}:5: devices.lamp.type: unknown device type 'tasmotta' (the types are "
-        "zigbee2mqtt, tasmota, wled, shelly, mqtt_json, audio): did you mean 'tasmota'?",
+        "mqtt_json, shelly, tasmota, wled, zigbee2mqtt, audio): did you mean 'tasmota'?",
         f"{path}:7: devices.strip.topic: missing required field 'topic'",
     ]
 
@@ -290,8 +290,8 @@ def test_each_field_hint_words_its_own_errors(tmp_path: Path) -> None:
         f"{path}:6: standby.lights.strip: expected {light}, got 5",
         f"{path}:7: standby.sound: 'loud' is not a setting: write {sound}",
         f"{path}:10: emergency.sound: expected {sound}, got 7",
-        f"{path}:11: rates.zigbe: unknown network 'zigbe' (the networks are zigbee2mqtt, "
-        "tasmota, wled, shelly, mqtt_json): did you mean 'zigbee2mqtt'?",
+        f"{path}:11: rates.zigbe: unknown network 'zigbe' (the networks are mqtt_json, "
+        "shelly, tasmota, wled, zigbee2mqtt): did you mean 'zigbee2mqtt'?",
         # A hint speaks for its own value only: a field inside a sound setting gets the
         # plain wording, not the setting's.
         f"{path}:14: scenes.calm.sound.loop: expected true or false, got 'maybe'",

@@ -80,7 +80,7 @@ def test_a_misspelt_rate_network_is_named_with_a_suggestion(tmp_path: Path) -> N
     assert code == 1
     assert lines == [
         f"{path}:5: rates.zigbe2mqtt: unknown network 'zigbe2mqtt' (the networks are "
-        "zigbee2mqtt, tasmota, wled, shelly, mqtt_json): did you mean 'zigbee2mqtt'?"
+        "mqtt_json, shelly, tasmota, wled, zigbee2mqtt): did you mean 'zigbee2mqtt'?"
     ]
 
 

@@ -1,7 +1,7 @@
 """Device adapters: each light's protocol, its fade strategy and its network's rate.
 
 One module per light type holds its room-file spec, its capabilities and its adapter;
-`registry.DEVICE_MODULES` lists them and everything else is derived from that list.
+`registry` finds them (the modules that declare `DEVICE`) and derives everything else.
 """
 
 from __future__ import annotations

@@ -1,16 +1,39 @@
-"""The device types, one module each, and what is derived from them: the one list to extend."""
+"""The device types, one module each, found in this package, and what is derived from them."""
 
 from __future__ import annotations
 
+import pkgutil
 from importlib import import_module
 from typing import TYPE_CHECKING, Literal
 
 from roomctl.devices.base import DeviceType, LightAdapter
 from roomctl.devices.spec import Capability, LightSpec
 
-# One module of roomctl.devices per light type, named after its `type` tag, in the order
-# `roomctl check` lists the types. A module declares `DEVICE = DeviceType(spec, adapter)`.
-DEVICE_MODULES = ("zigbee2mqtt", "tasmota", "wled", "shelly", "mqtt_json")
+
+def _device_modules() -> tuple[str, ...]:
+    """Return the modules of roomctl.devices that declare a device type, by name.
+
+    A light type is one module named after its `type` tag that declares `DEVICE =
+    DeviceType(spec, adapter)`; adding a type is adding that module, nothing else. The
+    package's other public modules (the fade planning, the rate limiter) declare none.
+    """
+    package = import_module(__package__ or "roomctl.devices")
+    names = [
+        info.name
+        for info in pkgutil.iter_modules(package.__path__)
+        if not info.name.startswith("_") and info.name != __name__.rsplit(".", 1)[-1]
+    ]
+    return tuple(
+        name
+        for name in sorted(names)
+        if isinstance(
+            getattr(import_module(f"{package.__name__}.{name}"), "DEVICE", None), DeviceType
+        )
+    )
+
+
+# The light types, in the order `roomctl check` lists them (by name).
+DEVICE_MODULES = _device_modules()
 
 
 def _declared(module: str) -> DeviceType:
