@@ -7,7 +7,7 @@ the daemon, the simulated lights (roomctl.demo.sim, `python -m bench.device_serv
 another process, and the supervisor (roomctl.mqtt.client's Client) in this one. They
 print a table of every figure beside its baseline or target, a Markdown copy of it for
 the README, and write everything measured to bench.json. `make bench-scale` (`--only
-scale`) repeats issue 15's cue timing and scale rows five times into bench-scale.json.
+scale`) repeats issue 15's pause, cue timing and scale rows five times into bench-scale.json.
 Run from the repo root: the bench reuses the test fixtures in tests/.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 from bench.backlog import MARGIN_MS, TRIAL_TIMEOUT_S, BacklogPlan, Row, spread
 from bench.figure import Figure, markdown_table, text_table
 from bench.report_backlog import backlog_rows
-from bench.report_scale import scale_rows, scale_runs_rows, threads_constant
+from bench.report_scale import pause_runs_rows, scale_rows, scale_runs_rows, threads_constant
 from bench.stats import Spread, percentile
 from bench.supervisor import Arrival, Reply, Supervisor
 
@@ -32,6 +32,7 @@ __all__ = [
     "Supervisor",
     "backlog_rows",
     "markdown_table",
+    "pause_runs_rows",
     "percentile",
     "scale_rows",
     "scale_runs_rows",

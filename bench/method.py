@@ -71,6 +71,11 @@ def scale_method(scale: dict[str, Any]) -> tuple[str, ...]:
         "process, simulated lights (roomctl.demo.sim) in another, the supervisor in the "
         f"bench. {runs} runs, one after the other; each row shows the worst run, then every "
         "run.",
+        f"- Pause: as in `make bench` (4 rooms in a one-hour fade on 6 lights, a 12-light room "
+        "fading in the same daemon), "
+        f"{scale.get('pause_trials', 0)} pauses per run, each beside an echo round trip "
+        "(TCP_NODELAY); each run's p99 is judged against 4 x that run's round-trip p99 "
+        "(the reply also against 20 ms).",
         "- Cue timing: as in `make bench` (12-s phases, every light fading, 5 cues inside; "
         f"sessions started over 2 s; the events of a {window_s:.0f}-s window timed on arrival "
         "against the daemon's session start plus the planned session time), "

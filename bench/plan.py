@@ -24,7 +24,7 @@ class Plan:
     default_broker_pings: int
     memory_100: bool
     backlog: BacklogPlan
-    scale_runs: int  # `make bench-scale` repeats cue timing and the scale rows this often
+    scale_runs: int  # `make bench-scale` repeats pauses, cue timing and scale rows this often
     scale_sizes: tuple[int, ...]  # ... at these numbers of rooms
 
 

@@ -13,10 +13,9 @@ from bench.targets import (
     CUE_P99_MS,
     EMERGENCY_P99_MS,
     IDLE_PCT,
-    PAUSE_BASELINE_FACTOR,
-    PAUSE_P99_MS,
     ROOMS_100_RSS_MB,
     STARTUP_S,
+    pause_limits_ms,
 )
 
 
@@ -82,8 +81,8 @@ def figures(results: dict[str, Any]) -> list[Figure]:
 
 def _pause_rows(pause: dict[str, Any], rtt_p99_ms: float) -> list[Figure]:
     """Return the pause's reply (issue 6's target) and last light's freeze (issue 15's)."""
-    ratio = PAUSE_BASELINE_FACTOR * rtt_p99_ms
-    limits = {"reply": min(PAUSE_P99_MS, ratio), "last_light": ratio}
+    limits = pause_limits_ms(rtt_p99_ms)
+    ratio = limits["last_light"]
     targets = {
         "reply": f"p99 ≤ 20 ms and ≤ 4 x baseline p99 (= {limits['reply']:.1f} ms)",
         "last_light": f"p99 ≤ 4 x baseline p99 (= {ratio:.1f} ms)",

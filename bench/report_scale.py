@@ -1,4 +1,4 @@
-"""Issue 15's rows: cue timing by rooms in one process, threads and peak memory by rooms."""
+"""Issue 15's rows: pauses against each run's round trip, cue timing by rooms, threads, memory."""
 
 from __future__ import annotations
 
@@ -6,9 +6,25 @@ import math
 from typing import Any
 
 from bench.figure import Figure
-from bench.targets import CUE_P99_MS, SCALE_P99_MS, SCALE_ROOMS, THREADS_SLACK
+from bench.targets import (
+    CUE_P99_MS,
+    PAUSE_P99_MS,
+    SCALE_P99_MS,
+    SCALE_ROOMS,
+    THREADS_SLACK,
+    pause_limits_ms,
+)
 
 THREADS_TARGET = f"constant in rooms (± {THREADS_SLACK})"
+# The pause rows of `make bench-scale`: label, key in the pause summary, target text.
+PAUSE_ROWS = (
+    ("Pause → last light's freeze", "last_light", "p99 ≤ 4 x that run's RTT p99, in every run"),
+    (
+        "Pause → reply",
+        "reply",
+        f"p99 ≤ {PAUSE_P99_MS:.0f} ms and ≤ 4 x that run's RTT p99, in every run",
+    ),
+)
 
 
 def p99(step: dict[str, Any]) -> float | None:
@@ -109,7 +125,40 @@ def scale_runs_rows(scale: dict[str, Any]) -> list[Figure]:
         steps = [s for run in runs for s in run["steps"] if s["rooms"] == rooms]
         rows.append(_worst(f"Scale: cue p99 at {rooms} rooms, worst of {n}", steps, SCALE_P99_MS))
     steps = [s for run in runs for s in run["steps"]]
-    return rows + _resources(steps, f", {n} run{'' if n == 1 else 's'}")
+    pauses = [run.get("pause", {"error": "not measured"}) for run in runs]
+    return pause_runs_rows(pauses) + rows + _resources(steps, f", {n} run{'' if n == 1 else 's'}")
+
+
+def _pause_run(pause: dict[str, Any], key: str) -> tuple[str, float | None]:
+    """Return one run's `p99 of bound` as shown and its p99 over its bound (None: failed)."""
+    if "error" in pause:
+        return "failed", None
+    value = float(pause["pause"][key]["p99_ms"])
+    limit = pause_limits_ms(float(pause["rtt"]["p99_ms"]))[key]
+    missed = pause["pause"]["missed_lights"]
+    shown = f"{value:.1f} of {limit:.1f}" + (f" ({missed} lights never froze)" if missed else "")
+    if math.isnan(value) or math.isnan(limit) or missed:
+        return shown, None
+    return shown, value / limit
+
+
+def pause_runs_rows(pauses: list[dict[str, Any]]) -> list[Figure]:
+    """Return the pause rows of several runs, each run judged against its own round trip."""
+    n = len(pauses)
+    rows = []
+    for label, key, target in PAUSE_ROWS:
+        judged = [_pause_run(pause, key) for pause in pauses]
+        ratios = [math.inf if ratio is None else ratio for _, ratio in judged]
+        if n:
+            worst = judged[ratios.index(max(ratios))][0]
+            head = f"worst {worst}" if math.isinf(max(ratios)) else f"worst p99 {worst} ms"
+            runs = " / ".join(shown for shown, _ in judged)
+            measured = f"{head} (runs, p99 of its bound: {runs} ms)"
+        else:
+            measured = "nothing timed"
+        met = all(ratio <= 1.0 for ratio in ratios) if n else None
+        rows.append(Figure(f"{label}, worst of {n}", measured, target, met))
+    return rows
 
 
 def _worst(label: str, runs: list[dict[str, Any]], limit_ms: float) -> Figure:

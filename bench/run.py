@@ -125,7 +125,7 @@ def main() -> int:
         "--only",
         choices=ONLY,
         help="run one part alone: backlog is issue 14's rows; scale repeats issue 15's "
-        "cue timing and scale rows (make bench-scale, writes bench-scale.json)",
+        "pause, cue timing and scale rows (make bench-scale, writes bench-scale.json)",
     )
     parser.add_argument(
         "--rooms", type=_sizes, help="the scale rows' numbers of rooms, e.g. 50,200,500"

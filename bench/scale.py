@@ -1,8 +1,9 @@
 """Cue timing of many rooms in one process, with the daemon's threads and peak memory.
 
 `make bench` walks the sizes once within its time budget; `make bench-scale` (`--only
-scale`) repeats cue timing at 50 rooms x 6 simulated lights and every size without
-lights five times, for figures that must hold in every run (issue 15).
+scale`) repeats the round trip and pauses, cue timing at 50 rooms x 6 simulated lights
+and every size without lights five times, for figures that must hold in every run
+(issue 15).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 from typing import Any
 
 from bench.cues import cue_run
+from bench.pause_runs import SCALE_PAUSE_TRIALS, pause_run, start_echo
 from bench.report_scale import p99, passed
 from bench.session import Bench
 from bench.targets import SCALE_ROOMS
@@ -97,11 +99,15 @@ def scale(bench: Bench) -> None:
 
 
 def scale_runs(bench: Bench) -> None:
-    """Repeat cue timing with lights and every scale size; keep and print every run."""
+    """Repeat pauses, cue timing with lights and every scale size; keep and print every run."""
     plan = bench.plan
     runs: list[dict[str, Any]] = []
+    trials = min(plan.pause_trials, SCALE_PAUSE_TRIALS)
+    start_echo(bench)
     for index in range(1, plan.scale_runs + 1):
         tag = f"run {index}/{plan.scale_runs}"
+        bench.say(f"{tag}: round trip and {trials} pauses over 4 rooms")
+        pause = pause_run(bench, index, trials)
         bench.say(f"{tag}: cue timing, {plan.cue_rooms} rooms x 6 simulated lights")
         cue = cue_run(
             bench.sup,
@@ -117,14 +123,26 @@ def scale_runs(bench: Bench) -> None:
         for rooms in plan.scale_sizes:
             bench.say(f"{tag}: {rooms} rooms, no simulated lights")
             steps.append(scale_step(bench, rooms))
-        runs.append({"cue_timing": cue, "steps": steps})
-        bench.say(f"{tag}: {_summary(cue, steps)}")
+        runs.append({"pause": pause, "cue_timing": cue, "steps": steps})
+        bench.say(f"{tag}: {_pause_summary(pause)}; {_summary(cue, steps)}")
     bench.results["scale_runs"] = {
         "runs": runs,
         "cue_rooms": plan.cue_rooms,
         "sizes": list(plan.scale_sizes),
         "window_s": plan.cue_window_s,
+        "pause_trials": trials,
     }
+
+
+def _pause_summary(pause: dict[str, Any]) -> str:
+    """Return one run's round trip, pause reply and freeze p99s on one line."""
+    if "error" in pause:
+        return f"pauses failed ({pause['error']})"
+    return (
+        f"RTT p99 {pause['rtt']['p99_ms']:.1f} ms, pause reply p99 "
+        f"{pause['pause']['reply']['p99_ms']:.1f} ms, last light's freeze p99 "
+        f"{pause['pause']['last_light']['p99_ms']:.1f} ms"
+    )
 
 
 def _summary(cue: dict[str, Any], steps: list[dict[str, Any]]) -> str:

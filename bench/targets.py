@@ -20,3 +20,9 @@ AUDIO_RSS_MB = 100.0
 # the smallest by this many. The daemon's threads are fixed (network loop, connector,
 # room pool, journal writer, log writer); none: a thread per room would show as hundreds.
 THREADS_SLACK = 0
+
+
+def pause_limits_ms(rtt_p99_ms: float) -> dict[str, float]:
+    """Return a run's pause reply and last light's freeze p99 limits from its round trip p99."""
+    ratio = PAUSE_BASELINE_FACTOR * rtt_p99_ms
+    return {"reply": min(PAUSE_P99_MS, ratio), "last_light": ratio}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench import scale_rows, scale_runs_rows, threads_constant
+from bench import pause_runs_rows, scale_rows, scale_runs_rows, threads_constant
 
 
 def _step(rooms: int, p99_ms: float, threads: int = 12, *, missing: int = 0) -> dict[str, Any]:
@@ -18,9 +18,27 @@ def _step(rooms: int, p99_ms: float, threads: int = 12, *, missing: int = 0) -> 
     }
 
 
+def _pause(rtt_p99_ms: float, reply_p99_ms: float, freeze_p99_ms: float) -> dict[str, Any]:
+    def spread(p99_ms: float) -> dict[str, float]:
+        return {"n": 100, "p50_ms": p99_ms / 2, "p99_ms": p99_ms, "max_ms": p99_ms}
+
+    return {
+        "rtt": spread(rtt_p99_ms),
+        "pause": {
+            "trials": 100,
+            "reply": spread(reply_p99_ms),
+            "last_light": spread(freeze_p99_ms),
+            "missed_lights": 0,
+        },
+    }
+
+
 def _runs(*runs: tuple[dict[str, Any], list[dict[str, Any]]]) -> dict[str, Any]:
     return {
-        "runs": [{"cue_timing": cue, "steps": steps} for cue, steps in runs],
+        "runs": [
+            {"pause": _pause(2.0, 4.0, 6.0), "cue_timing": cue, "steps": steps}
+            for cue, steps in runs
+        ],
         "cue_rooms": 50,
         "sizes": [50, 500],
     }
@@ -74,3 +92,37 @@ def test_make_bench_judges_scale_at_500_rooms_and_not_when_skipped() -> None:
     assert scale_rows(walk)[0].met is False
     walk = {"steps": [_step(50, 6.0), _step(200, 8.0), _step(500, 19.0)]}
     assert scale_rows(walk)[0].met is True
+
+
+def test_one_pause_run_over_its_own_round_trip_bound_misses_the_row() -> None:
+    # Run 2 has the highest freeze (9.0 ms) but also the slowest round trip: within its
+    # own 4 x 2.5 = 10 ms. Run 3's 8.5 ms is over its own 4 x 2.0 = 8 ms: the row misses.
+    runs = [_pause(2.0, 4.0, 6.0), _pause(2.5, 5.0, 9.0), _pause(2.0, 4.5, 8.5)]
+    rows = {r.name: r for r in pause_runs_rows(runs)}
+    freeze = rows["Pause → last light's freeze, worst of 3"]
+    assert freeze.met is False
+    assert freeze.measured == (
+        "worst p99 8.5 of 8.0 ms (runs, p99 of its bound: 6.0 of 8.0 / 9.0 of 10.0 / 8.5 of 8.0 ms)"
+    )
+    assert rows["Pause → reply, worst of 3"].met is True
+    within = [_pause(2.0, 4.0, 6.0), _pause(2.5, 5.0, 9.0), _pause(2.0, 4.5, 7.9)]
+    assert all(row.met for row in pause_runs_rows(within))
+
+
+def test_a_failed_pause_run_or_a_light_that_never_froze_misses_the_rows() -> None:
+    unfrozen = _pause(2.0, 4.0, 6.0)
+    unfrozen["pause"]["missed_lights"] = 1
+    for bad in ({"error": "pause-1 did not come online within 30 s"}, unfrozen):
+        rows = pause_runs_rows([_pause(2.0, 4.0, 6.0), bad])
+        assert [row.met for row in rows] == [False, False]
+    rows = pause_runs_rows([_pause(2.0, 4.0, 6.0), {"error": "timed out"}])
+    assert rows[0].measured.startswith("worst failed (runs, p99 of its bound: 6.0 of 8.0 / failed")
+    # The reply's bound is also issue 6's 20 ms when 4 x the round trip is above it.
+    assert pause_runs_rows([_pause(6.0, 21.0, 22.0)])[1].met is False
+    assert pause_runs_rows([_pause(6.0, 19.0, 22.0)])[1].met is True
+
+
+def test_scale_runs_print_the_pause_rows_first() -> None:
+    run = (_step(50, 7.0), [_step(50, 6.0), _step(500, 9.0)])
+    names = [r.name for r in scale_runs_rows(_runs(run, run))]
+    assert names[:2] == ["Pause → last light's freeze, worst of 2", "Pause → reply, worst of 2"]
