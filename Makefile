@@ -31,9 +31,10 @@ bench: setup
 bench-quick: setup
 	$(BIN)/python -m bench --quick
 
-# Issue 15's cue timing (50 rooms x 6 lights) and scale rows (50, 200 and 500 rooms, with
-# threads and peak RSS) five times, each run and the worst; bench-scale.json. About 20
-# minutes: too long for `make bench`. `--rooms 10,25 --runs 2` chooses other sizes.
+# Issue 15's pause rows (round trip, reply and last light's freeze, each run against 4 x
+# its own RTT p99), cue timing (50 rooms x 6 lights) and scale rows (50, 200 and 500
+# rooms, with threads and peak RSS) five times, each run and the worst; bench-scale.json.
+# About 10 minutes. `--rooms 10,25 --runs 2` chooses other sizes.
 bench-scale: setup
 	$(BIN)/python -m bench --only scale
 
