@@ -83,8 +83,11 @@ class _LogWriter(logging.handlers.QueueHandler):
 
 def clean(value: object) -> str:
     """Return text safe for one log or report line: no line breaks, no unencodable text."""
+    text = str(value)
+    if text.isprintable():  # the usual case; a lone surrogate is not printable either
+        return text
     text = "".join(
-        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(value)
+        c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
     )
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 

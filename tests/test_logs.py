@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from roomctl.logs import RateLimitedLog, describe_event
+from roomctl.logs import RateLimitedLog, clean, describe_event
 from tests.fixtures.broker import Mosquitto
 from tests.fixtures.room import ROOM_ID, Supervisor, room_yaml, wait_for
 
@@ -174,3 +174,18 @@ def test_a_missing_speaker_says_what_to_do_and_the_room_serves_on(
     assert "pactl info" in line
     assert "--no-sound" in line
     assert " ERROR " not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "line"),
+    [
+        ("Check blood pressure", "Check blood pressure"),
+        ("Zimmer 3 – Ärztin", "Zimmer 3 – Ärztin"),  # printable non-ASCII is kept as is
+        ("two\nlines\r\tand a bell\x07", "two\\nlines\\r\\tand a bell\\x07"),
+        ("lone \udc80 surrogate", "lone \\udc80 surrogate"),
+        ("nbsp\u00a0and line sep\u2028", "nbsp\\xa0and line sep\\u2028"),
+        (12.5, "12.5"),
+    ],
+)
+def test_clean_keeps_printable_text_and_escapes_the_rest(value: object, line: str) -> None:
+    assert clean(value) == line
