@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+from typing import Any
+
 import pytest
 
 from roomctl.api import (
@@ -14,6 +17,7 @@ from roomctl.api import (
     NextCue,
     Paused,
     PhaseSpan,
+    Reply,
     RoomState,
     event_fields,
     event_payload,
@@ -139,3 +143,19 @@ def test_the_event_type_names_are_the_event_models() -> None:
     published = [e.model_fields["type"].default for e in EVENT_TYPES]
     assert sorted(published) == sorted(EventType.__args__)  # type: ignore[attr-defined]
     assert len(set(published)) == len(published) == 20
+
+
+@pytest.mark.parametrize(
+    "args",
+    list(
+        itertools.product(
+            [None, "a1"],
+            [True, False],
+            ["idle", "running", "paused", "emergency", "ended"],
+            [None, "the disk is slow"],
+            [None, True, False],
+        )
+    ),
+)
+def test_a_reply_reads_as_its_model_writes_it(args: tuple[Any, ...]) -> None:
+    assert reply_payload(*args) == Reply.answer(*args).payload()

@@ -74,5 +74,16 @@ def reply_payload(
     error: str | None,
     recorded: bool | None = None,
 ) -> str:
-    """Return a command reply; an accepted one says whether its record is on disk yet."""
-    return Reply.answer(request_id, ok, status, error, recorded).payload()
+    """Return a command reply; an accepted one says whether its record is on disk yet.
+
+    Written as Reply.answer(...).payload() writes it (tests/test_api_payloads.py checks),
+    without building the model: that was a tenth of a refused command's work.
+    """
+    data: dict[str, object] = {"request_id": request_id, "ok": ok, "status": status}
+    if not ok:
+        data["error"] = error
+    if recorded is not None:
+        data["recorded"] = recorded
+        if recorded is False and error is not None:
+            data["warning"] = error
+    return compact_json(data)
