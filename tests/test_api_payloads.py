@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
-from typing import Any
+import json
+from typing import Any, Literal, get_args, get_origin
 
 import pytest
 
 from roomctl.api import (
     EVENT_TYPES,
+    CommandRejected,
     DeviceOffline,
     DeviceState,
     JournalProblem,
@@ -17,10 +19,13 @@ from roomctl.api import (
     NextCue,
     Paused,
     PhaseSpan,
+    PhaseStarted,
     Reply,
     RoomState,
+    dump_plain,
     event_fields,
     event_payload,
+    plain_fields,
     read_event,
     reply_payload,
 )
@@ -159,3 +164,53 @@ def test_the_event_type_names_are_the_event_models() -> None:
 )
 def test_a_reply_reads_as_its_model_writes_it(args: tuple[Any, ...]) -> None:
     assert reply_payload(*args) == Reply.answer(*args).payload()
+
+
+def test_only_models_of_plain_fields_are_written_without_pydantic() -> None:
+    assert plain_fields(ManualChange) is None  # nested levels: pydantic writes them
+    assert plain_fields(Paused, skip=frozenset({"type"})) == (("by", False), ("elapsed_s", True))
+    fields = plain_fields(DeviceOffline, skip=frozenset({"type"}))
+    assert fields is not None
+    assert dump_plain(DeviceOffline(device="lamp"), fields) == {"device": "lamp"}
+    assert dump_plain(PhaseStarted(phase="a", phase_index=0), (("phase", False),)) == {"phase": "a"}
+    assert dump_plain(Paused(elapsed_s=float("nan")), (("elapsed_s", True),)) is None
+    rejected = CommandRejected(reason="x")
+    assert dump_plain(rejected, (("reason", False),)) == {"reason": "x"}
+
+
+# Values of each kind a plain field can hold; a float field also gets an int and infinity.
+_SAMPLES: dict[Any, list[Any]] = {
+    str: ["Zimmer 3\n\u00e9"],
+    bool: [True],
+    int: [3],
+    float: [2, 12.25, float("inf")],
+    type(None): [None],
+}
+
+
+def _samples(annotation: Any) -> list[Any]:
+    """Return values of each kind a field of this type can hold."""
+    if annotation in _SAMPLES:
+        return _SAMPLES[annotation]
+    if annotation is LightLevelFields:
+        return [LightLevelFields(on=True, brightness=0.5, color=(1, 2, 3))]
+    if get_origin(annotation) is Literal:
+        return list(get_args(annotation))
+    return [value for arg in get_args(annotation) for value in _samples(arg)]
+
+
+@pytest.mark.parametrize("model", EVENT_TYPES, ids=lambda model: model.__name__)
+def test_every_event_reads_as_pydantic_writes_it(model: Any) -> None:
+    fields = {name: info for name, info in model.model_fields.items() if name != "type"}
+    choices = [_samples(info.annotation) for info in fields.values()]
+    for values in itertools.product(*choices):
+        kwargs = dict(zip(fields, values, strict=True))
+        unchecked = model.model_construct(**kwargs)  # an int kept in a float field
+        written = unchecked.model_dump(mode="json", exclude={"type"})
+        assert json.dumps(event_fields(unchecked)) == json.dumps(written)
+        event = model(**kwargs)
+        written = event.model_dump(mode="json", exclude={"type"})
+        assert json.dumps(event_fields(event)) == json.dumps(written)
+        envelope = {"type": event.type, "ts": "2027-01-15T08:00:00.201Z", "room": "room-1"}
+        wire = json.dumps({**envelope, "session_id": "s1", **written}, separators=(",", ":"))
+        assert event_payload(event, "room-1", "s1", WALL) == wire

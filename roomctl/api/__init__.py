@@ -51,6 +51,7 @@ from roomctl.api.events import (
 )
 from roomctl.api.excerpt import EXCERPT_CHARS, excerpt
 from roomctl.api.messages import Inbound, Message
+from roomctl.api.plain import dump_plain, plain_fields
 from roomctl.api.replies import Reply, reply_payload
 from roomctl.api.state import (
     OFFLINE,
@@ -132,12 +133,14 @@ __all__ = [
     "Stopped",
     "asyncapi_document",
     "compact_json",
+    "dump_plain",
     "event_fields",
     "event_payload",
     "excerpt",
     "iso_timestamp",
     "parse_command",
     "parse_inbound",
+    "plain_fields",
     "read_event",
     "reply_payload",
     "response_topic_refusal",

@@ -11,6 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from roomctl.api.plain import dump_plain, plain_fields
 from roomctl.api.state import LightLevelFields, Status
 from roomctl.api.wire import WireModel, compact_json, iso_timestamp
 
@@ -270,9 +271,15 @@ EventType = Literal[
 ]
 
 
+# Each event type's plain fields, written without pydantic (None: one with nested parts).
+_PLAIN = {model: plain_fields(model, skip=frozenset({"type"})) for model in EVENT_TYPES}
+
+
 def event_fields(event: Event) -> dict[str, object]:
     """Return an event's own fields (not its type) as JSON values, as the journal keeps them."""
-    return event.model_dump(mode="json", exclude={"type"})
+    plain = _PLAIN.get(type(event))
+    data = None if plain is None else dump_plain(event, plain)
+    return event.model_dump(mode="json", exclude={"type"}) if data is None else data
 
 
 def read_event(kind: str, fields: dict[str, object]) -> Event:
@@ -280,9 +287,19 @@ def read_event(kind: str, fields: dict[str, object]) -> Event:
     return EVENT_ADAPTER.validate_python({"type": kind, **fields})
 
 
-def event_payload(event: Event, room: str, session_id: str | None, wall: float) -> str:
-    """Return an event as published: type, ts, room, the session's id if any, then its fields."""
-    envelope: dict[str, object] = {"type": event.type, "ts": iso_timestamp(wall), "room": room}
+def event_payload(
+    event: Event,
+    room: str,
+    session_id: str | None,
+    wall: float,
+    fields: dict[str, object] | None = None,
+) -> str:
+    """Return an event as published: type, ts, room, the session's id if any, then its fields.
+
+    `fields` are the event's own fields when the caller already has them (event_fields).
+    """
+    data: dict[str, object] = {"type": event.type, "ts": iso_timestamp(wall), "room": room}
     if session_id is not None:
-        envelope["session_id"] = session_id
-    return compact_json({**envelope, **event_fields(event)})
+        data["session_id"] = session_id
+    data.update(event_fields(event) if fields is None else fields)
+    return compact_json(data)

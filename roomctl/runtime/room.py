@@ -261,7 +261,7 @@ class RoomRuntime:
         if emit.record:
             self._recorder.event(StoredEvent(self.room.id, session_id, now, event.type, fields))
         log_event(self.room.id, session_id, event.type, fields)
-        payload = event_payload(event, self.room.id, session_id, now)
+        payload = event_payload(event, self.room.id, session_id, now, fields)
         self._outbox.publish(Message(self.topics.events, payload, emit.qos))
 
     # -- output --------------------------------------------------------------------------
