@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from datetime import UTC, datetime
 from typing import Any, Literal, get_args, get_origin
 
 import pytest
@@ -22,9 +23,11 @@ from roomctl.api import (
     PhaseStarted,
     Reply,
     RoomState,
+    compact_json,
     dump_plain,
     event_fields,
     event_payload,
+    iso_timestamp,
     plain_fields,
     read_event,
     reply_payload,
@@ -214,3 +217,27 @@ def test_every_event_reads_as_pydantic_writes_it(model: Any) -> None:
         envelope = {"type": event.type, "ts": "2027-01-15T08:00:00.201Z", "room": "room-1"}
         wire = json.dumps({**envelope, "session_id": "s1", **written}, separators=(",", ":"))
         assert event_payload(event, "room-1", "s1", WALL) == wire
+
+
+@pytest.mark.parametrize(
+    ("wall", "text"),
+    [
+        (WALL, "2027-01-15T08:00:00.201Z"),
+        (0.0, "1970-01-01T00:00:00.000Z"),
+        (1_800_000_000.9996, "2027-01-15T08:00:00.999Z"),  # cut, not rounded up
+        (1_800_000_059.9999999, "2027-01-15T08:01:00.000Z"),  # to the microsecond first
+        (4_102_444_799.5, "2099-12-31T23:59:59.500Z"),
+    ],
+)
+def test_a_timestamp_reads_as_before(wall: float, text: str) -> None:
+    moment = datetime.fromtimestamp(wall, tz=UTC)
+    before = moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    assert iso_timestamp(wall) == before == text
+
+
+def test_compact_json_reads_as_json_dumps_did() -> None:
+    value = {"a": [1, 2.5, None, True], "é": "x\n\u2028", "n": {"inf": float("inf")}}
+    assert compact_json(value) == json.dumps(value, separators=(",", ":"))
+    assert compact_json(value) == (
+        '{"a":[1,2.5,null,true],"\\u00e9":"x\\n\\u2028","n":{"inf":Infinity}}'
+    )
