@@ -180,7 +180,7 @@ def test_a_missing_speaker_says_what_to_do_and_the_room_serves_on(
     ("value", "line"),
     [
         ("Check blood pressure", "Check blood pressure"),
-        ("Zimmer 3 – Ärztin", "Zimmer 3 – Ärztin"),  # printable non-ASCII is kept as is
+        ("Zimmer 3 \u00b7 Ärztin", "Zimmer 3 · Ärztin"),  # printable non-ASCII is kept as is
         ("two\nlines\r\tand a bell\x07", "two\\nlines\\r\\tand a bell\\x07"),
         ("lone \udc80 surrogate", "lone \\udc80 surrogate"),
         ("nbsp\u00a0and line sep\u2028", "nbsp\\xa0and line sep\\u2028"),

@@ -294,10 +294,7 @@ def event_payload(
     wall: float,
     fields: dict[str, object] | None = None,
 ) -> str:
-    """Return an event as published: type, ts, room, the session's id if any, then its fields.
-
-    `fields` are the event's own fields when the caller already has them (event_fields).
-    """
+    """Return an event as published: type, ts, room, the session id if any, `fields` or its own."""
     data: dict[str, object] = {"type": event.type, "ts": iso_timestamp(wall), "room": room}
     if session_id is not None:
         data["session_id"] = session_id
