@@ -262,12 +262,14 @@ class SimDevice(ABC):
             _LOGGER.warning("simulated %s '%s' refused: %s", self.kind, self.name, reason)
             return
         with self._lock:
+            # Subscribe first: the broker takes one connection's packets in order, so a
+            # client that sees the device say `online` can command it at once.
+            _result, mid = client.subscribe([(topic, QOS) for topic in self._subscriptions()])
+            self._pending_subscribe = mid
             if self._online:
                 self._announce()
             else:
                 self._say_offline()
-            _result, mid = client.subscribe([(topic, QOS) for topic in self._subscriptions()])
-            self._pending_subscribe = mid
 
     def _on_subscribe(
         self, _client: mqtt.Client, _userdata: Any, mid: int, _codes: Any, _props: Any
