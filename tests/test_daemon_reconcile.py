@@ -93,7 +93,7 @@ def test_a_power_cycle_just_after_a_command_is_not_taken_for_its_echo(
     wait_for(lambda: _at(cove, 0.6), what="cove at 60 %")
     cove.power_cycle()  # its OFF report comes while the start's command is fresh
     wait_for(lambda: _at(cove, 0.6), timeout=ECHO_GRACE_S + REAPPLY_TIMEOUT_S, what="60 %")
-    assert rig.supervisor.events("device_restored")[0]["device"] == "cove"
+    assert rig.supervisor.wait_event("device_restored")["device"] == "cove"
 
 
 def test_a_change_by_hand_is_kept_until_the_next_phase_and_recorded(
