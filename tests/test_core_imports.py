@@ -86,3 +86,20 @@ def test_loading_the_core_loads_no_edge() -> None:
     ]
     assert edges == []
     assert [m for m in loaded if m.split(".")[0] in IO_LOADED] == []
+
+
+def test_the_cores_lazy_names_are_its_public_names_and_each_loads() -> None:
+    # roomctl.core lists its names three times (the lazy map, the type checkers' imports,
+    # __all__) to avoid an import cycle: this keeps the lists from drifting apart.
+    home = roomctl.core._HOME
+    assert sorted(roomctl.core.__all__) == sorted(home)
+    for name, module in home.items():
+        assert getattr(roomctl.core, name) is getattr(__import__(module, fromlist=[name]), name)
+    source = (CORE / "__init__.py").read_text()
+    typed = {
+        alias.asname or alias.name
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("roomctl.core.")
+        for alias in node.names
+    }
+    assert typed == set(home)
