@@ -99,6 +99,18 @@ def test_an_eased_fade_drawn_straight_between_points_keeps_within_2_percent(easi
     assert checked > 2000
 
 
+def test_an_s_curve_of_the_lights_alone_is_sampled_though_its_middle_is_on_the_line() -> None:
+    rise: dict[str, Any] = {"name": "rise", "duration": "60s", "fade": "40s", "easing": "s-curve"}
+    rise["lights"] = {"all": {"brightness": "100%"}}
+    (phase,) = plan_picture(_profile(rise), DARK_ROOM)
+    inside = [p for p in phase.points if 0.0 < p.t_s < 40.0]
+    assert len(inside) >= 6  # 7 segments at least for 2 % of a smoothstep
+    for step in range(1, 400):
+        t = step * 0.1
+        x = t / 40.0
+        assert abs(_drawn_at((phase,), t)[0] - x * x * (3 - 2 * x)) <= FADE_TOLERANCE, t
+
+
 def test_a_light_that_is_off_counts_zero_and_has_no_colour_temperature() -> None:
     half: dict[str, Any] = {
         "name": "half",

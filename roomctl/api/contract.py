@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from roomctl import __version__
+from roomctl.api.catalog import Catalog
 from roomctl.api.command_types import (
     EmergencyCommand,
     ExtendCommand,
@@ -61,6 +62,10 @@ _CHANNELS: dict[str, tuple[str, str]] = {
         f"'{ONLINE}' or '{OFFLINE}', retained; '{OFFLINE}' is also the daemon's last will.",
     ),
     "events": (f"{PREFIX}/{{room}}/events", "One JSON object per event."),
+    "catalog": (
+        f"{PREFIX}/{{room}}/catalog",
+        "The profiles that fit the room, with their plans as level points, retained.",
+    ),
 }
 _PARAMETERS = {
     "room": {"description": "the room's id: a-z, 0-9 and '-'", "examples": ["room-1"]},
@@ -83,7 +88,7 @@ def asyncapi_document() -> dict[str, Any]:
     """Return the AsyncAPI 3.0.0 document of every roomctl topic and payload."""
     schemas: dict[str, Any] = dict(_TEXT_PAYLOADS)
     messages: dict[str, Any] = {}
-    models: tuple[type[BaseModel], ...] = (*COMMANDS, Reply, RoomState, *EVENT_TYPES)
+    models: tuple[type[BaseModel], ...] = (*COMMANDS, Reply, RoomState, *EVENT_TYPES, Catalog)
     for model in models:
         _add_schema(schemas, model)
         messages[model.__name__] = _message(model)
@@ -103,6 +108,7 @@ def asyncapi_document() -> dict[str, Any]:
         "state": {"state": _ref_message(RoomState.__name__)},
         "availability": {"availability": _ref_message("Availability")},
         "events": events,
+        "catalog": {"catalog": _ref_message(Catalog.__name__)},
     }
     channels = {
         key: {
@@ -178,6 +184,9 @@ def _operations(channel_messages: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "send", "availability", "Say the daemon is online or offline.", 1, True
         ),
         "sendEvent": operation("send", "events", "Publish an event (refusals at QoS 0).", 1),
+        "sendCatalog": operation(
+            "send", "catalog", "Publish the catalog at start and when the profiles change.", 1, True
+        ),
     }
 
 

@@ -43,6 +43,11 @@ class RoomTopics:
         """Return the event stream topic."""
         return f"{PREFIX}/{self.room_id}/events"
 
+    @property
+    def catalog(self) -> str:
+        """Return the retained catalog topic: the profiles that fit the room, with plans."""
+        return f"{PREFIX}/{self.room_id}/catalog"
+
 
 ALL_STATES = f"{PREFIX}/+/state"
 
@@ -54,7 +59,7 @@ REPLIES_PREFIX = f"{PREFIX}/replies/"
 # the daemon never echoes more than this into a topic name or a log line.
 MAX_RESPONSE_TOPIC_LENGTH = 256
 # A room's own API levels: a room with id "replies" would have these under the namespace.
-_ROOM_LEVELS = frozenset({"cmd", "reply", "state", "availability", "events"})
+_ROOM_LEVELS = frozenset({"cmd", "reply", "state", "availability", "events", "catalog"})
 
 
 def response_topic_refusal(topic: str) -> str | None:

@@ -16,7 +16,7 @@ from roomctl.core.levels import SILENCE, LightLevel, SoundMix, light_output
 from roomctl.core.timeline import SessionPlan, Timeline, scene_lights
 from roomctl.models import RoomPreset, SessionProfile
 
-# The room's levels at a session time.
+# The room's levels at a session time (or at a fraction of a fade).
 _At = Callable[[float], "Point"]
 
 POINT_FIELDS = ("t_s", "brightness", "mireds", "volume")
@@ -24,13 +24,16 @@ POINT_FIELDS = ("t_s", "brightness", "mireds", "volume")
 # travel (per channel) of the real eased curve: 2 % of a fade is less than a drawn
 # curve's line width on any screen a console is read on.
 FADE_TOLERANCE = 0.02
-# The segment counts a fade is tried with, fewest first. An s-curve needs 7 for 2 %
-# (a cubic's chord error is 0.75 h^2), the equal-power crossfade of two sources about as
-# many; 24 bounds a fade's points whatever the curve (25 points, under 1 KiB of JSON).
-SEGMENT_COUNTS = (1, 2, 3, 4, 6, 8, 12, 16, 24)
+# The segment counts a fade is tried with, fewest first, each double the last so that it
+# reuses every level the coarser count looked at. An s-curve needs 7 segments for 2 %
+# (a cubic's chord error is 0.75 h^2), ease-in and ease-out 4; 24 bounds a fade's points
+# whatever the curve (25 points, under 1 KiB of JSON).
+SEGMENT_COUNTS = (1, 2, 4, 8, 16, 24)
 MAX_FADE_SAMPLES = SEGMENT_COUNTS[-1]
-# Where inside a segment the straight line is compared with the curve: an easing's
-# chord error peaks near a segment's middle, the quarters catch a lopsided one.
+# Where inside a segment the straight line is compared with the curve: a quadratic's
+# chord error peaks at the middle; the quarters catch a symmetric curve (an s-curve
+# crosses its chord at the middle). Each is a sample of a finer count (1, 2, 4: see
+# SEGMENT_COUNTS), so checking costs few extra levels.
 _CHECKS = (0.25, 0.5, 0.75)
 # Differences under these are not worth a point: the payload rounds brightness and
 # volume to 0.001 and mireds to whole numbers.
@@ -140,13 +143,8 @@ def _phase(timeline: Timeline, index: int) -> PhasePicture:
 
 
 def _sampler(timeline: Timeline) -> _At:
-    cache: dict[float, Point] = {}
-
     def at(t: float) -> Point:
-        point = cache.get(t)
-        if point is None:
-            point = cache[t] = room_point(t, timeline.lights_at(t), timeline.sound_at(t))
-        return point
+        return room_point(t, timeline.lights_at(t), timeline.sound_at(t))
 
     return at
 
@@ -159,11 +157,19 @@ def _fade_samples(at: _At, start: float, end: float) -> list[Point]:
     before its end (a light fading off is still lit), at the start's and end's times.
     """
     span = end - start
+    seen: dict[float, Point] = {}  # by the fraction of the fade: finer counts reuse them
+
+    def level(fraction: float) -> Point:
+        key = round(fraction, 9)
+        point = seen.get(key)
+        if point is None:
+            inside = min(max(start + span * fraction, start + _EDGE_S), end - _EDGE_S)
+            point = seen[key] = replace(at(inside), t_s=start + span * fraction)
+        return point
+
     for count in SEGMENT_COUNTS:
-        times = [start + span * k / count for k in range(count + 1)]
-        inner = [start + _EDGE_S, *times[1:-1], end - _EDGE_S]
-        samples = [replace(at(t), t_s=shown) for t, shown in zip(inner, times, strict=True)]
-        if count == MAX_FADE_SAMPLES or _drawn(at, times, samples):
+        samples = [level(k / count) for k in range(count + 1)]
+        if count == MAX_FADE_SAMPLES or _drawn(level, count, samples):
             return samples
     raise AssertionError("unreachable: the last count is always taken")
 
@@ -176,15 +182,15 @@ def _differs(a: Point, b: Point) -> bool:
     return False
 
 
-def _drawn(at: _At, times: list[float], samples: list[Point]) -> bool:
+def _drawn(level: _At, count: int, samples: list[Point]) -> bool:
     """Return whether straight lines between the samples keep to the curve everywhere checked."""
     tolerances = [
         max(FADE_TOLERANCE * _travel([s.channels()[c] for s in samples]), _FLOORS[c])
         for c in range(3)
     ]
-    for (t0, p0), (t1, p1) in pairwise(zip(times, samples, strict=True)):
+    for k, (p0, p1) in enumerate(pairwise(samples)):
         for fraction in _CHECKS:
-            real = at(t0 + (t1 - t0) * fraction).channels()
+            real = level((k + fraction) / count).channels()
             for c in range(3):
                 a, b, value = p0.channels()[c], p1.channels()[c], real[c]
                 if a is None or b is None or value is None:

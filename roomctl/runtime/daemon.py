@@ -24,6 +24,7 @@ from roomctl.mqtt import (
     parse_broker_url,
 )
 from roomctl.mqtt.embedded_broker import STANDARD_PORT, EmbeddedBroker
+from roomctl.runtime.catalog_watch import CatalogPublisher, CatalogRoom
 from roomctl.runtime.pool import RoomPool
 from roomctl.runtime.service import RoomService
 
@@ -70,6 +71,7 @@ class Daemon:
         self._urgent: dict[BrokerUrl, UrgentLine] = {}
         self.journal: Journal | None = None
         self._stop = threading.Event()
+        self._catalog: CatalogPublisher | None = None
         # Set when the stop left the journal's writer stuck on a stalled disk: the
         # process must then leave without the interpreter's clean-up, which would wait.
         self.stuck_on_disk = False
@@ -88,6 +90,7 @@ class Daemon:
         self._pool.start()
         # One library per folder, shared by its rooms: a profile is parsed once for all.
         libraries: dict[Path, ProfileLibrary] = {}
+        catalogs: list[CatalogRoom] = []
         for path, room in presets:
             profiles = self.options.profiles_dir or default_profiles_dir(path)
             library = libraries.setdefault(profiles, ProfileLibrary(profiles))
@@ -106,7 +109,10 @@ class Daemon:
             )
             self.rooms.append(service)
             service.start()
+            catalogs.append(CatalogRoom(room, profiles, service.bus.publish))
             _LOGGER.info("room %s served", room.id)
+        self._catalog = CatalogPublisher(catalogs)
+        self._catalog.start()
 
     def _broker_for(self, room: RoomPreset) -> BrokerUrl:
         text = self.options.broker or room.broker or os.environ.get(BROKER_ENV) or DEFAULT_BROKER
@@ -150,6 +156,8 @@ class Daemon:
 
     def stop(self) -> None:
         """Stop every room's worker, then publish offline; stop the lines, loop, broker, journal."""
+        if self._catalog is not None:
+            self._catalog.stop()
         # All rooms are asked first, so their last records go to the journal together.
         for service in self.rooms:
             service.begin_stop()

@@ -1,0 +1,113 @@
+"""A room's catalog: the profiles of its folder that fit it, pictured, and why the others do not."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from roomctl.api.catalog import Catalog, CatalogCue, CatalogPhase, CatalogProblem, CatalogProfile
+from roomctl.api.catalog import Point as WirePoint
+from roomctl.api.wire import iso_timestamp
+from roomctl.config.folders import sounds_dir
+from roomctl.config.library import PROFILE_SUFFIXES, LoadedProfile, profile_problems, read_profile
+from roomctl.config.problems import Problem, errors, sort_key
+from roomctl.core.plan_picture import PhasePicture, Point, plan_picture
+from roomctl.models import RoomPreset
+
+_LOGGER = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FolderProfiles:
+    """The profiles of one folder as read once for all its rooms: each with its own problems."""
+
+    folder: Path
+    entries: tuple[tuple[str, LoadedProfile | None, tuple[Problem, ...]], ...]
+
+
+def profile_files(folder: Path) -> list[Path]:
+    """Return the folder's profile files, one per name (.yaml before .yml, as `start` picks)."""
+    if not folder.is_dir():
+        return []
+    by_name: dict[str, Path] = {}
+    for suffix in PROFILE_SUFFIXES:
+        for path in sorted(folder.glob(f"*{suffix}")):
+            if path.is_file():
+                by_name.setdefault(path.stem, path)
+    return [by_name[name] for name in sorted(by_name)]
+
+
+def read_folder(folder: Path) -> FolderProfiles:
+    """Read every profile of the folder with the checks `roomctl check` runs on its own."""
+    entries = []
+    for path in profile_files(folder):
+        loaded, problems = read_profile(path)
+        entries.append((path.stem, loaded, tuple(problems)))
+    return FolderProfiles(folder, tuple(entries))
+
+
+def room_catalog(room: RoomPreset, profiles: FolderProfiles, wall: float) -> Catalog:
+    """Return the room's catalog: each profile without error against it, with its plan."""
+    fitting: list[CatalogProfile] = []
+    problems: list[CatalogProblem] = []
+    hidden = _folders(profiles.folder)
+    for name, loaded, own in profiles.entries:
+        found = list(own)
+        if loaded is not None:
+            found += profile_problems(loaded, room)
+        wrong = sorted(errors(found), key=sort_key)
+        if wrong or loaded is None:
+            error = _plain(wrong[0], hidden) if wrong else "the profile cannot be read"
+            problems.append(CatalogProblem(profile=name, error=error))
+            continue
+        profile = loaded.model
+        fitting.append(
+            CatalogProfile(
+                name=name,
+                title=profile.title,
+                description=profile.description.strip(),
+                duration_s=profile.duration,
+                phases=[_phase(phase) for phase in plan_picture(profile, room)],
+            )
+        )
+    return Catalog(
+        room=room.id, updated_at=iso_timestamp(wall), profiles=fitting, problems=problems
+    )
+
+
+def _phase(phase: PhasePicture) -> CatalogPhase:
+    return CatalogPhase(
+        name=phase.name,
+        start_s=phase.start_s,
+        end_s=phase.end_s,
+        fade_s=phase.fade_s,
+        cues=[CatalogCue(id=c.id, at_s=c.at_s, notify=c.notify) for c in phase.cues],
+        points=[_point(p) for p in phase.points],
+    )
+
+
+def _point(point: Point) -> WirePoint:
+    """Return a point as the wire writes it: ms, 0.1 % of light, whole mireds, 0.01 % gain."""
+    mireds = None if point.mireds is None else round(point.mireds)
+    return (
+        round(point.t_s, 3),
+        round(point.brightness, 3),
+        mireds,
+        round(point.volume, 4),
+    )
+
+
+def _folders(folder: Path) -> list[str]:
+    """Return the folders a message may name, longest first: the profiles' and the sounds'."""
+    names = {str(folder), str(sounds_dir(folder))}
+    names |= {str(folder.resolve()), str(sounds_dir(folder.resolve()))}
+    return sorted(names, key=len, reverse=True)
+
+
+def _plain(problem: Problem, folders: list[str]) -> str:
+    """Return a problem as `field.path: message`, the daemon's folders left out."""
+    text = f"{problem.path}: {problem.message}" if problem.path else problem.message
+    for folder in folders:
+        text = text.replace(folder, Path(folder).name)
+    return text
