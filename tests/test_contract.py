@@ -95,7 +95,7 @@ def _readme_api() -> str:
 
 def test_every_topic_of_the_readme_is_a_channel(document: dict[str, Any]) -> None:
     table = re.findall(r"^\| `(roomctl/[^`]+)` \|", _readme_api(), re.MULTILINE)
-    assert len(table) == 6
+    assert len(table) == 7
     addresses = {channel["address"] for channel in document["channels"].values()}
     assert {topic.replace("/R/", "/{room}/") for topic in table} <= addresses
     assert "roomctl/replies/{client}" in addresses  # the response topics
@@ -142,6 +142,8 @@ def _readme_examples() -> list[tuple[str, Any]]:
 
 def _schema_of(example: dict[str, Any]) -> tuple[str, Any]:
     """Return the payload schema an example is of, and the part of it that schema checks."""
+    if "point_fields" in example:
+        return "Catalog", example
     if "action" in example:
         return f"{str(example['action']).capitalize()}Command", example
     if "ok" in example and "status" in example:
@@ -151,10 +153,10 @@ def _schema_of(example: dict[str, Any]) -> tuple[str, Any]:
     if "type" in example and "ts" in example:
         (event,) = [e for e in EVENT_TYPES if e.model_fields["type"].default == example["type"]]
         return event.__name__, example
-    if list(example) == ["journal"]:
-        return "JournalProblem", example["journal"]
-    if list(example) == ["manual"]:
-        return "LightLevelFields", example["manual"]
+    wrapped = {"journal": "JournalProblem", "manual": "LightLevelFields"}
+    if len(example) == 1 and next(iter(example)) in wrapped:
+        (key,) = example
+        return wrapped[key], example[key]
     raise AssertionError(f"the test cannot place this README example: {example}")
 
 
@@ -165,7 +167,7 @@ def test_every_json_example_of_the_readme_matches_its_payload_schema(
     placed = {_schema_of(value)[0] for _, value in examples}
     # Commands, replies, the state and its parts: a parsing slip cannot leave them unchecked.
     assert {"StartCommand", "PauseCommand", "ExtendCommand", "Reply", "RoomState"} <= placed
-    assert {"JournalProblem", "LightLevelFields"} <= placed
+    assert {"JournalProblem", "LightLevelFields", "Catalog"} <= placed
     for text, value in examples:
         name, payload = _schema_of(value)
         assert _errors(_payload_validator(document, name), payload) == [], text

@@ -89,7 +89,7 @@ _EXAMPLE: dict[str, Any] = {
         {
             "profile": "reading",
             "error": "phases[1].lights.reading_lmap: room 'room-1' has no light or group "
-            "'reading_lmap'; did you mean reading_lamp?",
+            "'reading_lmap': did you mean 'reading_lamp'?",
         }
     ],
 }

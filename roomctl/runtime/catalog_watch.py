@@ -87,13 +87,17 @@ class CatalogPublisher:
         if self._thread.is_alive():
             self._thread.join(STOP_WAIT_S)
 
+    def poll(self) -> None:
+        """Look at every folder once; publish the catalogs of those that changed."""
+        for folder in dict.fromkeys(r.folder for r in self._rooms):
+            try:
+                self._poll(folder)
+            except Exception:  # a bad day on one folder must not end the catalogs
+                _LOGGER.exception("catalog of the profiles in %s failed", folder)
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            for folder in dict.fromkeys(r.folder for r in self._rooms):
-                try:
-                    self._poll(folder)
-                except Exception:  # a bad day on one folder must not end the catalogs
-                    _LOGGER.exception("catalog of the profiles in %s failed", folder)
+            self.poll()
             self._stop.wait(self._poll_s)
 
     def _poll(self, folder: Path) -> None:
