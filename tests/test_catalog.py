@@ -14,8 +14,8 @@ import pytest
 
 from roomctl.api.contract import asyncapi_document
 from roomctl.api.messages import Message
-from roomctl.config.library import load_room
-from roomctl.runtime.catalog import read_folder, room_catalog
+from roomctl.config.library import ProfileLibrary, load_room
+from roomctl.runtime.catalog import room_catalog
 from roomctl.runtime.catalog_watch import SETTLE_S, CatalogPublisher, CatalogRoom
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,7 +62,7 @@ def _settle(folder: Path) -> None:
 
 def test_the_shipped_profiles_all_fit_room_1_and_match_the_contract(clinic: Path) -> None:
     room = load_room(clinic / "rooms" / "room-1.yaml")
-    payload = json.loads(room_catalog(room, read_folder(clinic / "sessions"), 0.0).payload())
+    payload = json.loads(room_catalog(room, ProfileLibrary(clinic / "sessions"), 0.0).payload())
     assert _validator().is_valid(payload)
     assert payload["room"] == "room-1"
     assert payload["updated_at"] == "1970-01-01T00:00:00.000Z"
@@ -108,7 +108,7 @@ def test_a_profile_that_does_not_fit_is_a_problem_without_paths(clinic: Path) ->
     (sessions / "waves.yaml").write_text(NO_SUCH_SOUND)
     (sessions / "Bad Name.yaml").write_text(MISSPELT.replace("reading_lmap", "reading_lamp"))
     room = load_room(clinic / "rooms" / "room-1.yaml")
-    text = room_catalog(room, read_folder(sessions), time.time()).payload()
+    text = room_catalog(room, ProfileLibrary(sessions), time.time()).payload()
     payload = json.loads(text)
     assert _validator().is_valid(payload)
     assert "reading" not in [p["name"] for p in payload["profiles"]]
@@ -119,14 +119,14 @@ def test_a_profile_that_does_not_fit_is_a_problem_without_paths(clinic: Path) ->
         "did you mean 'reading_lamp'?"
     )
     assert problems["waves"].startswith("phases[0].sound.source: ")
-    assert problems["Bad Name"].startswith("'Bad Name' cannot be started")
+    assert problems["Bad Name"].startswith("'Bad Name' is not a profile name")
     assert str(clinic) not in text and str(clinic.resolve()) not in text
 
 
 def test_a_broken_catalog_fails_the_contract(clinic: Path) -> None:
     room = load_room(clinic / "rooms" / "room-1.yaml")
     payload: dict[str, Any] = json.loads(
-        room_catalog(room, read_folder(clinic / "sessions"), 0.0).payload()
+        room_catalog(room, ProfileLibrary(clinic / "sessions"), 0.0).payload()
     )
     payload["profiles"][0]["phases"][0]["points"][0] = [0.0, 1.5, 286, 0.0]  # 150 % light
     assert not _validator().is_valid(payload)
@@ -160,7 +160,8 @@ def test_the_publisher_publishes_at_once_and_again_only_on_a_real_change(clinic:
 
 def test_building_the_shipped_catalog_takes_milliseconds(clinic: Path) -> None:
     room = load_room(clinic / "rooms" / "room-1.yaml")
-    profiles = read_folder(clinic / "sessions")
+    profiles = ProfileLibrary(clinic / "sessions")
+    room_catalog(room, profiles, 0.0)  # the files parsed once, as at the first poll
     started = time.perf_counter()
     room_catalog(room, profiles, 0.0).payload()
     took = time.perf_counter() - started

@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from roomctl.api.catalog import Catalog, CatalogCue, CatalogPhase, CatalogProblem, CatalogProfile
 from roomctl.api.catalog import Point as WirePoint
 from roomctl.api.wire import iso_timestamp
 from roomctl.config.folders import sounds_dir
-from roomctl.config.library import PROFILE_SUFFIXES, LoadedProfile, profile_problems, read_profile
-from roomctl.config.problems import Problem, errors, sort_key
+from roomctl.config.library import PROFILE_SUFFIXES, ProfileLibrary
+from roomctl.config.problems import ConfigError, errors
 from roomctl.core.plan_picture import PhasePicture, Point, plan_picture
 from roomctl.models import RoomPreset
 
 _LOGGER = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class FolderProfiles:
-    """The profiles of one folder as read once for all its rooms: each with its own problems."""
-
-    folder: Path
-    entries: tuple[tuple[str, LoadedProfile | None, tuple[Problem, ...]], ...]
 
 
 def profile_files(folder: Path) -> list[Path]:
@@ -38,30 +29,22 @@ def profile_files(folder: Path) -> list[Path]:
     return [by_name[name] for name in sorted(by_name)]
 
 
-def read_folder(folder: Path) -> FolderProfiles:
-    """Read every profile of the folder with the checks `roomctl check` runs on its own."""
-    entries = []
-    for path in profile_files(folder):
-        loaded, problems = read_profile(path)
-        entries.append((path.stem, loaded, tuple(problems)))
-    return FolderProfiles(folder, tuple(entries))
+def room_catalog(room: RoomPreset, library: ProfileLibrary, wall: float) -> Catalog:
+    """Return the room's catalog: each profile without error against it, with its plan.
 
-
-def room_catalog(room: RoomPreset, profiles: FolderProfiles, wall: float) -> Catalog:
-    """Return the room's catalog: each profile without error against it, with its plan."""
+    Each profile is loaded as a start loads it (`roomctl check`'s checks against the
+    room); the library keeps every unchanged file's parse, so a change costs one file.
+    """
     fitting: list[CatalogProfile] = []
     problems: list[CatalogProblem] = []
-    hidden = _folders(profiles.folder)
-    for name, loaded, own in profiles.entries:
-        found = list(own)
-        if loaded is not None:
-            found += profile_problems(loaded, room)
-        wrong = sorted(errors(found), key=sort_key)
-        if wrong or loaded is None:
-            error = _plain(wrong[0], hidden) if wrong else "the profile cannot be read"
-            problems.append(CatalogProblem(profile=name, error=error))
+    hidden = _folders(library.directory)
+    for path in profile_files(library.directory):
+        name = path.stem
+        try:
+            profile = library.load(name, room)
+        except ConfigError as error:
+            problems.append(CatalogProblem(profile=name, error=_first_error(error, hidden)))
             continue
-        profile = loaded.model
         fitting.append(
             CatalogProfile(
                 name=name,
@@ -105,9 +88,14 @@ def _folders(folder: Path) -> list[str]:
     return sorted(names, key=len, reverse=True)
 
 
-def _plain(problem: Problem, folders: list[str]) -> str:
-    """Return a problem as `field.path: message`, the daemon's folders left out."""
-    text = f"{problem.path}: {problem.message}" if problem.path else problem.message
+def _first_error(error: ConfigError, folders: list[str]) -> str:
+    """Return the first error as `field.path: message`, the daemon's folders left out."""
+    wrong = errors(error.problems)  # sorted by line, as `roomctl check` lists them
+    if wrong:
+        problem = wrong[0]
+        text = f"{problem.path}: {problem.message}" if problem.path else problem.message
+    else:
+        text = error.summary
     for folder in folders:
         text = text.replace(folder, Path(folder).name)
     return text

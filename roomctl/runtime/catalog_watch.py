@@ -12,8 +12,9 @@ from pathlib import Path
 from roomctl.api.messages import Message
 from roomctl.api.topics import RoomTopics
 from roomctl.config.folders import sounds_dir
+from roomctl.config.library import ProfileLibrary
 from roomctl.models import RoomPreset
-from roomctl.runtime.catalog import read_folder, room_catalog
+from roomctl.runtime.catalog import room_catalog
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class CatalogPublisher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="roomctl-catalog", daemon=True)
         self._stamps: dict[Path, Stamp | None] = {}
+        self._libraries: dict[Path, ProfileLibrary] = {}
         self._published: dict[str, str] = {}  # room id -> its catalog without updated_at
 
     def start(self) -> None:
@@ -107,9 +109,10 @@ class CatalogPublisher:
             return
         self._stamps[folder] = stamp
         started = time.perf_counter()
-        profiles = read_folder(folder)
+        # The catalog's own library: its parses never hold up a room loading a profile.
+        library = self._libraries.setdefault(folder, ProfileLibrary(folder))
         for served in (r for r in self._rooms if r.folder == folder):
-            catalog = room_catalog(served.room, profiles, time.time())
+            catalog = room_catalog(served.room, library, time.time())
             content = catalog.model_copy(update={"updated_at": ""}).payload()
             if self._published.get(served.room.id) == content:
                 continue  # a file touched or a sound added that changes nothing here
