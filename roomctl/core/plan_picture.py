@@ -19,7 +19,6 @@ from roomctl.models import RoomPreset, SessionProfile
 # The room's levels at a session time (or at a fraction of a fade).
 _At = Callable[[float], "Point"]
 
-POINT_FIELDS = ("t_s", "brightness", "mireds", "volume")
 # A straight line between two points of a fade keeps within this share of the fade's
 # travel (per channel) of the real eased curve: 2 % of a fade is less than a drawn
 # curve's line width on any screen a console is read on.
@@ -35,8 +34,8 @@ MAX_FADE_SAMPLES = SEGMENT_COUNTS[-1]
 # crosses its chord at the middle). Each is a sample of a finer count (1, 2, 4: see
 # SEGMENT_COUNTS), so checking costs few extra levels.
 _CHECKS = (0.25, 0.5, 0.75)
-# Differences under these are not worth a point: the payload rounds brightness and
-# volume to 0.001 and mireds to whole numbers.
+# Differences under these (brightness, mireds, volume) are not worth a point: half the
+# payload's step for brightness (0.001) and mireds (1); 0.05 % of full gain for volume.
 _FLOORS = (0.0005, 0.5, 0.0005)
 # How far inside a fade its first and last points are taken: a light switching on is lit
 # from just after the start and one fading off goes dark only at the end itself, so a
