@@ -12,6 +12,7 @@ from typing import Literal, cast, get_args
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from roomctl.errors import RoomctlError
 
@@ -87,7 +88,10 @@ def load_users(path: Path) -> dict[str, User]:
         return {}
     except OSError as error:
         raise UsersFileError(f"cannot read the users file {path}: {error}") from None
-    data = _yaml().load(text) or {}
+    try:
+        data = _yaml().load(text) or {}
+    except YAMLError as error:
+        raise UsersFileError(f"{path} is not valid YAML: {error}") from None
     entries = data.get("users") if isinstance(data, dict) else None
     if not isinstance(entries, dict):
         raise UsersFileError(f"{path}: expected a mapping 'users:' of names")
