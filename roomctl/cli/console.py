@@ -17,6 +17,8 @@ from roomctl.console.users import UsersFileError, default_users_path
 DEFAULT_LISTEN = "127.0.0.1:8080"
 # How long a stop waits for open pages' live streams before closing them.
 GRACEFUL_STOP_S = 2
+# Connections the kernel holds before the server accepts them (uvicorn's own default).
+LISTEN_BACKLOG = 2048
 
 
 def _listen(text: str) -> tuple[str, int]:
@@ -76,6 +78,9 @@ def console(
     except OSError as error:
         click.echo(f"roomctl console: cannot listen on {listen}: {error}", err=True)
         sys.exit(EXIT_USAGE)
+    # Listening now: connections wait in the kernel's queue until the server takes them, so
+    # the URL printed below answers as soon as it is printed.
+    sock.listen(LISTEN_BACKLOG)
     bound = sock.getsockname()[1]
     config = uvicorn.Config(
         app,
