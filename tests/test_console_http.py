@@ -209,6 +209,18 @@ def test_no_daemon_is_504(rig: Rig) -> None:
     assert "no reply" in response.json()["detail"]
 
 
+def test_broker_down_is_502(rig: Rig, mosquitto: Mosquitto) -> None:
+    staff, csrf = rig.login("kim")
+    rig.console.wait_room(staff)
+    mosquitto.stop()
+    refused = wait_for(
+        lambda: (r := rig.command(staff, csrf, {"action": "pause"})).status_code == 502 and r,
+        timeout=2 * STATUS_TIMEOUT_S,  # a try before the console notices may take 5 s (504)
+        what="a 502 once the console has lost the broker",
+    )
+    assert "cannot be reached" in refused.json()["detail"]
+
+
 def _read_stream(client: httpx.Client, path: str, into: list[dict[str, Any]]) -> None:
     try:
         with client.stream("GET", path, timeout=httpx.Timeout(5.0, read=None)) as stream:
@@ -288,3 +300,59 @@ def test_security_headers_openapi_and_pages_without_inline_code(rig: Rig) -> Non
     assert actions(pages["staff"]) == {"start", "pause", "resume", "next", "extend", "emergency"}
     assert actions(pages["boss"]) == actions(pages["staff"]) | {"stop", "release"}
     assert 'id="confirm-yes"' in pages["boss"] and 'id="profile-select"' in pages["staff"]
+
+
+# The catalog `roomctl run` publishes for the test room (section 2 of the issue's spec), as a
+# daemon without it yet would: the profile "calm" of tests.fixtures.console, sampled.
+CATALOG = {
+    "room": ROOM_ID,
+    "updated_at": "2026-11-26T14:03:11.201Z",
+    "point_fields": ["t_s", "brightness", "mireds", "volume"],
+    "profiles": [
+        {
+            "name": "calm",
+            "title": "Calm",
+            "description": "Two phases and a cue, for the console's tests.",
+            "duration_s": 1200.0,
+            "phases": [
+                {
+                    "name": "arrival", "start_s": 0.0, "end_s": 600.0, "fade_s": 20.0,
+                    "cues": [{"id": "0.0", "at_s": 2.0, "notify": "Baseline blood pressure"}],
+                    "points": [[0.0, 0.4, 286, 0.0], [20.0, 0.6, 333, 0.0], [600.0, 0.6, 333, 0.0]],
+                },
+                {
+                    "name": "peak", "start_s": 600.0, "end_s": 1200.0, "fade_s": 60.0, "cues": [],
+                    "points": [[600.0, 0.6, 333, 0.0], [660.0, 0.3, 455, 0.0],
+                               [1200.0, 0.3, 455, 0.0]],
+                },
+            ],
+        }
+    ],
+    "problems": [],
+}  # fmt: skip
+
+
+def test_timeline_pictures_of_a_profile_and_of_the_running_session(rig: Rig) -> None:
+    if not rig.sup.on(f"roomctl/{ROOM_ID}/catalog"):
+        rig.sup.publish(f"roomctl/{ROOM_ID}/catalog", json.dumps(CATALOG), retain=True)
+    staff, csrf = rig.login("kim")
+    wait_for(lambda: rig.console.wait_room(staff)["profiles"] == ["calm"], what="the catalog")
+    before = staff.get(f"/rooms/{ROOM_ID}/profiles/calm")
+    assert before.status_code == 200
+    assert '<svg id="timeline"' in before.text and 'data-cue-id="0.0"' in before.text
+    assert "timeline-now" not in before.text and "Baseline blood pressure" in before.text
+    assert staff.get(f"/rooms/{ROOM_ID}/profiles/nothing").status_code == 404
+    assert '<option value="calm">Calm</option>' in staff.get(f"/rooms/{ROOM_ID}").text
+
+    assert rig.command(staff, csrf, {"action": "start", "profile": "calm"}).json()["ok"]
+    assert rig.command(staff, csrf, {"action": "pause"}).json()["ok"]
+    wait_for(
+        lambda: staff.get(f"/api/rooms/{ROOM_ID}").json()["state"]["status"] == "paused",
+        what="the console to see the pause",
+    )
+    page = staff.get(f"/rooms/{ROOM_ID}").text
+    assert 'class="timeline-now"' in page and 'class="timeline-pause"' in page
+    assert '<span id="room-status" class="badge">paused</span>' in page
+    picture = staff.get(f"/rooms/{ROOM_ID}/timeline.svg")
+    assert picture.headers["content-type"].startswith("image/svg+xml")
+    assert "<title>paused now</title>" in picture.text
