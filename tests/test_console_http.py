@@ -119,6 +119,8 @@ def test_login_wrong_right_lock_out_and_logout_ends_the_session(rig: Rig) -> Non
     assert replay.get("/").status_code == 303
 
     # Five wrong passwords lock the name; then even the right one is refused, and it says so.
+    mistyped = browser.post("/api/login", json={"username": "sam-pw", "password": "x"})
+    assert mistyped.status_code == 401
     for _ in range(MAX_FAILURES):
         last = browser.post("/api/login", json={"username": "sam", "password": "guess"})
         assert last.status_code == 401
@@ -131,6 +133,9 @@ def test_login_wrong_right_lock_out_and_logout_ends_the_session(rig: Rig) -> Non
     assert "Too many wrong passwords for sam" in _login_error(locked.text)
     # Another name is not locked.
     assert rig.console.login("val", "val-pw")[1]
+    log = rig.console.log.read_text()
+    assert "login refused for 'sam': locked" in log
+    assert "sam-pw" not in log  # a password typed as the name is not logged
 
 
 def test_roles_operator_and_csrf_with_the_real_daemon(rig: Rig) -> None:
@@ -274,6 +279,13 @@ def test_security_headers_openapi_and_pages_without_inline_code(rig: Rig) -> Non
     assert anonymous.get("/api/rooms").status_code == 401
     assert anonymous.get("/live").status_code == 401
     assert anonymous.get("/docs").status_code == 404  # its scripts would come from a CDN
+    # A cross-site form can send text/plain but not JSON: it cannot log a browser in.
+    as_form = anonymous.post(
+        "/api/login",
+        content=json.dumps({"username": "kim", "password": rig.passwords["kim"]}),
+        headers={"Content-Type": "text/plain"},
+    )
+    assert as_form.status_code == 422 and "roomctl_session" not in anonymous.cookies
     spec = anonymous.get("/api/openapi.json").json()
     assert {"/api/rooms", "/api/rooms/{room}", "/api/rooms/{room}/commands", "/api/session",
             "/api/login"} <= set(spec["paths"])  # fmt: skip

@@ -104,17 +104,19 @@ def set_session_cookie(response: Response, console: Console, session: Session) -
 
 async def log_in(console: Console, name: str, password: str) -> Session:
     """Check a name and password and start a session; raise LoginRefused saying why not."""
+    user = console.users.get(name)
+    # Only a known name is logged: a password typed into the name field stays out of the log.
+    shown = repr(name) if user is not None else "an unknown name"
     locked = console.throttle.locked_for(name, console.clock())
     if locked > 0:
-        _LOGGER.warning("login refused for %r: locked after too many wrong passwords", name)
+        _LOGGER.warning("login refused for %s: locked after too many wrong passwords", shown)
         raise LoginRefused(
             f"Too many wrong passwords for {name}: locked, try again in"
             f" {max(1, round(locked / 60))} min."
         )
-    user = console.users.get(name)
     if not await run_in_threadpool(verify_password, user, password):
         console.throttle.failed(name, console.clock())
-        _LOGGER.warning("login refused for %r: wrong name or password", name)
+        _LOGGER.warning("login refused for %s: wrong name or password", shown)
         if console.throttle.locked_for(name, console.clock()) > 0:
             raise LoginRefused(
                 f"Too many wrong passwords for {name}: locked for"
