@@ -368,3 +368,23 @@ def test_timeline_pictures_of_a_profile_and_of_the_running_session(rig: Rig) -> 
     picture = staff.get(f"/rooms/{ROOM_ID}/timeline.svg")
     assert picture.headers["content-type"].startswith("image/svg+xml")
     assert "<title>paused now</title>" in picture.text
+
+
+def test_staff_acknowledge_a_cue_as_themselves(rig: Rig) -> None:
+    viewer, viewer_csrf = rig.login("val")
+    staff, csrf = rig.login("kim")
+    rig.console.wait_room(staff)
+    assert rig.command(staff, csrf, {"action": "start", "profile": "calm"}).json()["ok"]
+    assert rig.sup.wait_event("cue")["notify"] == "Baseline blood pressure"
+    if "pending_cues" not in rig.sup.state:  # always there in a daemon that keeps them
+        pytest.skip("this daemon does not keep pending cues yet (issue 11, section 1)")
+    rig.sup.wait_state(lambda s: [c["id"] for c in s["pending_cues"]] == ["0.0"])
+    assert rig.command(viewer, viewer_csrf, {"action": "ack", "cue": "0.0"}).status_code == 403
+    acked = rig.command(staff, csrf, {"action": "ack", "cue": "0.0"}).json()
+    assert acked["ok"] is True
+    event = rig.sup.wait_event("cue_acknowledged")
+    assert event["cue_id"] == "0.0" and event["by"] == "kim"
+    wait_for(
+        lambda: staff.get(f"/api/rooms/{ROOM_ID}").json()["state"]["pending_cues"] == [],
+        what="the console to see no pending cue",
+    )
