@@ -118,3 +118,6 @@ def test_ticks_are_few_and_labelled_in_minutes() -> None:
     svg = render({**PROFILE, "phases": [{**PROFILE["phases"][0], "end_s": 3600.0}]})
     labels = re.findall(r'class="timeline-label"[^>]*>([^<]+)<', svg)
     assert labels == ["0m", "10m", "20m", "30m", "40m", "50m", "1h00"]
+    short = render({**PROFILE, "phases": [{**PROFILE["phases"][0], "end_s": 120.0}]})
+    labels = re.findall(r'class="timeline-label"[^>]*>([^<]+)<', short)
+    assert labels == ["0m", "0m30", "1m", "1m30", "2m"]

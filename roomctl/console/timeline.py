@@ -11,7 +11,7 @@ from typing import Any
 
 # The drawing's own coordinates (viewBox); the page scales it to its width.
 WIDTH, HEIGHT = 1000.0, 260.0
-LEFT, RIGHT, TOP, BOTTOM = 44.0, 12.0, 22.0, 34.0
+LEFT, RIGHT, TOP, BOTTOM = 44.0, 30.0, 36.0, 40.0
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 # Tick spacings to choose from, in seconds: the first that gives at most MAX_TICKS labels.
 TICK_STEPS_S = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200)
@@ -72,7 +72,7 @@ def _ticks(scale: Scale) -> list[str]:
     for i in range(int(scale.total_s // step) + 1):
         t = i * step
         x = scale.x(t)
-        label = f"{t // 3600}h{t % 3600 // 60:02d}" if t >= 3600 else f"{t // 60}m"
+        label = _tick_label(t)
         out.append(
             f'<line class="timeline-tick" x1="{x}" y1="{TOP + PLOT_H}" x2="{x}"'
             f' y2="{TOP + PLOT_H + 5}"/>'
@@ -87,7 +87,7 @@ def _phase(scale: Scale, index: int, phase: dict[str, Any], points: list[list[An
     out = [
         f'<rect class="timeline-phase timeline-phase-{index % 2}" x="{start}" y="{TOP}"'
         f' width="{round(end - start, 2)}" height="{PLOT_H}"><title>{name}</title></rect>',
-        f'<text class="timeline-phase-name" x="{round(start + 4, 2)}" y="{TOP - 6}">{name}</text>',
+        f'<text class="timeline-phase-name" x="{round(start + 4, 2)}" y="{TOP - 10}">{name}</text>',
     ]
     for a, b in itertools.pairwise(points):
         mireds = [m for m in (a[2], b[2]) if m]
@@ -161,6 +161,13 @@ def render(
     )
     axis = f'<rect class="timeline-frame" x="{LEFT}" y="{TOP}" width="{PLOT_W}" height="{PLOT_H}"/>'
     return head + axis + "".join(parts) + "".join(_ticks(scale)) + "</svg>"
+
+
+def _tick_label(t: int) -> str:
+    """Return a tick's label: 1h05, 10m, or 1m30 for a step under a minute."""
+    if t >= 3600:
+        return f"{t // 3600}h{t % 3600 // 60:02d}"
+    return f"{t // 60}m{t % 60:02d}" if t % 60 else f"{t // 60}m"
 
 
 def _duration(seconds: float) -> str:
