@@ -14,7 +14,6 @@ from roomctl.console.sender import Sender
 from roomctl.console.sessions import (
     COOKIE,
     CSRF_HEADER,
-    IDLE_S,
     Session,
     SessionStore,
     tokens_match,
@@ -90,11 +89,10 @@ def csrf_header(request: Request) -> str | None:
 
 
 def set_session_cookie(response: Response, console: Console, session: Session) -> None:
-    """Give the browser its session cookie."""
+    """Give the browser its session cookie (no expiry of its own: the server ends sessions)."""
     response.set_cookie(
         COOKIE,
         session.id,
-        max_age=int(IDLE_S),
         path="/",
         httponly=True,
         samesite="strict",
