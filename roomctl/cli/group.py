@@ -29,6 +29,8 @@ _COMMAND_HOMES: dict[str, str] = {
     "history": "history",
     "report": "history",
     "contract": "contract",
+    "console": "console",
+    "users": "users",
 }
 _COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(_COMMAND_HOMES.values()))
 

@@ -1,0 +1,1 @@
+"""`roomctl console`: every room on a web page, with accounts, roles and a live view."""

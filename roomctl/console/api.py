@@ -1,0 +1,125 @@
+"""The console's HTTP API: rooms, commands with the user as operator, logging in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
+from pydantic import BaseModel
+
+from roomctl.console.auth import (
+    Caller,
+    LoginRefused,
+    api_caller,
+    check_csrf,
+    console_of,
+    csrf_header,
+    log_in,
+    set_session_cookie,
+)
+from roomctl.console.rooms import RoomView
+from roomctl.console.sender import BrokerDown, NoReply
+from roomctl.console.sessions import Session
+
+router = APIRouter(prefix="/api")
+
+_COMMAND_EXAMPLE = {"action": "start", "profile": "demo", "at": "2m"}
+
+
+class LoginBody(BaseModel):
+    """A name and password."""
+
+    username: str
+    password: str
+
+
+class SessionInfo(BaseModel):
+    """Who is logged in, with what role, limited to which rooms, and the CSRF token."""
+
+    user: str
+    role: str
+    rooms: list[str] | None
+    csrf: str
+
+
+def session_info(found: Caller) -> SessionInfo:
+    """Return what /api/session says about a caller."""
+    rooms = list(found.user.rooms) if found.user.rooms is not None else None
+    return SessionInfo(
+        user=found.user.name, role=found.user.role, rooms=rooms, csrf=found.session.csrf
+    )
+
+
+def visible_room(request: Request, found: Caller, room: str) -> RoomView:
+    """Return a room the caller may see, or answer 404 (also when it may not see it)."""
+    view = console_of(request).watcher.rooms.get(room)
+    if view is None or not found.user.may_see(room):
+        raise HTTPException(404, f"no room {room}")
+    return view
+
+
+@router.get("/session")
+def get_session(found: Caller = Depends(api_caller)) -> SessionInfo:  # noqa: B008
+    """Return the logged-in user, role, rooms and CSRF token."""
+    return session_info(found)
+
+
+@router.post("/login")
+async def post_login(body: LoginBody, request: Request, response: Response) -> SessionInfo:
+    """Log in with a JSON name and password; set the session cookie."""
+    console = console_of(request)
+    try:
+        session: Session = await log_in(console, body.username, body.password)
+    except LoginRefused as refusal:
+        raise HTTPException(401, str(refusal)) from None
+    set_session_cookie(response, console, session)
+    user = console.users.get(session.user)
+    assert user is not None
+    return session_info(Caller(session, user))
+
+
+@router.get("/rooms")
+def get_rooms(request: Request, found: Caller = Depends(api_caller)) -> list[dict[str, Any]]:  # noqa: B008
+    """Return every room the user may see with its availability, state and profiles."""
+    rooms = console_of(request).watcher.rooms
+    return [rooms[r].summary() for r in sorted(rooms) if found.user.may_see(r)]
+
+
+@router.get("/rooms/{room}")
+def get_room(room: str, request: Request, found: Caller = Depends(api_caller)) -> dict[str, Any]:  # noqa: B008
+    """Return one room with its availability, state and profiles."""
+    return visible_room(request, found, room).summary()
+
+
+@router.post(
+    "/rooms/{room}/commands",
+    responses={
+        403: {"description": "no CSRF token, or the role may not send this action"},
+        404: {"description": "no such room, or the user may not see it"},
+        422: {"description": "the body is not a command, or names an operator"},
+        502: {"description": "the broker cannot be reached"},
+        504: {"description": "no daemon replied within 5 s"},
+    },
+)
+async def post_command(
+    room: str,
+    request: Request,
+    body: dict[str, Any] = Body(..., examples=[_COMMAND_EXAMPLE]),  # noqa: B008
+    found: Caller = Depends(api_caller),  # noqa: B008
+) -> dict[str, Any]:
+    """Send a command (without `operator`: the console adds the user) and return the reply."""
+    check_csrf(found, csrf_header(request))
+    visible_room(request, found, room)
+    if "operator" in body:
+        raise HTTPException(422, "the console names the operator: leave 'operator' out")
+    action = body.get("action")
+    if not isinstance(action, str):
+        raise HTTPException(422, "a command needs 'action', a string")
+    if not found.user.may_send(action):
+        raise HTTPException(403, f"a {found.user.role} may not {action}")
+    try:
+        return await console_of(request).sender.send(room, body, found.user.name)
+    except NoReply as error:
+        raise HTTPException(504, str(error)) from None
+    except BrokerDown as error:
+        raise HTTPException(502, str(error)) from None

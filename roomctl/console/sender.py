@@ -1,0 +1,77 @@
+"""Commands from the console: the user as operator, MQTT v5 responses, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from typing import Any
+
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from roomctl.api.topics import RoomTopics
+from roomctl.console.watcher import Watcher
+from roomctl.mqtt.client import EMERGENCY_FALLBACK_S, REPLY_TIMEOUT_S
+
+_LOGGER = logging.getLogger(__name__)
+
+
+class NoReply(Exception):  # noqa: N818 - it is an outcome, answered with 504
+    """No daemon answered in time."""
+
+
+class BrokerDown(Exception):  # noqa: N818 - it is an outcome, answered with 502
+    """The broker cannot be reached."""
+
+
+class Sender:
+    """Send commands through the watcher's client and wait for their MQTT v5 responses."""
+
+    def __init__(self, watcher: Watcher) -> None:
+        self._watcher = watcher
+        self._waiting: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        watcher.on_reply = self._take_reply
+
+    async def send(self, room: str, body: dict[str, Any], operator: str) -> dict[str, Any]:
+        """Send body to a room as operator; return the daemon's reply."""
+        request_id = f"console-{uuid.uuid4().hex[:12]}"
+        payload = json.dumps({**body, "operator": operator, "request_id": request_id})
+        topics = RoomTopics(room)
+        properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        properties.ResponseTopic = f"{self._watcher.replies_base}{request_id}"
+        properties.CorrelationData = request_id.encode()
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiting[request_id] = future
+        try:
+            urgent = body.get("action") == "emergency"
+            first = topics.emergency if urgent else topics.cmd
+            if not self._watcher.publish(first, payload, properties):
+                raise BrokerDown(f"the broker at {self._watcher.url} cannot be reached")
+            _LOGGER.info("%s sent %s to %s", operator, body.get("action"), room)
+            timeout = REPLY_TIMEOUT_S
+            if urgent:
+                # As the CLI does: an emergency unanswered on its own topic goes to cmd too.
+                done, _ = await asyncio.wait({future}, timeout=EMERGENCY_FALLBACK_S)
+                if not done:
+                    self._watcher.publish(topics.cmd, payload, properties)
+                timeout -= EMERGENCY_FALLBACK_S
+            try:
+                return await asyncio.wait_for(asyncio.shield(future), timeout)
+            except TimeoutError:
+                raise NoReply(f"no reply from room {room} within {REPLY_TIMEOUT_S:g} s") from None
+        finally:
+            self._waiting.pop(request_id, None)
+
+    def _take_reply(self, topic: str, payload: bytes) -> None:
+        request_id = topic.rsplit("/", 1)[-1]
+        future = self._waiting.get(request_id)
+        if future is None or future.done():
+            return
+        try:
+            reply = json.loads(payload)
+        except ValueError:
+            return
+        if isinstance(reply, dict):
+            future.set_result(reply)

@@ -1,0 +1,295 @@
+// roomctl console: live updates over server-sent events, buttons, cue banners.
+"use strict";
+(function () {
+  const body = document.body;
+  const csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
+  const pageRoom = body.dataset.room || null;
+  const mayAck = body.dataset.mayAck === "yes";
+  const rooms = {};  // room id -> {state, availability, offline_since, pauses, profiles, at}
+  const seenCues = new Set();
+  let audio = null;
+
+  function room(id) {
+    return rooms[id] || (rooms[id] = {state: null, availability: null, offline_since: null,
+      pauses: [], profiles: [], at: Date.now()});
+  }
+
+  function clock(seconds) {
+    if (seconds === null || seconds === undefined) return "\u2014";
+    const whole = Math.max(0, Math.round(seconds));
+    const h = Math.floor(whole / 3600), m = Math.floor(whole % 3600 / 60), s = whole % 60;
+    const mm = String(m).padStart(h ? 2 : 1, "0"), ss = String(s).padStart(2, "0");
+    return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
+  }
+
+  // Session time moves on between states while running: estimate it from when it came.
+  function drift(r) {
+    const st = r.state || {};
+    if (st.status !== "running" || r.availability === "offline") return 0;
+    return (Date.now() - r.at) / 1000 * (st.speed || 1);
+  }
+
+  function statusText(r) {
+    if (r.availability === "offline") {
+      const since = r.offline_since ? new Date(r.offline_since) : new Date();
+      const hhmm = String(since.getHours()).padStart(2, "0") + ":" +
+        String(since.getMinutes()).padStart(2, "0");
+      return "roomctl offline since " + hhmm;
+    }
+    return (r.state && r.state.status) || "unknown";
+  }
+
+  function nextCueText(st, d) {
+    const cue = st && st.next_cue;
+    if (!cue) return "No cue ahead";
+    return "Next cue in " + clock(cue.in_s - d) + ": " + cue.notify;
+  }
+
+  function devicesText(st) {
+    const devices = (st && st.devices) || {};
+    const names = Object.keys(devices);
+    const down = names.filter((n) => devices[n].online === false).sort();
+    return (names.length - down.length) + " of " + names.length + " devices online" +
+      (down.length ? " (offline: " + down.join(", ") + ")" : "");
+  }
+
+  function setText(scope, selector, text) {
+    scope.querySelectorAll(selector).forEach((el) => { if (el.textContent !== text) el.textContent = text; });
+  }
+
+  function drawBar(svg, st, d) {
+    const phases = (st && st.phases) || [];
+    const total = phases.length ? phases[phases.length - 1].end_s : 0;
+    const now = svg.querySelector(".phase-bar-now");
+    svg.querySelectorAll(".phase-bar-phase").forEach((el) => el.remove());
+    phases.forEach((p, i) => {
+      const rect = document.createElementNS("http://www.w3.org/2000/svg", "rect");
+      rect.setAttribute("class", "phase-bar-phase phase-bar-phase-" + (i % 2) +
+        (i === st.phase_index ? " phase-bar-current" : ""));
+      rect.setAttribute("x", (p.start_s / total * 1000).toFixed(1));
+      rect.setAttribute("y", "0");
+      rect.setAttribute("width", ((p.end_s - p.start_s) / total * 1000).toFixed(1));
+      rect.setAttribute("height", "20");
+      svg.insertBefore(rect, now);
+    });
+    if (now) {
+      const x = total && st.elapsed_s !== null ? Math.min((st.elapsed_s + d) / total, 1) * 1000 : 0;
+      now.setAttribute("x", Math.max(x - 3, 0).toFixed(1));
+      now.classList.toggle("hidden", !phases.length);
+    }
+  }
+
+  function render(id) {
+    const r = room(id), st = r.state || {}, d = drift(r);
+    const scopes = [...document.querySelectorAll('.room-card[data-room="' + CSS.escape(id) + '"]')];
+    if (pageRoom === id) scopes.push(document.querySelector(".room-page"));
+    scopes.forEach((scope) => {
+      if (!scope) return;
+      const offline = r.availability === "offline";
+      scope.classList.forEach((c) => { if (c.startsWith("status-")) scope.classList.remove(c); });
+      scope.classList.add("status-" + (offline ? "offline" : st.status || "unknown"));
+      setText(scope, ".room-status, #room-status", statusText(r));
+      setText(scope, ".room-profile", (st.profile || "") + (st.phase ? " \u00b7 " + st.phase : ""));
+      setText(scope, "#profile-name", st.profile || "\u2014");
+      setText(scope, "#phase-name", st.phase || "\u2014");
+      const left = st.remaining_s === null || st.remaining_s === undefined ? null : st.remaining_s - d;
+      setText(scope, "#time-left", clock(left));
+      setText(scope, ".time-left", clock(left) + " left");
+      setText(scope, ".next-cue", nextCueText(st, d));
+      setText(scope, ".room-devices", devicesText(st));
+      scope.querySelectorAll(".phase-bar").forEach((svg) => drawBar(svg, st, d));
+    });
+    if (pageRoom === id) moveNow(st, d);
+    renderCues();
+  }
+
+  function moveNow(st, d) {
+    const svg = document.querySelector("#timeline");
+    const line = svg && svg.querySelector(".timeline-now");
+    if (!line || st.elapsed_s === null || st.elapsed_s === undefined) return;
+    const total = parseFloat(svg.dataset.totalS);
+    const x = parseFloat(svg.dataset.x0) + Math.min(st.elapsed_s + d, total) * parseFloat(svg.dataset.pxPerS);
+    line.setAttribute("x1", x.toFixed(2));
+    line.setAttribute("x2", x.toFixed(2));
+  }
+
+  function chime() {
+    const box = document.querySelector("#chime");
+    if (!box || !box.checked) return;
+    audio = audio || new AudioContext();
+    const osc = audio.createOscillator(), gain = audio.createGain();
+    osc.frequency.value = 880;
+    gain.gain.setValueAtTime(0.25, audio.currentTime);
+    gain.gain.exponentialRampToValueAtTime(0.001, audio.currentTime + 1.2);
+    osc.connect(gain).connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + 1.2);
+  }
+
+  function renderCues() {
+    const box = document.querySelector("#cue-alerts");
+    const template = document.querySelector("#cue-alert-template");
+    if (!box || !template) return;
+    const wanted = new Map();
+    Object.keys(rooms).sort().forEach((id) => {
+      if (pageRoom && pageRoom !== id) return;
+      ((rooms[id].state || {}).pending_cues || []).forEach((cue) => wanted.set(id + "|" + cue.id, [id, cue]));
+    });
+    box.querySelectorAll(".cue-alert").forEach((el) => {
+      if (!wanted.has(el.dataset.room + "|" + el.dataset.cueId)) el.remove();
+    });
+    let fresh = false;
+    wanted.forEach(([id, cue], key) => {
+      if (box.querySelector('.cue-alert[data-room="' + CSS.escape(id) + '"][data-cue-id="' + CSS.escape(cue.id) + '"]')) return;
+      const el = template.content.firstElementChild.cloneNode(true);
+      el.dataset.room = id;
+      el.dataset.cueId = cue.id;
+      el.querySelector(".cue-room").textContent = id;
+      el.querySelector(".cue-notify").textContent = cue.notify;
+      el.querySelector(".cue-when").textContent = "(" + cue.phase + ", " + clock(cue.at_s) + ")";
+      const ack = el.querySelector(".cue-ack");
+      if (ack) ack.addEventListener("click", () => send(id, {action: "ack", cue: cue.id}));
+      box.appendChild(el);
+      if (!seenCues.has(key)) { seenCues.add(key); fresh = true; }
+    });
+    if (fresh) chime();
+  }
+
+  function say(text, bad) {
+    const out = document.querySelector("#command-result");
+    if (out) { out.textContent = text; out.classList.toggle("error", !!bad); }
+  }
+
+  async function send(id, command) {
+    let answer;
+    try {
+      const response = await fetch("/api/rooms/" + encodeURIComponent(id) + "/commands", {
+        method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
+        body: JSON.stringify(command),
+      });
+      answer = await response.json();
+      if (response.status === 401) { window.location = "/login"; return; }
+      if (!response.ok) { say(command.action + ": " + (answer.detail || response.status), true); return; }
+    } catch (error) {
+      say(command.action + ": the console cannot be reached", true);
+      return;
+    }
+    say(answer.ok ? command.action + " accepted" : command.action + " refused: " + answer.error, !answer.ok);
+  }
+
+  function commandOf(button) {
+    const command = {action: button.dataset.action};
+    if (command.action === "start") {
+      const select = document.querySelector("#profile-select");
+      const at = document.querySelector("#start-at");
+      command.profile = select ? select.value : "";
+      if (at && at.value.trim()) command.at = at.value.trim();
+    }
+    if (button.dataset.by) command.by = button.dataset.by;
+    return command;
+  }
+
+  function wireButtons() {
+    const dialog = document.querySelector("#confirm");
+    document.querySelectorAll("button[data-action]").forEach((button) => {
+      button.addEventListener("click", () => {
+        if (button.dataset.action === "stop" && dialog) { dialog.showModal(); return; }
+        send(pageRoom, commandOf(button));
+      });
+    });
+    if (dialog) {
+      document.querySelector("#confirm-yes").addEventListener("click", () => {
+        dialog.close();
+        send(pageRoom, {action: "stop"});
+      });
+      document.querySelector("#confirm-no").addEventListener("click", () => dialog.close());
+    }
+    const box = document.querySelector("#chime");
+    if (box) {
+      box.checked = localStorage.getItem("roomctl-chime") === "on";
+      box.addEventListener("change", () => {
+        localStorage.setItem("roomctl-chime", box.checked ? "on" : "off");
+        if (box.checked) { audio = audio || new AudioContext(); audio.resume(); }
+      });
+    }
+  }
+
+  async function refreshTimeline() {
+    const holder = document.querySelector("#timeline-box");
+    if (!holder || !pageRoom) return;
+    const response = await fetch("/rooms/" + encodeURIComponent(pageRoom) + "/timeline.svg",
+      {credentials: "same-origin"});
+    if (!response.ok) return;
+    const svg = new DOMParser().parseFromString(await response.text(), "image/svg+xml").documentElement;
+    holder.replaceChildren(document.importNode(svg, true));
+    const r = room(pageRoom);
+    moveNow(r.state || {}, drift(r));
+  }
+
+  function logEvent(event) {
+    const log = document.querySelector("#event-log");
+    if (!log) return;
+    const item = document.createElement("li");
+    let text = event.ts + " " + event.type;
+    if (event.by) text += " by " + event.by;
+    if (event.notify) text += ": " + event.notify;
+    else if (event.phase) text += ": " + event.phase;
+    item.textContent = text;
+    log.prepend(item);
+  }
+
+  function updateProfiles(id, profiles) {
+    const select = document.querySelector("#profile-select");
+    if (!select || pageRoom !== id) return;
+    const chosen = select.value;
+    select.replaceChildren(...profiles.map((p) => new Option(p.title || p.name, p.name)));
+    if (profiles.some((p) => p.name === chosen)) select.value = chosen;
+  }
+
+  // Events after which the session's picture changes (phases, pauses, a new session).
+  const REDRAW = new Set(["session_started", "paused", "resumed", "extended", "skipped",
+    "stopped", "session_ended", "recovered"]);
+
+  function take(message) {
+    const r = room(message.room);
+    if (message.pauses) r.pauses = message.pauses;
+    if (message.kind === "availability") {
+      r.availability = message.availability;
+      r.offline_since = message.offline_since;
+      if (message.state) { r.state = message.state; r.at = Date.now(); }
+    } else if (message.kind === "state") {
+      const before = r.state || {};
+      r.state = message.state;
+      r.at = Date.now();
+      const ends = (st) => ((st.phases || []).slice(-1)[0] || {}).end_s;
+      const changed = before.session_id !== message.state.session_id ||
+        before.status !== message.state.status || ends(before) !== ends(message.state);
+      if (pageRoom === message.room && changed) refreshTimeline();
+    } else if (message.kind === "event") {
+      if (pageRoom === message.room) {
+        logEvent(message.event);
+        if (REDRAW.has(message.event.type)) refreshTimeline();
+      }
+    } else if (message.kind === "catalog") {
+      r.profiles = message.profiles || [];
+      updateProfiles(message.room, r.profiles);
+    }
+    render(message.room);
+  }
+
+  function connect() {
+    const source = new EventSource(pageRoom ? "/live?room=" + encodeURIComponent(pageRoom) : "/live");
+    source.onmessage = (e) => take(JSON.parse(e.data));
+  }
+
+  // Session time moves between states: move the clocks and the "now" marks once a second.
+  const TICK_MS = 1000;
+
+  document.addEventListener("DOMContentLoaded", () => {
+    wireButtons();
+    if (!document.querySelector("#logout")) return;  // the login page has nothing live
+    connect();
+    setInterval(() => Object.keys(rooms).forEach(render), TICK_MS);
+  });
+})();

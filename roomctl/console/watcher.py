@@ -1,0 +1,158 @@
+"""The console's MQTT client: every room's latest state, pushed to live subscribers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from roomctl.api.topics import PREFIX, REPLIES_PREFIX
+from roomctl.console.rooms import RoomView
+from roomctl.mqtt.broker_url import BrokerUrl
+from roomctl.mqtt.connection import KEEPALIVE_S, paho_client, tls_context
+
+_LOGGER = logging.getLogger(__name__)
+KINDS = ("state", "availability", "events", "catalog")
+# How long paho waits between tries to reach a broker that went away: short enough that a
+# restarted broker shows the rooms again within seconds, long enough not to spin.
+RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 5
+# Live subscribers each get a queue this long; a browser that falls this far behind
+# (a dead connection not yet noticed) loses its oldest changes rather than memory.
+QUEUE_LENGTH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One change pushed to live subscribers, as the SSE `data:` JSON."""
+
+    room: str
+    data: dict[str, Any]
+
+
+Reply = Callable[[str, bytes], None]
+
+
+class Watcher:
+    """One paho client for every room; all its state lives on the asyncio loop's thread."""
+
+    def __init__(self, url: BrokerUrl) -> None:
+        self.url = url
+        self.client_id = f"roomctl-console-{uuid.uuid4().hex[:8]}"
+        self.replies_base = f"{REPLIES_PREFIX}{self.client_id}/"
+        self.rooms: dict[str, RoomView] = {}
+        self.connected = False
+        self.on_reply: Reply = lambda _topic, _payload: None
+        self._queues: set[asyncio.Queue[Change]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._client = paho_client(url, self.client_id, True, tls_context(url))
+        self._client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        self._client.on_connect = self._handle_connect
+        self._client.on_disconnect = self._handle_disconnect
+        self._client.on_message = self._handle_message
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Connect in paho's network thread; messages are handled on loop."""
+        self._loop = loop
+        self._client.connect_async(self.url.host, self.url.port, keepalive=KEEPALIVE_S)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        """Disconnect and stop the network thread."""
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def publish(self, topic: str, payload: str, properties: Properties | None) -> bool:
+        """Publish at QoS 1; return False when the broker is not connected."""
+        if not self.connected:
+            return False
+        info = self._client.publish(topic, payload, qos=1, properties=properties)
+        return info.rc == mqtt.MQTT_ERR_SUCCESS
+
+    def subscribe(self) -> asyncio.Queue[Change]:
+        """Return a queue that gets every change from now on."""
+        queue: asyncio.Queue[Change] = asyncio.Queue(QUEUE_LENGTH)
+        self._queues.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[Change]) -> None:
+        """Stop sending changes to a queue."""
+        self._queues.discard(queue)
+
+    # -- paho's network thread: hand everything over to the loop ----------------------------
+
+    def _handle_connect(
+        self, client: mqtt.Client, _u: object, _f: object, code: ReasonCode, _p: object
+    ) -> None:
+        if code.is_failure:
+            _LOGGER.warning("the broker at %s refused the console: %s", self.url, code)
+            return
+        client.subscribe(
+            [(f"{PREFIX}/+/{kind}", 1) for kind in KINDS] + [(f"{self.replies_base}#", 1)]
+        )
+        self._call(self._set_connected, True)
+        _LOGGER.info("connected to the broker at %s as %s", self.url, self.client_id)
+
+    def _handle_disconnect(self, *_args: object) -> None:
+        self._call(self._set_connected, False)
+
+    def _handle_message(self, _c: object, _u: object, msg: mqtt.MQTTMessage) -> None:
+        self._call(self._take, msg.topic, bytes(msg.payload), bool(msg.retain))
+
+    def _call(self, function: Callable[..., None], *args: Any) -> None:
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(function, *args)
+
+    # -- the loop's thread ----------------------------------------------------------------
+
+    def _set_connected(self, connected: bool) -> None:
+        self.connected = connected
+
+    def _take(self, topic: str, payload: bytes, retained: bool) -> None:
+        if topic.startswith(self.replies_base):
+            self.on_reply(topic, payload)
+            return
+        parts = topic.split("/")
+        if len(parts) != 3 or parts[2] not in KINDS:
+            return
+        room_id, kind = parts[1], parts[2]
+        room = self.rooms.setdefault(room_id, RoomView(room_id))
+        if kind == "availability":
+            room.take_availability(payload.decode(errors="replace"), retained, time.time())
+            self._push(room_id, {"kind": "availability", **room.summary()})
+            return
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            _LOGGER.warning("ignoring a %s message of room %s that is not JSON", kind, room_id)
+            return
+        if not isinstance(data, dict):
+            return
+        if kind == "state":
+            room.take_state(data)
+            self._push(room_id, {"kind": "state", "state": data, **_pauses(room)})
+        elif kind == "events":
+            room.take_event(data)
+            self._push(room_id, {"kind": "event", "event": data, **_pauses(room)})
+        else:
+            room.catalog = data
+            self._push(room_id, {"kind": "catalog", "profiles": room.profiles()})
+
+    def _push(self, room_id: str, data: dict[str, Any]) -> None:
+        change = Change(room_id, {**data, "room": room_id})
+        for queue in self._queues:
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(change)
+
+
+def _pauses(room: RoomView) -> dict[str, Any]:
+    return {"pauses": [[p.at_s, p.paused_s] for p in room.pauses]}
