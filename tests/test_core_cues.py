@@ -100,3 +100,12 @@ def test_pending_cues_and_acks_come_back_from_the_snapshot_after_a_restart() -> 
     assert pending(again, T0 + 500.0) == [("0.1", "Blood pressure", "2027-01-15T08:05:00.000Z")]
     acked = again.send(T0 + 520.0, action="ack", operator="alex")
     assert [(e.cue_id, e.by, e.after_s) for e in events(acked)] == [("0.1", "alex", 220.0)]
+
+
+def test_a_cue_firing_on_a_wake_publishes_the_state_that_lists_it() -> None:
+    rig = Rig()
+    rig.send(T0, action="start", profile="cues")
+    rig.feed(Wake(), T0 + 60.0)
+    fired = rig.feed(Wake(), T0 + 300.0)
+    order = [type(e).__name__ for e in fired.effects]
+    assert "PublishState" in order[order.index("Emit") :]

@@ -6,6 +6,7 @@ from roomctl.api.commands import AckCommand, CommandError
 from roomctl.api.events import Cue, CueAcknowledged
 from roomctl.api.state import PendingCue
 from roomctl.api.wire import iso_timestamp
+from roomctl.core.room_effects import PublishState
 from roomctl.core.room_session import FiredCue, Session
 from roomctl.core.room_step import Step
 from roomctl.core.timeline import Timeline
@@ -24,6 +25,7 @@ def fire_cues(step: Step, timeline: Timeline, tau: float) -> None:
         fired.append(FiredCue(cue.cue_id, cue.phase_name, cue.text, cue.at, step.now))
     if fired:
         memory.session = session.with_pending((*session.pending, *fired))
+        step.do(PublishState())  # the state lists them pending at once, not at the heartbeat
     memory.cues_until = max(memory.cues_until, tau)
 
 
