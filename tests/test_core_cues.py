@@ -109,3 +109,22 @@ def test_a_cue_firing_on_a_wake_publishes_the_state_that_lists_it() -> None:
     fired = rig.feed(Wake(), T0 + 300.0)
     order = [type(e).__name__ for e in fired.effects]
     assert "PublishState" in order[order.index("Emit") :]
+
+
+def test_an_ended_session_comes_back_for_its_pending_cues_quietly_and_keeps_its_end() -> None:
+    rig = two_fired()
+    rig.send(T0 + 320.0, action="stop")
+    [keep] = [e for e in rig.core.settle(T0 + 320.0).effects if isinstance(e, KeepSnapshot)]
+    assert keep.ended_at == T0 + 320.0 and keep.snapshot["status"] == "ended"
+    again = Rig()
+    ended = (T0 + 320.0, "stopped")
+    back = again.feed(Recover(keep.session_id, keep.snapshot, keep.alive_at, ended), T0 + 900.0)
+    assert kinds(back) == [] and again.core.status == "ended"  # nothing recorded
+    assert [c[0] for c in pending(again, T0 + 900.0)] == ["0.0", "0.1"]
+    acked = again.send(T0 + 910.0, action="ack", operator="lee")
+    assert [(e.cue_id, e.by) for e in events(acked)] == [("0.0", "lee")]
+    [kept] = [e for e in again.core.settle(T0 + 910.0).effects if isinstance(e, KeepSnapshot)]
+    assert (kept.ended_at, kept.end_reason) == ended  # the session's end stays as it was
+    assert [c["id"] for c in kept.snapshot["pending_cues"]] == ["0.1"]
+    again.send(T0 + 920.0, action="start", profile="cues")
+    assert [c[0] for c in pending(again, T0 + 921.0)] == ["0.0"]  # the new session's own

@@ -263,3 +263,36 @@ def test_a_pending_cue_survives_a_kill_and_is_acked_after_the_restart(served: Se
     served.sup.wait_state(
         lambda s: "0.0" not in [c["id"] for c in s["pending_cues"]], restarted, "the ack"
     )
+
+
+def test_an_ended_session_shows_its_pending_cue_again_after_a_restart(served: Served) -> None:
+    served.run()
+    assert served.sup.command("start", profile="cued", operator="kim")["ok"] is True
+    fired = served.cue("0.0")
+    assert served.sup.command("stop", operator="kim")["ok"] is True
+    journal = Journal(served.state_dir, readonly=True)
+    row = wait_for(
+        lambda: next((r for r in journal.sessions(ROOM_ID) if r.ended_at is not None), None),
+        what="the session's end in the journal",
+    )
+    assert row.snapshot["pending_cues"][0]["id"] == "0.0"
+    served.kill()
+    restarted = served.run()
+    state = served.sup.wait_state(lambda s: s["status"] == "ended", restarted).json()
+    assert state["session_id"] == row.session_id
+    assert state["pending_cues"][0]["fired_at"] == fired["ts"]
+    assert served.ack("0.0", "--operator", "lee").returncode == EXIT_OK
+    served.sup.wait_state(
+        lambda s: "0.0" not in [c["id"] for c in s["pending_cues"]], restarted, "the ack"
+    )
+    journal = Journal(served.state_dir, readonly=True)
+    wait_for(
+        lambda: (
+            "0.0" not in [c["id"] for c in journal.sessions(ROOM_ID)[0].snapshot["pending_cues"]]
+        ),
+        what="the ack in the session's snapshot",
+    )
+    [after] = journal.sessions(ROOM_ID)
+    assert (after.ended_at, after.end_reason) == (row.ended_at, row.end_reason)
+    kinds = [e.type for e in journal.events(row.session_id)]
+    assert kinds[-1] == "cue_acknowledged" and "recovered" not in kinds

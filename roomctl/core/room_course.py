@@ -68,14 +68,29 @@ def end_session(step: Step, reason: str) -> None:
     step.do(PublishState())
 
 
-def recover(step: Step, session_id: str, snapshot: dict[str, Any], alive_at: float) -> None:
-    """Bring back a session the journal says was unfinished when the daemon died."""
+def recover(
+    step: Step,
+    session_id: str,
+    snapshot: dict[str, Any],
+    alive_at: float,
+    ended: tuple[float, str] | None = None,
+) -> None:
+    """Bring back a session the journal says was unfinished when the daemon died.
+
+    A session that had ended (`ended`: when and why) comes back only for its pending
+    cues: the room shows it ended, with them, and records nothing.
+    """
     memory, room, now = step.memory, step.room, step.now
     try:
         session, status, cues_until, announced = restore_session(snapshot)
     except (ValueError, KeyError, TypeError) as error:
         message = "room %s: cannot recover session %s: %s"
         step.do(Log(logging.ERROR, message, (room.id, session_id, error)))
+        return
+    if ended is not None:
+        memory.session, memory.status, memory.ended = session, "ended", ended
+        memory.cues_until, memory.announced_phase = cues_until, announced
+        step.do(PublishState())
         return
     memory.session, memory.status = session, status
     memory.cues_until, memory.announced_phase, memory.ended = cues_until, announced, None
