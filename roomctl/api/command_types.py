@@ -14,8 +14,9 @@ from roomctl.api.names import PROFILE_NAME_RULE
 from roomctl.api.wire import compact_json
 from roomctl.models.units import MAX_DURATION_TEXT
 
-# A cue's id: "<phase index>.<cue index>", both 0-based (a profile has at most a few
-# hundred phases and cues, so three digits each).
+# A cue's id: "<phase index>.<cue index>", both 0-based, up to three digits each (the
+# contract's pattern: a profile's phases and a phase's cues number a few dozen at most; a
+# cue past index 999 could be acknowledged only as the oldest pending one).
 CUE_ID_PATTERN = "^[0-9]{1,3}\\.[0-9]{1,3}$"
 
 Action = Literal[
