@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import jsonschema
@@ -14,6 +15,7 @@ from roomctl.api import (
     EXCERPT_CHARS,
     MAX_EXTEND_BY_S,
     MAX_PAYLOAD_BYTES,
+    AckCommand,
     Command,
     CommandError,
     EmergencyCommand,
@@ -64,6 +66,11 @@ def _refusal(payload: bytes) -> CommandError:
         ({"action": "extend", "by": "5m"}, ExtendCommand(by=300.0)),
         ({"action": "extend", "by": "4h"}, ExtendCommand(by=MAX_EXTEND_BY_S)),
         ({"action": "extend", "by": 90}, ExtendCommand(by=90.0)),
+        ({"action": "ack"}, AckCommand()),
+        (
+            {"action": "ack", "cue": "12.345", "operator": "kim", "request_id": "r7"},
+            AckCommand(cue="12.345", operator="kim", request_id="r7"),
+        ),
     ],
 )
 def test_honest_commands_parse(payload: dict[str, object], command: Command) -> None:
@@ -108,6 +115,14 @@ RED_TEAM: list[tuple[str, bytes, str]] = [
     ("nested action", _json({"action": {"a": [[["pause"]]]}}), "unknown action an object"),
     ("long action", _json({"action": "x" * 60_000}), "unknown action"),
     ("many fields", _json({"action": "pause", **{f"k{i}": 1 for i in range(5000)}}), "more"),
+    ("cue on pause", _json({"action": "pause", "cue": "0.0"}), "'cue' goes with ack, not pause"),
+    ("cue a number", _json({"action": "ack", "cue": 2.0}), "'cue' must be a cue id like"),
+    ("cue with newline", _json({"action": "ack", "cue": "2.0\n"}), "'cue' must be a cue id"),
+    ("cue 4 digits", _json({"action": "ack", "cue": "1000.0"}), "'cue' must be a cue id"),
+    ("cue Arabic digits", _json({"action": "ack", "cue": "\u0662.0"}), "'cue' must be"),
+    ("ack with by", _json({"action": "ack", "by": "5m"}), "'by' goes with extend, not ack"),
+    ("ack with profile", _json({"action": "ack", "profile": "p"}), "go with start, not ack"),
+    ("ack, operator NUL", b'{"action": "ack", "operator": "k\\u0000m"}', "control characters"),
 ]
 
 
@@ -157,7 +172,7 @@ JSON_VALUES = st.recursive(
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=20,
 )
-FIELDS = st.sampled_from(["action", "profile", "at", "by", "operator", "request_id", "x"])
+FIELDS = st.sampled_from(["action", "profile", "at", "by", "cue", "operator", "request_id", "x"])
 COMMANDISH = st.dictionaries(FIELDS, JSON_VALUES, max_size=6)
 PROPERTY_SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -179,6 +194,8 @@ def _command_or_refusal(payload: bytes) -> None:
             text.encode("utf-8")
     for seconds in (getattr(command, "at", None), getattr(command, "by", None)):
         assert seconds is None or 0.0 <= seconds < float("inf")
+    cue = getattr(command, "cue", None)  # only an ack names a cue, and only like "2.0"
+    assert cue is None or re.fullmatch(r"[0-9]{1,3}\.[0-9]{1,3}", cue)
 
 
 @PROPERTY_SETTINGS
@@ -269,6 +286,8 @@ def test_an_excerpt_is_bounded_and_says_how_much_there_was() -> None:
         PauseCommand(operator="Zoë 😀"),
         ExtendCommand(by=300.5, request_id="x"),
         EmergencyCommand(),
+        AckCommand(cue="2.0", operator="kim", request_id="r7"),
+        AckCommand(),
     ],
 )
 def test_a_command_encodes_to_what_parses_back_and_its_schema_takes(command: Command) -> None:

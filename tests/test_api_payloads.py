@@ -19,6 +19,7 @@ from roomctl.api import (
     ManualChange,
     NextCue,
     Paused,
+    PendingCue,
     PhaseSpan,
     PhaseStarted,
     Reply,
@@ -75,7 +76,8 @@ def test_an_idle_state_reads_as_before() -> None:
         '{"room":"room-1","status":"idle","profile":null,"session_id":null,"phase":null,'
         '"phase_index":null,"phase_count":null,"elapsed_s":null,"phase_remaining_s":null,'
         '"remaining_s":null,"paused_by":null,"updated_at":"2027-01-15T08:00:00.201Z",'
-        '"devices":{"ceiling":{"online":true},"lamp":{"online":null}},"next_cue":null}'
+        '"devices":{"ceiling":{"online":true},"lamp":{"online":null}},"next_cue":null,'
+        '"pending_cues":[]}'
     )
 
 
@@ -101,7 +103,16 @@ def test_a_running_state_reads_as_before_rounded_with_its_manual_levels_and_jour
         },
         phases=[PhaseSpan(name="arrival", start_s=0.0, end_s=600.0)],
         speed=1.0,
-        next_cue=NextCue(notify="Check", phase="onset", at_s=2400.0, in_s=1588.0),
+        next_cue=NextCue(id="1.0", notify="Check", phase="onset", at_s=2400.0, in_s=1588.0),
+        pending_cues=[
+            PendingCue(
+                id="0.0",
+                notify="BP",
+                phase="arrival",
+                at_s=30.0,
+                fired_at="2027-01-15T07:47:00.000Z",
+            )
+        ],
         journal=JournalProblem(error="the disk is full"),
     )
     assert state.payload(WALL) == (
@@ -112,7 +123,9 @@ def test_a_running_state_reads_as_before_rounded_with_its_manual_levels_and_jour
         '"manual":{"on":true,"brightness":0.8,"mireds":333}},"lamp":{"online":null,'
         '"manual":{"on":true,"brightness":0.25,"color":[255,16,0]}}},'
         '"phases":[{"name":"arrival","start_s":0.0,"end_s":600.0}],"speed":1.0,'
-        '"next_cue":{"notify":"Check","phase":"onset","at_s":2400.0,"in_s":1588.0},'
+        '"next_cue":{"id":"1.0","notify":"Check","phase":"onset","at_s":2400.0,"in_s":1588.0},'
+        '"pending_cues":[{"id":"0.0","notify":"BP","phase":"arrival","at_s":30.0,'
+        '"fired_at":"2027-01-15T07:47:00.000Z"}],'
         '"journal":{"ok":false,"error":"the disk is full"}}'
     )
 
@@ -150,7 +163,7 @@ def test_an_event_read_back_from_its_stored_fields_is_the_same_event() -> None:
 def test_the_event_type_names_are_the_event_models() -> None:
     published = [e.model_fields["type"].default for e in EVENT_TYPES]
     assert sorted(published) == sorted(EventType.__args__)  # type: ignore[attr-defined]
-    assert len(set(published)) == len(published) == 20
+    assert len(set(published)) == len(published) == 21
 
 
 @pytest.mark.parametrize(

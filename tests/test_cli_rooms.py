@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from rich.console import Console, RenderableType
 
+from roomctl.cli.display import notes, watch_view
 from roomctl.cli.rooms import STALE_AFTER_S, Rooms, UnreadableStateError, moved_on, read_state
 
 T0 = datetime(2026, 11, 26, 14, 3, 11, 201000, tzinfo=UTC)
@@ -36,6 +38,54 @@ def state(**fields: Any) -> bytes:
     }
     data.update(fields)
     return json.dumps(data).encode()
+
+
+PENDING = {
+    "id": "0.0",
+    "notify": "Baseline blood pressure",
+    "phase": "arrival",
+    "at_s": 30.0,
+    "fired_at": "2026-11-26T14:01:41.201Z",
+}
+
+
+def shown(view: RenderableType) -> str:
+    """Return a view as a 200-column terminal shows it, without colour."""
+    console = Console(width=200, color_system=None)
+    with console.capture() as capture:
+        console.print(view)
+    return capture.get()
+
+
+def test_pending_cues_stay_on_screen_until_the_state_drops_them() -> None:
+    rooms = Rooms()
+    second = {**PENDING, "id": "1.0", "notify": "Pulse", "phase": "onset"}
+    rooms.take("roomctl/room-1/state", state(pending_cues=[PENDING, second]), True, T0)
+    seen = rooms.snapshot()
+    later = T0 + timedelta(minutes=10)  # no new state (it is stale by then): they stay
+    fired = datetime(2026, 11, 26, 14, 1, 41, tzinfo=UTC).astimezone().strftime("%H:%M:%S")
+    banner = (
+        f"CUE {fired}  room-1: Baseline blood pressure  (phase arrival)"
+        "  not acknowledged: roomctl ack 0.0 --room room-1"
+    )
+    assert banner in shown(watch_view(seen, later))
+    assert "room-1: Pulse  (phase onset)  not acknowledged: roomctl ack 1.0" in shown(
+        watch_view(seen, later)
+    )
+    once = "\n".join(line.plain for line in notes(seen, T0))
+    assert banner in once and "room-1 next cue: BP in " in once
+    rooms.take("roomctl/room-1/state", state(pending_cues=[second]), True, T0)
+    assert "Baseline blood pressure" not in shown(watch_view(rooms.snapshot(), later))
+    rooms.take("roomctl/room-1/state", state(pending_cues=[]), True, T0)
+    assert "CUE " not in shown(watch_view(rooms.snapshot(), later))
+
+
+def test_the_next_cue_line_names_its_id() -> None:
+    cue = {"id": "1.1", "notify": "BP", "phase": "onset", "at_s": 130.0, "in_s": 30.0}
+    rooms = Rooms()
+    rooms.take("roomctl/room-1/state", state(next_cue=cue), True, T0)
+    [line] = notes(rooms.snapshot(), T0)
+    assert line.plain == "room-1 next cue: BP in 30s (phase onset, cue 1.1)"
 
 
 def test_a_live_running_room_moves_on_at_its_speed() -> None:
@@ -98,6 +148,10 @@ def test_the_room_comes_from_the_topic_and_other_topics_are_ignored() -> None:
         (state(speed=0), "speed must be a positive number"),
         (state(next_cue={"notify": 3}), "next_cue"),
         (state(profile=["p"]), "profile must be a text"),
+        (state(pending_cues={"id": "0.0"}), "pending_cues must be a list"),
+        (state(pending_cues=[{"id": "0.0", "notify": "BP"}]), "pending_cues has"),
+        (state(pending_cues=[dict(PENDING, fired_at="soon")]), "pending_cues[0].fired_at"),
+        (state(next_cue={"id": 1, "notify": "BP", "at_s": 1, "in_s": 1}), "next_cue"),
     ],
 )
 def test_a_malformed_state_is_unreadable_with_its_reason(payload: bytes, reason: str) -> None:

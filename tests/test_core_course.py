@@ -46,7 +46,9 @@ def test_a_cue_at_the_start_fires_at_once_and_the_next_at_its_time() -> None:
     assert first.wake == T0 + 60.0  # the fade's end comes first
     assert rig.feed(Wake(), T0 + 60.0).wake == T0 + 300.0
     second = rig.feed(Wake(), T0 + 300.0)
-    assert events(second) == [Cue(phase="first", notify="Blood pressure", at_s=300.0, late_s=0.0)]
+    assert events(second) == [
+        Cue(cue_id="0.1", phase="first", notify="Blood pressure", at_s=300.0, late_s=0.0)
+    ]
 
 
 def test_a_new_phase_is_announced_once_with_its_lights_and_the_state() -> None:
@@ -91,7 +93,7 @@ def test_a_recovered_session_fires_the_cue_it_missed_late_and_says_so() -> None:
     decision = again.feed(Recover(keep.session_id, keep.snapshot, keep.alive_at), T0 + 400.0)
     assert kinds(decision) == ["recovered", "cue"]
     assert events(decision)[1] == Cue(
-        phase="first", notify="Blood pressure", at_s=300.0, late_s=100.0
+        cue_id="0.1", phase="first", notify="Blood pressure", at_s=300.0, late_s=100.0
     )
     assert again.core.status == "running"
     assert again.core.session is not None and again.core.session.session_id == "s1"

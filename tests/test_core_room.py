@@ -179,6 +179,8 @@ BODIES: dict[str, dict[str, object]] = {
     "start": {"action": "start", "profile": "cues"},
     "extend": {"action": "extend", "by": "5m"},
     "malformed": {"action": "dance"},
+    "ack-named": {"action": "ack", "cue": "0.0"},  # "Check identity", fired at the start
+    "ack-unfired": {"action": "ack", "cue": "0.1"},  # "Blood pressure", due at 5 min
 }
 NONE = "has no session running: start one first"
 OVER = "has no session running (its last session ended): start one first"
@@ -187,6 +189,9 @@ ENDED = ("stopped", "session_ended")
 TO_STANDBY = "fade to standby over 10 s"  # the contract's stop: to standby over 10 s
 NOT_IN = "is not in emergency"
 BAD = 'unknown action "dance"'
+NO_CUE = "no cue is pending"
+UNFIRED = "cue 0.1 is not pending"
+ACKED = ("cue_acknowledged",)
 TABLE: dict[tuple[str, str], Outcome] = {
     ("idle", "start"): ok("running", STARTED, "fade to 20% over 60 s"),
     ("idle", "pause"): no("cannot pause: room room-t " + NONE),
@@ -197,6 +202,9 @@ TABLE: dict[tuple[str, str], Outcome] = {
     ("idle", "release"): no(NOT_IN),
     ("idle", "extend"): no("cannot extend: room room-t " + NONE),
     ("idle", "malformed"): no(BAD),
+    ("idle", "ack"): no(NO_CUE),
+    ("idle", "ack-named"): no(NO_CUE),
+    ("idle", "ack-unfired"): no(NO_CUE),
     ("running", "start"): no("room room-t has a session running: stop it first"),
     ("running", "pause"): ok("paused", ("paused",), "freeze"),
     ("running", "resume"): no("cannot resume: room room-t has a session running"),
@@ -206,6 +214,9 @@ TABLE: dict[tuple[str, str], Outcome] = {
     ("running", "release"): no(NOT_IN),
     ("running", "extend"): ok("running", ("extended",), "hold 20%"),
     ("running", "malformed"): no(BAD),
+    ("running", "ack"): ok("running", ACKED),
+    ("running", "ack-named"): ok("running", ACKED),
+    ("running", "ack-unfired"): no(UNFIRED),
     ("paused", "start"): no("room room-t has a paused session: stop it first"),
     ("paused", "pause"): no("cannot pause: room room-t has a paused session"),
     ("paused", "resume"): ok("running", ("resumed",), "hold 20%"),
@@ -215,6 +226,9 @@ TABLE: dict[tuple[str, str], Outcome] = {
     ("paused", "release"): no(NOT_IN),
     ("paused", "extend"): ok("paused", ("extended",)),
     ("paused", "malformed"): no(BAD),
+    ("paused", "ack"): ok("paused", ACKED),
+    ("paused", "ack-named"): ok("paused", ACKED),
+    ("paused", "ack-unfired"): no(UNFIRED),
     ("emergency", "start"): no("room room-t is in emergency: stop it first"),
     ("emergency", "pause"): no("cannot pause: room room-t is in emergency"),
     ("emergency", "resume"): no("cannot resume: room room-t is in emergency"),
@@ -224,6 +238,9 @@ TABLE: dict[tuple[str, str], Outcome] = {
     ("emergency", "release"): ok("paused", ("released",), "fade to 20% over 3 s"),
     ("emergency", "extend"): ok("emergency", ("extended",)),
     ("emergency", "malformed"): no(BAD),
+    ("emergency", "ack"): ok("emergency", ACKED),
+    ("emergency", "ack-named"): ok("emergency", ACKED),
+    ("emergency", "ack-unfired"): no(UNFIRED),
     ("ended", "start"): ok("running", STARTED, "fade to 20% over 60 s"),
     ("ended", "pause"): no("cannot pause: room room-t " + OVER),
     ("ended", "resume"): no("cannot resume: room room-t " + OVER),
@@ -233,6 +250,9 @@ TABLE: dict[tuple[str, str], Outcome] = {
     ("ended", "release"): no(NOT_IN),
     ("ended", "extend"): no("cannot extend: room room-t " + OVER),
     ("ended", "malformed"): no(BAD),
+    ("ended", "ack"): ok("ended", ACKED),
+    ("ended", "ack-named"): ok("ended", ACKED),
+    ("ended", "ack-unfired"): no(UNFIRED),
 }
 STATUSES = ("idle", "running", "paused", "emergency", "ended")
 

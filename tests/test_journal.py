@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sqlite3
 import threading
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from roomctl.journal import SCHEMA_VERSION, Journal, JournalError, SessionRow, StoredEvent
-from roomctl.journal.report import as_csv, as_json, as_markdown, build_report
+from roomctl.journal.report import as_csv, as_json, as_markdown, build_report, local_time
 from roomctl.runtime.recorder import Recorder
 
 T0 = 1_800_000_000.0
@@ -244,7 +246,25 @@ def test_a_report_shows_phases_pauses_cues_and_incidents() -> None:
         _event("phase_started", 600, phase="onset", phase_index=1),
         _event("paused", 700, by="kim"),
         _event("resumed", 760, by="kim", paused_s=60.0),
-        _event("cue", 3000, notify="Check blood pressure", phase="onset", at_s=3000, late_s=0),
+        _event(
+            "cue",
+            3000,
+            cue_id="1.0",
+            notify="Check blood pressure",
+            phase="onset",
+            at_s=3000,
+            late_s=0,
+        ),
+        _event("cue", 3050, cue_id="1.1", notify="Pulse", phase="onset", at_s=3050, late_s=0),
+        _event(
+            "cue_acknowledged",
+            3041.3,
+            cue_id="1.0",
+            phase="onset",
+            notify="Check blood pressure",
+            by="kim",
+            after_s=41.3,
+        ),
         _event("emergency", 3100, by="lee"),
         _event("released", 3130, by="lee"),
         _event("resumed", 3190, by="lee", paused_s=90.0),
@@ -258,7 +278,10 @@ def test_a_report_shows_phases_pauses_cues_and_incidents() -> None:
         ("kim", 60.0, False),
         ("lee", 90.0, True),
     ]
-    assert [c.text for c in report.cues] == ["Check blood pressure"]
+    assert [(c.text, c.acknowledged_by, c.acknowledged_after_s) for c in report.cues] == [
+        ("Check blood pressure", "kim", 41.3),
+        ("Pulse", None, None),
+    ]
     assert [i.kind for i in report.incidents] == [
         "emergency",
         "released",
@@ -270,9 +293,21 @@ def test_a_report_shows_phases_pauses_cues_and_incidents() -> None:
     assert "| onset |" in markdown
     assert "Total observation time: 1h00m" in markdown
     assert "| lee | 1m30s | yes |" in markdown
+    acked = [line for line in markdown.splitlines() if "Check blood pressure" in line]
+    assert acked == [
+        f"| {local_time(T0 + 3000)} | 50m | Check blood pressure |"
+        f" {local_time(T0 + 3041.3)} by kim, after 41.3 s |  |"
+    ]
+    assert "| Pulse | not acknowledged |" in markdown
+    csv_cues = [r[-1] for r in csv.reader(io.StringIO(as_csv(report))) if r[3] == "cue"]
+    assert csv_cues[0].endswith(f"; {local_time(T0 + 3041.3)} by kim, after 41.3 s")
+    assert csv_cues[1] == "Pulse (due at 50m50s); not acknowledged"
     rows = as_csv(report).splitlines()
     assert rows[0] == "session_id,room,profile,kind,time,length_s,detail"
     assert sum(1 for r in rows if ",pause," in r) == 2
     data = json.loads(as_json(report))
     assert data["cues"][0]["text"] == "Check blood pressure"
+    assert data["cues"][0]["acknowledged_by"] == "kim"
+    assert data["cues"][0]["acknowledged_after_s"] == 41.3
+    assert data["cues"][1]["acknowledged"] is None
     assert data["end_reason"] == "completed"

@@ -190,10 +190,12 @@ def test_next_change_walks_boundaries_fade_ends_and_cues() -> None:
 def test_cues_fire_in_the_half_open_interval() -> None:
     tl = timeline()
     assert tl.cues_between(0.0, 600.0) == [
-        CueFiring(300.0, 0, "arrival", "Welcome the client"),
-        CueFiring(600.0, 1, "onset", "Dose given"),
+        CueFiring(300.0, 0, "arrival", "Welcome the client", "0.0"),
+        CueFiring(600.0, 1, "onset", "Dose given", "1.0"),
     ]
-    assert tl.cues_between(600.0, 1500.0) == [CueFiring(1500.0, 1, "onset", "Check blood pressure")]
+    assert tl.cues_between(600.0, 1500.0) == [
+        CueFiring(1500.0, 1, "onset", "Check blood pressure", "1.1")
+    ]
     assert tl.cues_between(1500.0, 1500.0) == []
     assert tl.cues_between(2100.0, 9999.0) == []
 

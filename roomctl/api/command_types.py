@@ -14,7 +14,14 @@ from roomctl.api.names import PROFILE_NAME_RULE
 from roomctl.api.wire import compact_json
 from roomctl.models.units import MAX_DURATION_TEXT
 
-Action = Literal["start", "pause", "resume", "stop", "next", "emergency", "release", "extend"]
+# A cue's id: "<phase index>.<cue index>", both 0-based, up to three digits each (the
+# contract's pattern: a profile's phases and a phase's cues number a few dozen at most; a
+# cue past index 999 could be acknowledged only as the oldest pending one).
+CUE_ID_PATTERN = "^[0-9]{1,3}\\.[0-9]{1,3}$"
+
+Action = Literal[
+    "start", "pause", "resume", "stop", "next", "emergency", "release", "extend", "ack"
+]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
 MAX_TEXT_LENGTH = 200
@@ -154,6 +161,22 @@ class ExtendCommand(_CommandBase):
     ]
 
 
+class AckCommand(_CommandBase):
+    """Acknowledge a fired cue: the one named, else the oldest pending one."""
+
+    EXAMPLES: ClassVar[tuple[dict[str, object], ...]] = (
+        {"action": "ack", "cue": "2.0", "operator": "kim", "request_id": "r7"},
+        {"action": "ack", "operator": "kim"},
+    )
+
+    action: Literal["ack"] = "ack"
+    cue: str | None = Field(
+        default=None,
+        description='the cue\'s id, "<phase index>.<cue index>"; without it the oldest pending',
+        json_schema_extra={"pattern": CUE_ID_PATTERN},
+    )
+
+
 Command = (
     StartCommand
     | PauseCommand
@@ -163,4 +186,5 @@ Command = (
     | EmergencyCommand
     | ReleaseCommand
     | ExtendCommand
+    | AckCommand
 )

@@ -14,8 +14,10 @@ import re
 
 from roomctl.api.command_types import (
     ACTIONS,
+    CUE_ID_PATTERN,
     MAX_EXTEND_BY_S,
     MAX_TEXT_LENGTH,
+    AckCommand,
     Action,
     Command,
     EmergencyCommand,
@@ -35,9 +37,11 @@ from roomctl.models.units import format_duration, parse_duration
 
 __all__ = [
     "ACTIONS",
+    "CUE_ID_PATTERN",
     "MAX_EXTEND_BY_S",
     "MAX_PAYLOAD_BYTES",
     "MAX_TEXT_LENGTH",
+    "AckCommand",
     "Action",
     "Command",
     "CommandError",
@@ -55,7 +59,8 @@ __all__ = [
 
 # A command is a few hundred bytes; 64 KiB leaves room for any honest one and refuses floods.
 MAX_PAYLOAD_BYTES = 64 * 1024
-_KNOWN_FIELDS = {"action", "profile", "at", "by", "operator", "request_id"}
+_KNOWN_FIELDS = {"action", "profile", "at", "by", "cue", "operator", "request_id"}
+_CUE_ID = re.compile(CUE_ID_PATTERN)
 # C0 and C1 control characters: an operator name shows up in reports, logs and screens.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # How much of a client's value a refusal quotes: enough to recognise a typo, never a flood.
@@ -76,7 +81,13 @@ class CommandError(RoomctlError, ValueError):
 _SIMPLE: dict[
     str,
     type[
-        PauseCommand | ResumeCommand | StopCommand | NextCommand | EmergencyCommand | ReleaseCommand
+        PauseCommand
+        | ResumeCommand
+        | StopCommand
+        | NextCommand
+        | EmergencyCommand
+        | ReleaseCommand
+        | AckCommand
     ],
 ] = {
     "pause": PauseCommand,
@@ -85,6 +96,7 @@ _SIMPLE: dict[
     "next": NextCommand,
     "emergency": EmergencyCommand,
     "release": ReleaseCommand,
+    "ack": AckCommand,
 }
 
 
@@ -211,7 +223,23 @@ def parse_command(payload: bytes) -> Command:
     profile = _optional_text(data, "profile", request_id)
     at = _duration(data, "at", request_id)
     by = _duration(data, "by", request_id)
-    return _typed(str(action), data, request_id, operator, profile, at, by)
+    cue = _cue_id(data, str(action), request_id)
+    command = _typed(str(action), data, request_id, operator, profile, at, by)
+    return command if cue is None else AckCommand(request_id=request_id, operator=operator, cue=cue)
+
+
+def _cue_id(data: dict[str, object], action: str, request_id: str | None) -> str | None:
+    """Return the cue id an ack names, refusing one on another action or not like "2.0"."""
+    cue = data.get("cue")
+    if cue is None:
+        return None
+    if action != "ack":
+        raise CommandError(f"'cue' goes with ack, not {action}", request_id)
+    if not isinstance(cue, str) or not _CUE_ID.fullmatch(cue):
+        raise CommandError(
+            f"'cue' must be a cue id like \"2.0\" (phase.cue), not {_shown(cue)}", request_id
+        )
+    return cue
 
 
 def _typed(

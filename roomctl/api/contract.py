@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from roomctl import __version__
 from roomctl.api.catalog import Catalog
 from roomctl.api.command_types import (
+    AckCommand,
     EmergencyCommand,
     ExtendCommand,
     NextCommand,
@@ -41,6 +42,7 @@ COMMANDS: tuple[type[BaseModel], ...] = (
     ExtendCommand,
     EmergencyCommand,
     ReleaseCommand,
+    AckCommand,
 )
 _ROOM = {"room": {"$ref": "#/components/parameters/room"}}
 # What each topic is, in the README's words; the address and its direction go with it.

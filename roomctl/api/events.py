@@ -69,6 +69,7 @@ class Cue(_Event):
             "ts": "2026-11-26T14:43:11.201Z",
             "room": "room-1",
             "session_id": "3f1c9a0b2d4e",
+            "cue_id": "1.0",
             "phase": "onset",
             "notify": "Check blood pressure",
             "at_s": 2400.0,
@@ -76,11 +77,40 @@ class Cue(_Event):
         },
     )
 
+    OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"cue_id"})
+
     type: Literal["cue"] = "cue"
+    # None only in records written before cues had ids: a report still reads those.
+    cue_id: str | None = Field(default=None, description='"<phase index>.<cue index>", 0-based')
     phase: str
     notify: str
     at_s: float
     late_s: float
+
+
+class CueAcknowledged(_Event):
+    """Staff acknowledged a fired cue, `after_s` wall seconds after it fired."""
+
+    EXAMPLES: ClassVar[tuple[dict[str, object], ...]] = (
+        {
+            "type": "cue_acknowledged",
+            "ts": "2026-11-26T14:43:52.501Z",
+            "room": "room-1",
+            "session_id": "3f1c9a0b2d4e",
+            "cue_id": "1.0",
+            "phase": "onset",
+            "notify": "Check blood pressure",
+            "by": "kim",
+            "after_s": 41.3,
+        },
+    )
+
+    type: Literal["cue_acknowledged"] = "cue_acknowledged"
+    cue_id: str
+    phase: str
+    notify: str
+    by: str | None = None
+    after_s: float = Field(description="wall seconds from the cue firing to the ack")
 
 
 class Paused(_Event):
@@ -226,6 +256,7 @@ Event = Annotated[
     SessionStarted
     | PhaseStarted
     | Cue
+    | CueAcknowledged
     | Paused
     | Resumed
     | Extended
@@ -251,6 +282,7 @@ EventType = Literal[
     "session_started",
     "phase_started",
     "cue",
+    "cue_acknowledged",
     "paused",
     "resumed",
     "extended",

@@ -47,12 +47,25 @@ class PhaseSpan(WireModel):
 
 
 class NextCue(WireModel):
-    """The next cue not yet fired: its text, phase, session time and how soon it is due."""
+    """The next cue not yet fired: its id, text, phase, session time and how soon it is due."""
 
+    id: str = Field(description='"<phase index>.<cue index>", both 0-based')
     notify: str
     phase: str
     at_s: float
     in_s: float
+
+
+class PendingCue(WireModel):
+    """A fired cue not yet acknowledged: its id, text, phase, session time and when it fired."""
+
+    id: str = Field(description='"<phase index>.<cue index>", both 0-based')
+    notify: str
+    phase: str
+    at_s: float
+    fired_at: str = Field(
+        description="when it fired: UTC with milliseconds, like 2026-11-26T14:03:41.201Z"
+    )
 
 
 class JournalProblem(WireModel):
@@ -89,11 +102,21 @@ _EXAMPLE: dict[str, Any] = {
     "phases": [{"name": "arrival", "start_s": 0.0, "end_s": 600.0}],
     "speed": 1.0,
     "next_cue": {
+        "id": "1.0",
         "notify": "Check blood pressure",
         "phase": "onset",
         "at_s": 2400.0,
         "in_s": 1588.0,
     },
+    "pending_cues": [
+        {
+            "id": "0.0",
+            "notify": "Baseline blood pressure",
+            "phase": "arrival",
+            "at_s": 30.0,
+            "fired_at": "2026-11-26T13:50:08.801Z",
+        }
+    ],
 }
 
 
@@ -136,6 +159,9 @@ class RoomState(WireModel):
     phases: list[PhaseSpan] | None = None
     speed: float | None = None
     next_cue: NextCue | None = None
+    pending_cues: list[PendingCue] = Field(
+        default_factory=list, description="fired cues not yet acknowledged, oldest first"
+    )
     journal: JournalProblem | None = None
 
     @field_serializer("elapsed_s", "phase_remaining_s", "remaining_s")

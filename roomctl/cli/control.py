@@ -1,4 +1,4 @@
-"""`roomctl start|pause|resume|stop|next|extend|emergency|release`: command a room."""
+"""`roomctl start|pause|resume|stop|next|extend|emergency|release|ack`: command a room."""
 
 from __future__ import annotations
 
@@ -96,6 +96,16 @@ def start(
 def extend(by: str, room_id: str, operator: str | None, broker: str | None) -> None:
     """Add time BY, such as 5m, to the current phase."""
     send(room_id, broker, _body("extend", operator, by=by))
+
+
+@cli.command("ack")
+@click.argument("cue_id", metavar="[CUE_ID]", required=False)
+@room_option
+@operator_option
+@broker_option
+def ack(cue_id: str | None, room_id: str, operator: str | None, broker: str | None) -> None:
+    """Acknowledge a fired cue: CUE_ID, such as 2.0, or else the oldest pending one."""
+    send(room_id, broker, _body("ack", operator, cue=cue_id))
 
 
 def _simple(action: str, help_text: str) -> None:

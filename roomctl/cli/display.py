@@ -120,19 +120,23 @@ def session_bar(state: Mapping[str, Any], width: int = BAR_WIDTH) -> Text:
 
 
 def next_cue_line(room_id: str, state: Mapping[str, Any]) -> Text | None:
-    """Return `room next cue: TEXT in 12m30s (phase onset)`, or None without one."""
+    """Return `room next cue: TEXT in 12m30s (phase onset, cue 1.0)`, or None without one."""
     cue = state.get("next_cue")
     if not cue or state.get("status") not in ("running", "paused", "emergency"):
         return None
-    where = f" (phase {cue['phase']})" if cue.get("phase") else ""
+    said = [f"phase {cue['phase']}"] if cue.get("phase") else []
+    said += [f"cue {cue['id']}"] if cue.get("id") else []
+    where = f" ({', '.join(said)})" if said else ""
     line = Text(f"{room_id} next cue: ")
     line.append(str(cue["notify"]), style="bold")
     line.append(f" in {format_duration(float(cue['in_s']))}{where}")
     return line
 
 
-def notes(rooms: Mapping[str, RoomSeen], now: datetime, tick: bool = True) -> list[Text]:
-    """Return the lines under the table: unreadable states' reasons and next cues."""
+def notes(
+    rooms: Mapping[str, RoomSeen], now: datetime, tick: bool = True, pending: bool = True
+) -> list[Text]:
+    """Return the lines under the table: unreadable states' reasons, next and pending cues."""
     lines: list[Text] = []
     for room_id in sorted(rooms):
         seen = rooms[room_id]
@@ -143,7 +147,26 @@ def notes(rooms: Mapping[str, RoomSeen], now: datetime, tick: bool = True) -> li
         line = next_cue_line(room_id, state) if state and seen.condition(now) == "live" else None
         if line is not None:
             lines.append(line)
+        if pending:
+            lines += cue_banners(seen, now)
     return lines
+
+
+def cue_banners(seen: RoomSeen, now: datetime) -> list[Text]:
+    """Return a banner per cue the room has pending, held on screen until acknowledged."""
+    pending = None if seen.state is None else seen.state.get("pending_cues")
+    if pending is None:  # a daemon from before acknowledgements: its last cue
+        banner = last_cue_banner(seen, now)
+        return [] if banner is None else [banner]
+    room = seen.room
+    return [
+        Text(
+            f" CUE {clock_time(cue['fired_at'], now)}  {room}: {cue['notify']}"
+            f"  (phase {cue['phase']})  not acknowledged: roomctl ack {cue['id']} --room {room} ",
+            CUE_STYLE,
+        )
+        for cue in pending
+    ]
 
 
 def last_cue_banner(seen: RoomSeen, now: datetime) -> Text | None:
@@ -159,11 +182,11 @@ def last_cue_banner(seen: RoomSeen, now: datetime) -> Text | None:
 
 
 def watch_view(rooms: Mapping[str, RoomSeen], now: datetime, tick: bool = True) -> RenderableType:
-    """Return the live view: each room's last cue, the table, next cues and phase bars."""
+    """Return the live view: each room's pending cues, the table, next cues and phase bars."""
     parts: list[RenderableType] = []
-    parts += [b for b in (last_cue_banner(rooms[r], now) for r in sorted(rooms)) if b]
+    parts += [banner for r in sorted(rooms) for banner in cue_banners(rooms[r], now)]
     parts.append(rooms_table(rooms, now, tick))
-    parts += notes(rooms, now, tick)
+    parts += notes(rooms, now, tick, pending=False)
     for room_id in sorted(rooms):
         seen = rooms[room_id]
         state = (moved_on(seen, now) if tick else seen.state) or {}

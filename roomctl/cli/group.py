@@ -19,7 +19,8 @@ from roomctl.cli.exits import EXIT_USAGE
 _COMMAND_HOMES: dict[str, str] = {
     "run": "run",
     **dict.fromkeys(
-        ("start", "extend", "pause", "resume", "stop", "next", "emergency", "release"), "control"
+        ("start", "extend", "pause", "resume", "stop", "next", "emergency", "release", "ack"),
+        "control",
     ),
     "status": "status",
     "rehearse": "rehearse",

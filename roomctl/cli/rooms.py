@@ -105,6 +105,7 @@ def read_state(payload: bytes) -> dict[str, Any]:
     speed = state.get("speed", 1.0)
     _expect(state, "speed", _number(speed) and speed > 0, "a positive number")
     state["next_cue"] = _next_cue(state.get("next_cue"))
+    state["pending_cues"] = _pending_cues(state.get("pending_cues"))
     return state
 
 
@@ -122,15 +123,15 @@ def _expect(state: dict[str, Any], key: str, ok: bool, what: str) -> None:
         raise UnreadableStateError(f"{key} must be {what}, not {_show(state.get(key))}")
 
 
-def _timestamp(value: object) -> datetime:
+def _timestamp(value: object, key: str = "updated_at") -> datetime:
     if not isinstance(value, str):
-        raise UnreadableStateError(f"updated_at must be a timestamp, not {_show(value)}")
+        raise UnreadableStateError(f"{key} must be a timestamp, not {_show(value)}")
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise UnreadableStateError(f"updated_at {_show(value)} is not a timestamp") from None
+        raise UnreadableStateError(f"{key} {_show(value)} is not a timestamp") from None
     if moment.tzinfo is None:
-        raise UnreadableStateError(f"updated_at {_show(value)} has no time zone")
+        raise UnreadableStateError(f"{key} {_show(value)} has no time zone")
     return moment
 
 
@@ -167,9 +168,30 @@ def _next_cue(value: object) -> dict[str, Any] | None:
         and isinstance(value.get("notify"), str)
         and _number(value.get("at_s"))
         and _number(value.get("in_s"))
+        and isinstance(value.get("id", ""), str)
     ):
         raise UnreadableStateError(f"next_cue must be null or a cue, not {_show(value)}")
     return dict(value)
+
+
+def _pending_cues(value: object) -> list[dict[str, Any]] | None:
+    """Return the fired cues not yet acknowledged, `fired_at` read as a time (None: not said)."""
+    if value is None:  # a daemon from before acknowledgements
+        return None
+    if not isinstance(value, list):
+        raise UnreadableStateError(f"pending_cues must be a list, not {_show(value)}")
+    cues: list[dict[str, Any]] = []
+    for cue in value:
+        ok = isinstance(cue, dict) and isinstance(cue.get("id"), str)
+        ok = ok and isinstance(cue.get("notify"), str) and _number(cue.get("at_s"))
+        ok = ok and isinstance(cue.get("phase"), str)
+        if not ok:
+            raise UnreadableStateError(
+                f"pending_cues has {_show(cue)}, not an id, notify, phase, at_s and fired_at"
+            )
+        fired_at = _timestamp(cue.get("fired_at"), f"pending_cues[{len(cues)}].fired_at")
+        cues.append({**cue, "fired_at": fired_at})
+    return cues
 
 
 def _cue(payload: bytes) -> Cue | None:

@@ -100,7 +100,7 @@ class RoomCore:
             case BrokerConnected():
                 step.do(ReapplyLights(), PublishState())
             case Recover():
-                recover(step, item.session_id, item.snapshot, item.alive_at)
+                recover(step, item.session_id, item.snapshot, item.alive_at, item.ended)
             case Shutdown():
                 step.record_gaps(close_all=True)  # what the open windows left out, counted
         return Decision(tuple(step.effects), self.next_wake(now))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from roomctl.api.commands import (
+    AckCommand,
     Command,
     CommandError,
     EmergencyCommand,
@@ -30,6 +31,7 @@ from roomctl.api.events import (
 from roomctl.api.state import Status
 from roomctl.core.levels import SoundFade, Voice
 from roomctl.core.room_course import RELEASE_FADE_S, advance, end_session, fades_to
+from roomctl.core.room_cues import acknowledge
 from roomctl.core.room_effects import (
     Accept,
     FreezeLights,
@@ -118,6 +120,8 @@ def _carry_out(step: Step, command: Command, arrived: CommandIn) -> None:
             _emergency(step, command)
         case ReleaseCommand():
             _release(step, command)
+        case AckCommand():
+            acknowledge(step, command)
 
 
 def _start(step: Step, command: StartCommand, arrived: CommandIn) -> None:

@@ -7,9 +7,10 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from roomctl.api.events import Cue, PhaseStarted, Recovered, SceneApplied, SessionEnded
+from roomctl.api.events import PhaseStarted, Recovered, SceneApplied, SessionEnded
 from roomctl.core.easing import Easing
 from roomctl.core.levels import LightFade, LightLevel, SoundFade
+from roomctl.core.room_cues import fire_cues
 from roomctl.core.room_effects import JumpLights, Log, PlayLights, PublishState
 from roomctl.core.room_snapshot import restore_session
 from roomctl.core.room_step import ACTIVE, Step
@@ -31,10 +32,7 @@ def advance(step: Step) -> None:
         return
     tau = session.clock.session_time(step.now)
     timeline = session.timeline(step.room)
-    for cue in timeline.cues_between(memory.cues_until, tau):
-        late = round(tau - cue.at, 1)  # after a recovery a cue fires late: the record says so
-        step.emit(Cue(phase=cue.phase_name, notify=cue.text, at_s=cue.at, late_s=late))
-    memory.cues_until = max(memory.cues_until, tau)
+    fire_cues(step, timeline, tau)
     if timeline.ended(tau):
         end_session(step, reason="completed")
         return
@@ -70,14 +68,29 @@ def end_session(step: Step, reason: str) -> None:
     step.do(PublishState())
 
 
-def recover(step: Step, session_id: str, snapshot: dict[str, Any], alive_at: float) -> None:
-    """Bring back a session the journal says was unfinished when the daemon died."""
+def recover(
+    step: Step,
+    session_id: str,
+    snapshot: dict[str, Any],
+    alive_at: float,
+    ended: tuple[float, str] | None = None,
+) -> None:
+    """Bring back a session the journal says was unfinished when the daemon died.
+
+    A session that had ended (`ended`: when and why) comes back only for its pending
+    cues: the room shows it ended, with them, and records nothing.
+    """
     memory, room, now = step.memory, step.room, step.now
     try:
         session, status, cues_until, announced = restore_session(snapshot)
     except (ValueError, KeyError, TypeError) as error:
         message = "room %s: cannot recover session %s: %s"
         step.do(Log(logging.ERROR, message, (room.id, session_id, error)))
+        return
+    if ended is not None:
+        memory.session, memory.status, memory.ended = session, "ended", ended
+        memory.cues_until, memory.announced_phase = cues_until, announced
+        step.do(PublishState())
         return
     memory.session, memory.status = session, status
     memory.cues_until, memory.announced_phase, memory.ended = cues_until, announced, None

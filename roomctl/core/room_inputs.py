@@ -93,11 +93,12 @@ class LightRestored:
 
 @dataclass(frozen=True, slots=True)
 class Recover:
-    """Bring back a session the journal holds as unfinished (after a restart)."""
+    """Bring back a session the journal holds as unfinished, or ended with cues pending."""
 
     session_id: str
     snapshot: dict[str, Any]
     alive_at: float
+    ended: tuple[float, str] | None = None  # when and why it ended, if it had
 
 
 CoreInput = (

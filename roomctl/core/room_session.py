@@ -9,6 +9,17 @@ from roomctl.core.timeline import SessionClock, SessionPlan, Timeline
 from roomctl.models import RoomPreset, SessionProfile
 
 
+@dataclass(frozen=True, slots=True)
+class FiredCue:
+    """A cue that fired and waits for staff to acknowledge it."""
+
+    cue_id: str
+    phase: str
+    notify: str
+    at: float  # when it was due, in session time
+    fired_wall: float  # when it fired, in wall time
+
+
 @dataclass(frozen=True)
 class Session:
     """Everything that decides where a session stands; replaced whole on every change."""
@@ -24,6 +35,7 @@ class Session:
     operator: str | None = None
     paused_by: str | None = None
     emergency: bool = False
+    pending: tuple[FiredCue, ...] = ()  # fired cues not yet acknowledged, oldest first
     timeline_cache: dict[str, Timeline] = field(default_factory=dict, compare=False, repr=False)
 
     def timeline(self, room: RoomPreset) -> Timeline:
@@ -35,6 +47,10 @@ class Session:
             )
             self.timeline_cache["timeline"] = cached
         return cached
+
+    def with_pending(self, pending: tuple[FiredCue, ...]) -> Session:
+        """Return a copy with these cues pending (the plan is the same: so is its timeline)."""
+        return replace(self, pending=pending)
 
     def with_changes(self, **changes: object) -> Session:
         """Return a copy with some fields changed (and a fresh timeline cache)."""

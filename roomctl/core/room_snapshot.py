@@ -7,7 +7,7 @@ from typing import Any
 
 from roomctl.api.state import Status
 from roomctl.core.levels import LightLevel, SoundMix, Voice
-from roomctl.core.room_session import Session
+from roomctl.core.room_session import FiredCue, Session
 from roomctl.core.timeline import SessionClock, SessionPlan
 from roomctl.models import SessionProfile
 
@@ -58,6 +58,26 @@ def _mix_from(data: list[dict[str, Any]]) -> SoundMix:
     return tuple(Voice(str(v["source"]), float(v["gain"]), bool(v["loop"])) for v in data)
 
 
+def _fired(cue: FiredCue) -> dict[str, Any]:
+    return {
+        "id": cue.cue_id,
+        "phase": cue.phase,
+        "notify": cue.notify,
+        "at_s": cue.at,
+        "fired_wall": cue.fired_wall,
+    }
+
+
+def _fired_from(data: dict[str, Any]) -> FiredCue:
+    return FiredCue(
+        str(data["id"]),
+        str(data["phase"]),
+        str(data["notify"]),
+        float(data["at_s"]),
+        float(data["fired_wall"]),
+    )
+
+
 def session_snapshot(
     session: Session, status: Status, cues_until: float, announced_phase: int | None
 ) -> dict[str, Any]:
@@ -78,6 +98,7 @@ def session_snapshot(
         "emergency": session.emergency,
         "cues_until": cues_until,
         "announced_phase": announced_phase,
+        "pending_cues": [_fired(cue) for cue in session.pending],
     }
 
 
@@ -97,6 +118,7 @@ def restore_session(data: dict[str, Any]) -> tuple[Session, Status, float, int |
         operator=data.get("operator"),
         paused_by=data.get("paused_by"),
         emergency=bool(data.get("emergency")),
+        pending=tuple(_fired_from(cue) for cue in data.get("pending_cues", [])),
     )
     announced = data.get("announced_phase")
     return (

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from roomctl.api.state import DeviceState, JournalProblem, NextCue, PhaseSpan, RoomState
 from roomctl.core.levels import LightLevel
+from roomctl.core.room_cues import pending_view
 from roomctl.core.room_step import RoomMemory, light_fields
 from roomctl.models import RoomPreset
 
@@ -73,6 +74,7 @@ def room_state(
     next_cue = None
     if cue is not None:
         next_cue = NextCue(
+            id=cue.cue_id,
             notify=cue.text,
             phase=cue.phase_name,
             at_s=round(cue.at, 1),
@@ -101,5 +103,6 @@ def room_state(
         ],
         speed=speed,
         next_cue=next_cue,
+        pending_cues=pending_view(session),
         journal=journal,
     )

@@ -68,6 +68,13 @@ class Reader:
         live = [r for r in rows.values() if r.ended_at is None]
         return max(live, key=lambda r: r.started_at, default=None)
 
+    def latest(self, room: str) -> SessionRow | None:
+        """Return the room's latest session in the journal file, ended or not."""
+        rows = self._read(
+            f"{SESSION_COLUMNS} WHERE room=? ORDER BY started_at DESC LIMIT 1", (room,)
+        )
+        return session_row(rows[0]) if rows else None
+
     def session(self, session_id: str) -> SessionRow | None:
         """Return one session by id."""
         rows = self._read(f"{SESSION_COLUMNS} WHERE session_id=?", (session_id,))

@@ -10,17 +10,13 @@ from datetime import datetime, tzinfo
 from typing import Literal
 
 from roomctl import api
+from roomctl.journal.cue_records import NOT_GIVEN, CueRecord, acknowledged, fired
 from roomctl.journal.entries import incident, read_stored, technical
 from roomctl.journal.records import SessionRow, StoredEvent
 from roomctl.logs import clean
 from roomctl.models.units import format_duration
 
 ReportFormat = Literal["md", "csv", "json"]
-
-# A cue fired this long after its time is reported late: a wake is milliseconds late, a
-# busy machine a second at most; later means the room was not there to fire it.
-CUE_LATE_S = 2.0
-NOT_GIVEN = "(not given)"
 
 
 def local_time(wall: float, tz: tzinfo | None = None) -> str:
@@ -46,18 +42,6 @@ class PauseRecord:
     started: str
     length_s: float | None
     emergency: bool = False
-
-
-@dataclass(frozen=True)
-class CueRecord:
-    """One cue: when it fired, when it was due in session time, and how late it was."""
-
-    at: str
-    phase: str
-    text: str
-    due_s: float | None
-    late_s: float | None
-    note: str
 
 
 @dataclass(frozen=True)
@@ -89,14 +73,6 @@ class SessionReport:
     cues: list[CueRecord] = field(default_factory=list)
     incidents: list[Entry] = field(default_factory=list)
     technical: list[Entry] = field(default_factory=list)
-
-
-def _cue(cue: api.Cue, ts: float, recoveries: list[float], when: str) -> CueRecord:
-    note = ""
-    if cue.late_s >= CUE_LATE_S:
-        down = any(ts - cue.late_s <= t <= ts for t in recoveries)
-        note = f"late by {cue.late_s:.0f} s" + (" (daemon was down)" if down else "")
-    return CueRecord(when, clean(cue.phase), clean(cue.notify), cue.at_s, cue.late_s, note)
 
 
 def build_report(
@@ -137,7 +113,9 @@ def build_report(
             pauses.append(PauseRecord(who, when(start), round(event.ts - start, 1), emergency))
             open_pause = None
         if isinstance(kind, api.Cue):
-            cues.append(_cue(kind, event.ts, recoveries, when(event.ts)))
+            cues.append(fired(kind, event.ts, recoveries, when(event.ts)))
+        elif isinstance(kind, api.CueAcknowledged):
+            acknowledged(cues, kind, when(event.ts))
         elif (clinical := incident(kind)) is not None:
             incidents.append(Entry(when(event.ts), kind.type, clinical.strip()))
         elif (problem := technical(kind)) is not None:
@@ -217,10 +195,13 @@ def as_markdown(report: SessionReport) -> str:
         lines.append("None.")
     lines += ["", "## Cues", ""]
     if report.cues:
-        lines += ["| time | due (session time) | cue | note |", "|---|---|---|---|"]
+        lines += [
+            "| time | due (session time) | cue | acknowledged | note |",
+            "|---|---|---|---|---|",
+        ]
         lines += [
             f"| {c.at} | {_length(c.due_s) if c.due_s is not None else '-'} | "
-            f"{_cell(c.text)} | {_cell(c.note)} |"
+            f"{_cell(c.text)} | {_cell(c.acknowledgement())} | {_cell(c.note)} |"
             for c in report.cues
         ]
     else:
@@ -259,7 +240,8 @@ def as_csv(report: SessionReport) -> str:
     for cue in report.cues:
         due = f" (due at {format_duration(cue.due_s)})" if cue.due_s is not None else ""
         note = f"; {cue.note}" if cue.note else ""
-        writer.writerow([*base, "cue", cue.at, "", f"{cue.text}{due}{note}"])
+        acked = f"; {cue.acknowledgement()}"
+        writer.writerow([*base, "cue", cue.at, "", f"{cue.text}{due}{note}{acked}"])
     for entry in [*report.incidents, *report.technical]:
         writer.writerow([*base, entry.kind, entry.at, "", entry.detail])
     return out.getvalue()

@@ -157,6 +157,10 @@ class Journal:
         """Return the room's latest session that has not ended, if any (spilled ones too)."""
         return self._reader.unfinished(room)
 
+    def latest(self, room: str) -> SessionRow | None:
+        """Return the room's latest session in the journal file, ended or not."""
+        return self._reader.latest(room)
+
     def session(self, session_id: str) -> SessionRow | None:
         """Return one session by id."""
         return self._reader.session(session_id)

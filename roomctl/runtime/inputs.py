@@ -39,7 +39,7 @@ class SpeakerHealth:
 
 @dataclass(frozen=True, slots=True)
 class Recover:
-    """Bring back a session the journal holds as unfinished (after a restart)."""
+    """Bring back a session the journal holds as unfinished, or ended with cues pending."""
 
     row: SessionRow
 

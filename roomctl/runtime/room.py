@@ -125,7 +125,8 @@ class RoomRuntime:
             self._inbound = None
         elif isinstance(item, Recover):
             row = item.row
-            self._decide(RecoverSession(row.session_id, row.snapshot, row.alive_at), now)
+            ended = None if row.ended_at is None else (row.ended_at, row.end_reason or "")
+            self._decide(RecoverSession(row.session_id, row.snapshot, row.alive_at, ended), now)
         elif isinstance(item, DeviceHealth):
             self._decide(DeviceSeen(item.device, item.online, rejoined=item.rejoined), now)
         elif isinstance(item, SpeakerHealth):

@@ -113,11 +113,19 @@ class RoomService:
         self._unfinished = self._find_unfinished(journal)
 
     def _find_unfinished(self, journal: Journal | None) -> SessionRow | None:
-        """Return the session the journal says the room was running, if it can tell."""
+        """Return the session the journal says the room was running, if it can tell.
+
+        Else its last session, if that ended with cues still waiting for staff to
+        acknowledge: the room shows them again.
+        """
         if journal is None:
             return None
         try:
-            return journal.unfinished(self.room.id)
+            unfinished = journal.unfinished(self.room.id)
+            last = journal.latest(self.room.id) if unfinished is None else None
+            if last is not None and last.ended_at is not None and last.snapshot.get("pending_cues"):
+                return last
+            return unfinished
         except JournalError as error:
             _LOGGER.error(
                 "room %s: cannot look for an unfinished session (%s): none is recovered",

@@ -11,12 +11,13 @@ from roomctl.models import SessionProfile
 
 @dataclass(frozen=True, slots=True)
 class CueFiring:
-    """A cue due at session time `at` in a phase."""
+    """A cue due at session time `at` in a phase; `cue_id` is "<phase index>.<cue index>"."""
 
     at: float
     phase_index: int
     phase_name: str
     text: str
+    cue_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +43,8 @@ class CueSheet:
             start, end = plan.start_of(index), plan.end_of(index)
             if end > start:
                 firings.extend(
-                    CueFiring(start + cue.at, index, phase.name, cue.notify)
-                    for cue in phase.cues
+                    CueFiring(start + cue.at, index, phase.name, cue.notify, f"{index}.{number}")
+                    for number, cue in enumerate(phase.cues)
                     if start + cue.at <= end
                 )
         return cls(tuple(sorted(firings, key=lambda firing: (firing.at, firing.phase_index))))
