@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from roomctl.cli.console import listen_option
+from roomctl.cli.exits import EXIT_USAGE
 from roomctl.cli.group import cli
 from roomctl.config import ConfigError
 from roomctl.demo.showcase import Showcase, Step
@@ -29,6 +31,9 @@ DEMO_STEPS = (
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 DEMO_ROOM = REPO_ROOT / "profiles" / "rooms" / "room-1.yaml"
 DEMO_PROFILE = "demo"
+# With the console, the demo plays in real time: a person clicks through it, and its first
+# cue comes 30 s in, its first phase change at one minute.
+CONSOLE_DEMO_SPEED = 1.0
 
 
 def _play(
@@ -90,6 +95,47 @@ def rehearse(profile: str, room_file: Path, speed: float, profiles: Path | None)
 
 @cli.command("demo")
 @click.option("--sound/--no-sound", default=True, help="Play the session's sound too.")
-def demo(sound: bool) -> None:
+@click.option(
+    "--console",
+    "with_console",
+    is_flag=True,
+    help="Serve the demo room and the web console instead, with a demo account, until Ctrl-C.",
+)
+@listen_option
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0.1),
+    default=None,
+    help=f"How many times faster than real time (default {DEMO_SPEED:g}; 1 with --console).",
+)
+def demo(sound: bool, with_console: bool, listen: tuple[str, int], speed: float | None) -> None:
     """Show roomctl at work: a compressed session with a pause and an emergency."""
-    _play(DEMO_ROOM, None, DEMO_SPEED, sound, DEMO_PROFILE, DEMO_STEPS)
+    if with_console:
+        _serve_console_demo(listen, speed or CONSOLE_DEMO_SPEED, sound)
+        return
+    _play(DEMO_ROOM, None, speed or DEMO_SPEED, sound, DEMO_PROFILE, DEMO_STEPS)
+
+
+def _serve_console_demo(listen: tuple[str, int], speed: float, sound: bool) -> None:
+    """Serve the demo room and the console until Ctrl-C, printing where and how to log in."""
+    # Imported here: the web stack loads only for the console.
+    from roomctl.console.serve import Listener, ListenError  # noqa: PLC0415
+    from roomctl.demo.console_demo import ConsoleDemo, DemoAccount  # noqa: PLC0415
+
+    def announce(listener: Listener, account: DemoAccount) -> None:
+        click.echo(f"roomctl console: serving {listener.url} (room {DEMO_ROOM.stem}, demo broker)")
+        click.echo(
+            f"  log in as {account.name!r} with password {account.password!r} (a supervisor)"
+        )
+        click.echo(f"  start the {DEMO_PROFILE!r} profile on the room's page; Ctrl-C stops it all")
+        sys.stdout.flush()
+
+    with tempfile.TemporaryDirectory(prefix="roomctl-console-demo-") as folder:
+        demo = ConsoleDemo(
+            DEMO_ROOM, speed, sound, Path(folder) / "state", Path(folder) / "users.yaml"
+        )
+        try:
+            demo.run(*listen, announce)
+        except ListenError as error:
+            click.echo(f"roomctl demo: {error}", err=True)
+            sys.exit(EXIT_USAGE)

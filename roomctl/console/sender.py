@@ -39,9 +39,11 @@ class Sender:
         request_id = f"console-{uuid.uuid4().hex[:12]}"
         payload = json.dumps({**body, "operator": operator, "request_id": request_id})
         topics = RoomTopics(room)
-        properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
-        properties.ResponseTopic = f"{self._watcher.replies_base}{request_id}"
-        properties.CorrelationData = request_id.encode()
+        properties: Properties | None = None
+        if self._watcher.v5:
+            properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            properties.ResponseTopic = f"{self._watcher.replies_base}{request_id}"
+            properties.CorrelationData = request_id.encode()
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
         try:
@@ -65,13 +67,16 @@ class Sender:
             self._waiting.pop(request_id, None)
 
     def _take_reply(self, topic: str, payload: bytes) -> None:
-        request_id = topic.rsplit("/", 1)[-1]
-        future = self._waiting.get(request_id)
-        if future is None or future.done():
-            return
+        """Settle the command a reply answers: by its response topic, else its request id."""
         try:
             reply = json.loads(payload)
         except ValueError:
             return
-        if isinstance(reply, dict):
+        if not isinstance(reply, dict):
+            return
+        request_id = topic.rsplit("/", 1)[-1]
+        if not topic.startswith(self._watcher.replies_base):
+            request_id = str(reply.get("request_id"))  # a room's reply topic (MQTT v3.1.1)
+        future = self._waiting.get(request_id)
+        if future is not None and not future.done():
             future.set_result(reply)

@@ -18,7 +18,12 @@ from paho.mqtt.reasoncodes import ReasonCode
 from roomctl.api.topics import PREFIX, REPLIES_PREFIX
 from roomctl.console.rooms import RoomView
 from roomctl.mqtt.broker_url import BrokerUrl
-from roomctl.mqtt.connection import KEEPALIVE_S, paho_client, tls_context
+from roomctl.mqtt.connection import (
+    KEEPALIVE_S,
+    UNSUPPORTED_PROTOCOL_VERSION,
+    paho_client,
+    tls_context,
+)
 
 _LOGGER = logging.getLogger(__name__)
 KINDS = ("state", "availability", "events", "catalog")
@@ -42,7 +47,12 @@ Reply = Callable[[str, bytes], None]
 
 
 class Watcher:
-    """One paho client for every room; all its state lives on the asyncio loop's thread."""
+    """One paho client for every room; all its state lives on the asyncio loop's thread.
+
+    It speaks MQTT v5 (replies on its own response topic) and falls back to v3.1.1 for a
+    broker that refuses v5 or a URL that pins it (`broker: embedded`, `roomctl demo
+    --console`): there replies come on each room's reply topic, told apart by request id.
+    """
 
     def __init__(self, url: BrokerUrl) -> None:
         self.url = url
@@ -50,14 +60,19 @@ class Watcher:
         self.replies_base = f"{REPLIES_PREFIX}{self.client_id}/"
         self.rooms: dict[str, RoomView] = {}
         self.connected = False
+        self.v5 = url.protocol != "3.1.1"
         self.on_reply: Reply = lambda _topic, _payload: None
         self._queues: set[asyncio.Queue[Change]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._client = paho_client(url, self.client_id, True, tls_context(url))
-        self._client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
-        self._client.on_connect = self._handle_connect
-        self._client.on_disconnect = self._handle_disconnect
-        self._client.on_message = self._handle_message
+        self._client = self._new_client()
+
+    def _new_client(self) -> mqtt.Client:
+        client = paho_client(self.url, self.client_id, self.v5, tls_context(self.url))
+        client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+        client.on_connect = self._handle_connect
+        client.on_disconnect = self._handle_disconnect
+        client.on_message = self._handle_message
+        return client
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Connect in paho's network thread; messages are handled on loop."""
@@ -92,17 +107,22 @@ class Watcher:
     def _handle_connect(
         self, client: mqtt.Client, _u: object, _f: object, code: ReasonCode, _p: object
     ) -> None:
+        if client is not self._client:
+            return
         if code.is_failure:
+            if self.url.protocol is None and code.value == UNSUPPORTED_PROTOCOL_VERSION:
+                self._call(self._fall_back_to_v311)
+                return
             _LOGGER.warning("the broker at %s refused the console: %s", self.url, code)
             return
-        client.subscribe(
-            [(f"{PREFIX}/+/{kind}", 1) for kind in KINDS] + [(f"{self.replies_base}#", 1)]
-        )
+        replies = f"{self.replies_base}#" if self.v5 else f"{PREFIX}/+/reply"
+        client.subscribe([(f"{PREFIX}/+/{kind}", 1) for kind in KINDS] + [(replies, 1)])
         self._call(self._set_connected, True)
         _LOGGER.info("connected to the broker at %s as %s", self.url, self.client_id)
 
-    def _handle_disconnect(self, *_args: object) -> None:
-        self._call(self._set_connected, False)
+    def _handle_disconnect(self, client: mqtt.Client, *_args: object) -> None:
+        if client is self._client:
+            self._call(self._set_connected, False)
 
     def _handle_message(self, _c: object, _u: object, msg: mqtt.MQTTMessage) -> None:
         self._call(self._take, msg.topic, bytes(msg.payload), bool(msg.retain))
@@ -116,8 +136,20 @@ class Watcher:
     def _set_connected(self, connected: bool) -> None:
         self.connected = connected
 
+    def _fall_back_to_v311(self) -> None:
+        """Drop the v5 client and connect again in v3.1.1."""
+        _LOGGER.info("%s does not speak MQTT v5; falling back to v3.1.1", self.url)
+        old = self._client
+        old.on_disconnect = None
+        old.disconnect()
+        old.loop_stop()
+        self.v5 = False
+        self._client = self._new_client()
+        if self._loop is not None:
+            self.start(self._loop)
+
     def _take(self, topic: str, payload: bytes, retained: bool) -> None:
-        if topic.startswith(self.replies_base):
+        if topic.startswith(self.replies_base) or (not self.v5 and topic.endswith("/reply")):
             self.on_reply(topic, payload)
             return
         parts = topic.split("/")
