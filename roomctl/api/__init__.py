@@ -11,9 +11,11 @@ from roomctl.api.commands import (
     CommandError,
     EmergencyCommand,
     ExtendCommand,
+    HistoryCommand,
     NextCommand,
     PauseCommand,
     ReleaseCommand,
+    ReportCommand,
     ResumeCommand,
     StartCommand,
     StopCommand,
@@ -52,7 +54,7 @@ from roomctl.api.events import (
 from roomctl.api.excerpt import EXCERPT_CHARS, excerpt
 from roomctl.api.messages import Inbound, Message
 from roomctl.api.plain import dump_plain, plain_fields
-from roomctl.api.replies import Reply, reply_payload
+from roomctl.api.replies import HistoryReply, Reply, ReportReply, SessionSummary, reply_payload
 from roomctl.api.state import (
     OFFLINE,
     ONLINE,
@@ -104,6 +106,8 @@ __all__ = [
     "EventType",
     "ExtendCommand",
     "Extended",
+    "HistoryCommand",
+    "HistoryReply",
     "Inbound",
     "JournalProblem",
     "LightLevelFields",
@@ -119,6 +123,8 @@ __all__ = [
     "ReleaseCommand",
     "Released",
     "Reply",
+    "ReportCommand",
+    "ReportReply",
     "ResumeCommand",
     "Resumed",
     "RoomState",
@@ -126,6 +132,7 @@ __all__ = [
     "SceneApplied",
     "SessionEnded",
     "SessionStarted",
+    "SessionSummary",
     "Skipped",
     "StartCommand",
     "Status",

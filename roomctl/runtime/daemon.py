@@ -26,6 +26,7 @@ from roomctl.mqtt import (
 from roomctl.mqtt.embedded_broker import STANDARD_PORT, EmbeddedBroker
 from roomctl.runtime.catalog_watch import CatalogPublisher, CatalogRoom
 from roomctl.runtime.pool import RoomPool
+from roomctl.runtime.records import RecordDesk
 from roomctl.runtime.service import RoomService
 
 _LOGGER = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ class Daemon:
         self.journal: Journal | None = None
         self._stop = threading.Event()
         self._catalog: CatalogPublisher | None = None
+        self._records = RecordDesk(options.state_dir)
         # Set when the stop left the journal's writer stuck on a stalled disk: the
         # process must then leave without the interpreter's clean-up, which would wait.
         self.stuck_on_disk = False
@@ -88,6 +90,7 @@ class Daemon:
             self.journal = Journal(self.options.state_dir)
         self._loop.start()
         self._pool.start()
+        self._records.start()
         # One library per folder, shared by its rooms: a profile is parsed once for all.
         libraries: dict[Path, ProfileLibrary] = {}
         catalogs: list[CatalogRoom] = []
@@ -106,6 +109,7 @@ class Daemon:
                 audio=self.options.audio,
                 sounds_dir=sounds_dir(profiles),
                 journal=self.journal,
+                records=self._records,
             )
             self.rooms.append(service)
             service.start()
@@ -158,6 +162,7 @@ class Daemon:
         """Stop every room's worker, then publish offline; stop the lines, loop, broker, journal."""
         if self._catalog is not None:
             self._catalog.stop()
+        self._records.stop()
         # All rooms are asked first, so their last records go to the journal together.
         for service in self.rooms:
             service.begin_stop()
