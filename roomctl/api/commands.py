@@ -53,6 +53,7 @@ __all__ = [
     "NextCommand",
     "PauseCommand",
     "Query",
+    "QueryError",
     "ReleaseCommand",
     "ReportCommand",
     "ResumeCommand",
@@ -81,6 +82,10 @@ class CommandError(RoomctlError, ValueError):
         super().__init__(reason)
         self.reason = reason
         self.request_id = request_id
+
+
+class QueryError(CommandError):
+    """A record query (history, report) that cannot be answered as sent: refused at the edge."""
 
 
 _SIMPLE: dict[
@@ -221,7 +226,7 @@ def parse_command(payload: bytes) -> Command | Query:
         try:
             return parse_query(str(action), data, request_id, operator)
         except ValueError as error:
-            raise CommandError(str(error), request_id) from None
+            raise QueryError(str(error), request_id) from None
     for key in sorted(QUERY_FIELDS):
         if data.get(key) is not None:
             raise CommandError(f"'{key}' goes with history or report, not {action}", request_id)

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass
 
 from roomctl.api.command_types import HistoryCommand, ReportCommand
-from roomctl.api.commands import Command, CommandError, Query, parse_inbound
+from roomctl.api.commands import Command, CommandError, Query, QueryError, parse_inbound
 from roomctl.api.excerpt import excerpt
 from roomctl.api.messages import Inbound
 from roomctl.runtime.inputs import CommandArrived
@@ -22,10 +22,10 @@ UNREADABLE = 'cannot read this command: send a JSON object like {"action": "paus
 
 @dataclass(frozen=True, slots=True)
 class QueryArrived:
-    """A record query on the room's cmd topic: answered by the record desk, not the room."""
+    """A record query on the room's cmd topic, or why it is refused: for the record desk."""
 
     inbound: Inbound
-    query: Query
+    query: Query | QueryError
 
 
 class CommandIntake:
@@ -52,7 +52,7 @@ class CommandIntake:
         parsed = _parse(inbound)
         if emergency_only and not isinstance(parsed, CommandError) and parsed.action != "emergency":
             parsed = CommandError(NOT_AN_EMERGENCY, parsed.request_id)
-        if isinstance(parsed, HistoryCommand | ReportCommand):
+        if isinstance(parsed, HistoryCommand | ReportCommand | QueryError):
             return QueryArrived(inbound, parsed)
         return CommandArrived(inbound, parsed, next(self._arrivals))
 

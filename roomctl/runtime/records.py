@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from roomctl.api.command_types import HistoryCommand, Query
+from roomctl.api.commands import QueryError
 from roomctl.api.replies import reply_payload
 from roomctl.api.state import Status
 from roomctl.journal import JournalError, JournalFile
@@ -43,7 +44,7 @@ NO_RECORD = "this daemon keeps no record (it runs without a state directory)"
 class RecordAsk:
     """One query to answer: for which room, its status now, and how to send the reply."""
 
-    query: Query
+    query: Query | QueryError
     room: str
     status: Callable[[], Status]
     send: Callable[[str], None]
@@ -87,6 +88,9 @@ class RecordDesk:
 
     def ask(self, ask: RecordAsk) -> None:
         """Take a query (from any thread, at once): it is answered within READ_BOUND_S."""
+        if isinstance(ask.query, QueryError):
+            self._refuse(ask, ask.query.reason)
+            return
         if self._file is None:
             self._refuse(ask, NO_RECORD)
             return
@@ -137,8 +141,8 @@ class RecordDesk:
 
     def _read(self, ask: RecordAsk) -> str:
         """Return the reply to a query, read on a connection opened for it."""
-        assert self._file is not None
         query, status = ask.query, ask.status()
+        assert self._file is not None and not isinstance(query, QueryError)  # see ask()
         try:
             connection = self._file.open_reader()
             try:
