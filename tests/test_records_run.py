@@ -79,7 +79,8 @@ class Daemon:
         rooms.mkdir(parents=True)
         sessions.mkdir()
         self.room_file = rooms / f"{ROOM_ID}.yaml"
-        self.room_file.write_text(room_yaml())
+        # Commands must name their operator; a query, which changes nothing, need not.
+        self.room_file.write_text(room_yaml(extra="require_operator: true\n"))
         (sessions / "short.yaml").write_text(SHORT)
         (sessions / "long.yaml").write_text(LONG)
         self.broker = broker
@@ -137,9 +138,9 @@ class Daemon:
         return shared, json.loads(own.payload)
 
     def cli_report(self, session_id: str) -> Any:
+        command = [sys.executable, "-m", "roomctl", "report", session_id, "--format", "json"]
         result = subprocess.run(
-            [sys.executable, "-m", "roomctl", "report", session_id, "--format", "json"]
-            + ["--state-dir", str(self.state_dir)],
+            [*command, "--state-dir", str(self.state_dir)],
             capture_output=True,
             text=True,
             env=self.env,
@@ -203,7 +204,11 @@ def test_history_and_report_answer_from_the_record_and_change_nothing(daemon: Da
         "Short and sweet",
         "kim",
     )
-    assert (newest["outcome"], older["outcome"], older["operator"]) == ("completed", "stopped", "ann")
+    assert (newest["outcome"], older["outcome"], older["operator"]) == (
+        "completed",
+        "stopped",
+        "ann",
+    )
     # The same sessions, times and lengths as the journal holds (what `roomctl history` lists).
     journal = Journal(daemon.state_dir, readonly=True)
     rows = journal.sessions(ROOM_ID)
