@@ -62,12 +62,12 @@ def test_history_and_report_are_typed_with_their_defaults() -> None:
         ({"action": "history", "limit": "5"}, "'limit' must be a whole number from 1 to 100"),
         ({"action": "history", "limit": 2.5}, "'limit' must be a whole number from 1 to 100"),
         ({"action": "history", "limit": True}, "'limit' must be a whole number from 1 to 100"),
-        ({"action": "history", "session_id": "a"}, "'session_id' goes with report, not history"),
+        ({"action": "history", "session_id": "a"}, "'session_id' does not go with history"),
         ({"action": "history", "profile": "demo"}, "'profile' does not go with history"),
         ({"action": "report"}, "report needs a 'session_id', as `history` lists them"),
         (
             {"action": "report", "session_id": "x", "limit": 3},
-            "'limit' goes with history, not report",
+            "'limit' does not go with report",
         ),
         (
             {"action": "report", "session_id": "../etc"},

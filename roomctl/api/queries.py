@@ -17,9 +17,10 @@ from roomctl.api.command_types import (
     ReportCommand,
 )
 
-# The fields only queries take, and the fields no query takes.
+# The fields only queries take; a query takes those of every command and its own, no other.
 QUERY_FIELDS = frozenset({"limit", "session_id"})
-_COMMAND_FIELDS = ("profile", "at", "by")
+_COMMON_FIELDS = frozenset({"action", "operator", "request_id"})
+_OWN_FIELDS = {"history": frozenset({"limit"}), "report": frozenset({"session_id"})}
 _SESSION_ID = re.compile(SESSION_ID_PATTERN.replace("^", r"\A").replace("$", r"\Z"))
 
 
@@ -27,12 +28,11 @@ def parse_query(
     action: str, data: dict[str, object], request_id: str | None, operator: str | None
 ) -> Query:
     """Return the typed query, or raise ValueError saying what is wrong with it."""
-    given = [key for key in _COMMAND_FIELDS if data.get(key) is not None]
+    taken = _COMMON_FIELDS | _OWN_FIELDS[action]
+    given = sorted(key for key, value in data.items() if value is not None and key not in taken)
     if given:
         raise ValueError(f"'{given[0]}' does not go with {action}")
     if action == "history":
-        if data.get("session_id") is not None:
-            raise ValueError("'session_id' goes with report, not history")
         limit = data.get("limit")
         if limit is None:
             return HistoryCommand(request_id=request_id, operator=operator)
@@ -42,8 +42,6 @@ def parse_query(
             shown = limit if abs(limit) < 10**9 else "a larger number"
             raise ValueError(f"'limit' is from 1 to {MAX_HISTORY_LIMIT}, not {shown}")
         return HistoryCommand(request_id=request_id, operator=operator, limit=limit)
-    if data.get("limit") is not None:
-        raise ValueError("'limit' goes with history, not report")
     session_id = data.get("session_id")
     if session_id is None:
         raise ValueError("report needs a 'session_id', as `history` lists them")

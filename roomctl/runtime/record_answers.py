@@ -21,8 +21,6 @@ from roomctl.journal.sql import EVENT_COLUMNS, SESSION_COLUMNS, session_row, sto
 # An MQTT message can be far bigger, but a reply goes to every client on roomctl/R/reply
 # and a browser holds it whole: 256 KiB is a report of thousands of entries.
 MAX_REPLY_BYTES = 256 * 1024
-# The report's lists, in the order they are cut: each keeps the same number of first entries.
-REPORT_LISTS = ("phases", "pauses", "cues", "incidents", "technical")
 
 
 class UnknownSessionError(Exception):
@@ -84,12 +82,13 @@ def bounded_report(
 ) -> str:
     """Return a report's reply of at most `limit` bytes, cutting its longest lists if need be.
 
-    Every list keeps its first `keep` entries, `keep` the most that fits (found by halving).
+    Every list of the report (phases, pauses, cues, ...) keeps its first `keep` entries,
+    `keep` the most that fits (found by halving).
     """
     whole = _payload(request_id, status, report, None)
     if len(whole.encode()) <= limit:
         return whole
-    longest = max(len(report.get(name, [])) for name in REPORT_LISTS)
+    longest = max((len(v) for v in report.values() if isinstance(v, list)), default=0)
     low, high = 0, longest  # `low` entries fit (a report of no entries is a few hundred bytes)
     while low < high:
         keep = (low + high + 1) // 2
@@ -107,9 +106,8 @@ def _payload(
     omitted: dict[str, int] = {}
     if keep is not None:
         report = dict(report)
-        for name in REPORT_LISTS:
-            entries = report.get(name, [])
-            if len(entries) > keep:
+        for name, entries in report.items():
+            if isinstance(entries, list) and len(entries) > keep:
                 omitted[name] = len(entries) - keep
                 report[name] = entries[:keep]
     warning = None
