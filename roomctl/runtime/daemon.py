@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from roomctl.mqtt import (
     BROKER_ENV,
     DEFAULT_BROKER,
     BrokerUrl,
+    Bus,
     NetworkLoop,
     UrgentLine,
     is_embedded,
@@ -74,6 +76,7 @@ class Daemon:
         self._stop = threading.Event()
         self._catalog: CatalogPublisher | None = None
         self._records = RecordDesk(options.state_dir)
+        self._record_lines: dict[BrokerUrl, Bus] = {}
         # Set when the stop left the journal's writer stuck on a stalled disk: the
         # process must then leave without the interpreter's clean-up, which would wait.
         self.stuck_on_disk = False
@@ -110,6 +113,7 @@ class Daemon:
                 sounds_dir=sounds_dir(profiles),
                 journal=self.journal,
                 records=self._records,
+                records_bus=self._record_line(url),
             )
             self.rooms.append(service)
             service.start()
@@ -137,6 +141,19 @@ class Daemon:
             # Connected before the rooms say they are online, so their emergency topics
             # are served from then on; a broker that is down is not waited for long.
             line.bus.wait_connected(URGENT_CONNECT_WAIT_S)
+        return line
+
+    def _record_line(self, url: BrokerUrl) -> Bus:
+        """Return the broker's connection for the record queries' replies (one per broker).
+
+        A report is up to 256 KiB: sent on the rooms' connections, a burst of them would
+        be ahead of the light commands there, an emergency's included.
+        """
+        line = self._record_lines.get(url)
+        if line is None:
+            client_id = f"roomctl-records-{uuid.uuid4().hex[:8]}"
+            line = self._record_lines[url] = Bus(url, client_id, lambda _: None, loop=self._loop)
+            line.start()
         return line
 
     def request_stop(self) -> None:
@@ -184,6 +201,8 @@ class Daemon:
             service.go_offline()
         for line in self._urgent.values():
             line.stop()
+        for records in self._record_lines.values():
+            records.stop()
         self._pool.close()
         self._loop.stop()
         if self._embedded is not None:

@@ -62,6 +62,7 @@ class RoomService:
         sounds_dir: Path,
         journal: Journal | None = None,
         records: RecordDesk | None = None,
+        records_bus: Bus | None = None,
     ) -> None:
         self.room = room
         self._records = records or RecordDesk(None)
@@ -78,6 +79,8 @@ class RoomService:
             loop=loop,
         )
         self._urgent = urgent
+        # The record queries' replies go on a connection of their own (see Daemon).
+        self._records_bus = records_bus or self.bus
         self._adapters: dict[str, LightAdapter] = {
             name: adapter_for(name, spec) for name, spec in room.lights().items()
         }
@@ -206,7 +209,7 @@ class RoomService:
         topic = self.runtime.topics.reply
 
         def send(payload: str) -> None:
-            self.bus.reply(inbound, Message(topic, payload))
+            self._records_bus.reply(inbound, Message(topic, payload))
 
         return send
 
