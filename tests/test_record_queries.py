@@ -11,16 +11,19 @@ from typing import Any
 import jsonschema
 import pytest
 
-from roomctl.api import asyncapi_document
+from roomctl.api import Inbound, asyncapi_document
 from roomctl.api.commands import (
     CommandError,
     HistoryCommand,
+    PauseCommand,
     QueryError,
     ReportCommand,
     parse_command,
 )
 from roomctl.journal import Journal, JournalFile, SessionRow, StoredEvent
 from roomctl.journal.report import as_json, build_report
+from roomctl.runtime.inputs import CommandArrived
+from roomctl.runtime.intake import NOT_AN_EMERGENCY, CommandIntake, QueryArrived
 from roomctl.runtime.record_answers import (
     MAX_REPLY_BYTES,
     UnknownSessionError,
@@ -112,6 +115,26 @@ def test_the_contract_has_the_queries_and_their_replies() -> None:
         "historyReply",
         "reportReply",
     }
+
+
+def test_queries_go_to_the_record_desk_and_commands_to_the_room() -> None:
+    intake = CommandIntake()
+
+    def take(body: dict[str, Any], emergency_only: bool = False) -> Any:
+        return intake.take(Inbound("roomctl/r/cmd", json.dumps(body).encode()), emergency_only)
+
+    history = take({"action": "history", "limit": 3})
+    assert isinstance(history, QueryArrived) and history.query == HistoryCommand(limit=3)
+    bad = take({"action": "report", "request_id": "r"})
+    assert isinstance(bad, QueryArrived) and isinstance(bad.query, QueryError)
+    pause = take({"action": "pause"})
+    assert isinstance(pause, CommandArrived) and pause.parsed == PauseCommand()
+    # On the emergency topic a query, well formed or not, is refused as no emergency.
+    for body in ({"action": "history"}, {"action": "history", "limit": 0}):
+        refused = take(body, emergency_only=True)
+        assert isinstance(refused, CommandArrived)
+        assert isinstance(refused.parsed, CommandError)
+        assert refused.parsed.reason == NOT_AN_EMERGENCY
 
 
 # -- answers from a real journal -----------------------------------------------------------

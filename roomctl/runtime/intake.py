@@ -50,11 +50,18 @@ class CommandIntake:
         if not inbound.payload:
             return None
         parsed = _parse(inbound)
-        if emergency_only and not isinstance(parsed, CommandError) and parsed.action != "emergency":
+        if emergency_only and _not_an_emergency(parsed):
             parsed = CommandError(NOT_AN_EMERGENCY, parsed.request_id)
         if isinstance(parsed, HistoryCommand | ReportCommand | QueryError):
             return QueryArrived(inbound, parsed)
         return CommandArrived(inbound, parsed, next(self._arrivals))
+
+
+def _not_an_emergency(parsed: Command | Query | CommandError) -> bool:
+    """Tell whether a message on the emergency topic is well formed and not an emergency."""
+    if isinstance(parsed, QueryError):  # a query, malformed
+        return True
+    return not isinstance(parsed, CommandError) and parsed.action != "emergency"
 
 
 def _parse(inbound: Inbound) -> Command | Query | CommandError:
