@@ -38,6 +38,7 @@ MAX_WAITING = 32
 STOP_WAIT_S = 1.0
 CANNOT_READ = "the record cannot be read now: {why}"
 NO_RECORD = "this daemon keeps no record (it runs without a state directory)"
+NOT_ANSWERED_IN_TIME = f"the state disk has not answered within {READ_BOUND_S:g} s"
 
 
 @dataclass(eq=False)
@@ -174,9 +175,8 @@ class RecordDesk:
                 if not late:
                     self._changed.wait(max(0.0, min(due) - now) if due else None)
                     continue
-                stuck = now - self._reading_since if self._reading is not None else READ_BOUND_S
             for ask in late:
-                self._refuse(ask, CANNOT_READ.format(why=_not_answered(stuck)))
+                self._refuse(ask, CANNOT_READ.format(why=NOT_ANSWERED_IN_TIME))
 
     def _refuse(self, ask: RecordAsk, reason: str) -> None:
         ask.send(reply_payload(ask.query.request_id, False, ask.status(), reason))
