@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -31,11 +32,16 @@ from roomctl.runtime.record_answers import (
     history_payload,
     report_payload,
 )
-from roomctl.runtime.records import NO_RECORD, RecordAsk, RecordDesk
+from roomctl.runtime.records import MAX_WAITING, NO_RECORD, RecordAsk, RecordDesk
+from roomctl.runtime.records import NOT_ANSWERED_IN_TIME as LATE
+from tests.fixtures.disk import FreezableDisk
+from tests.fixtures.room import wait_for
 
 T0 = 1_800_000_000.0  # 2027-01-15 08:00:00 UTC
 # A reply on a free disk comes within milliseconds; this bounds a broken desk.
 REPLY_TIMEOUT_S = 5.0
+# On a frozen disk the replies are due after READ_BOUND_S (2 s); the rest is a loaded machine.
+FROZEN_REPLY_TIMEOUT_S = 6.0
 
 
 def _parse(body: dict[str, Any]) -> Any:
@@ -294,3 +300,51 @@ def test_the_desk_answers_reads_refusals_and_a_daemon_without_a_record(journal: 
         desk.stop()
     assert _ask(RecordDesk(None), HistoryCommand())["error"] == NO_RECORD
     assert _ask(desk, HistoryCommand())["error"] == "the daemon is stopping"
+
+
+def test_a_desk_on_a_frozen_disk_refuses_in_time_and_reads_again_after_the_thaw(
+    frozen_disk: FreezableDisk,
+) -> None:
+    journal = Journal(frozen_disk.path)
+    journal.write([], [_session("s1", "room-1", T0, operator="kim")])
+    desk = RecordDesk(frozen_disk.path)
+    desk.start()
+    replies: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def send(payload: str) -> None:
+        with lock:
+            replies.append(json.loads(payload))
+
+    def asked(n: int) -> None:
+        desk.ask(RecordAsk(HistoryCommand(request_id=f"h{n}"), "room-1", lambda: "idle", send))
+
+    try:
+        frozen_disk.freeze()
+        journal.submit([StoredEvent("room-1", "s1", T0 + 1, "paused", {"by": "kim"})])
+        sent = time.monotonic()
+        for n in range(MAX_WAITING + 2):  # one read, MAX_WAITING waiting, one too many
+            asked(n)
+        wait_for(lambda: len(replies) == MAX_WAITING + 2, FROZEN_REPLY_TIMEOUT_S, "every reply")
+        assert time.monotonic() - sent < FROZEN_REPLY_TIMEOUT_S
+        by_id = {r["request_id"]: r["error"] for r in replies}
+        full = f"{MAX_WAITING} record queries are waiting already: ask again later"
+        assert by_id[f"h{MAX_WAITING + 1}"] == full
+        # The first is being read, or still waits if the reader had not taken it yet.
+        refused = [e for e in by_id.values() if e == full]
+        overdue = [e for e in by_id.values() if e == f"the record cannot be read now: {LATE}"]
+        assert len(refused) in (1, 2)
+        assert len(overdue) == MAX_WAITING + 2 - len(refused)
+        # While the reader waits for the disk, the next query is refused at once.
+        replies.clear()
+        asked(99)
+        assert replies[0]["error"].startswith(
+            "the record cannot be read now: the state disk has not answered for"
+        )
+        frozen_disk.thaw()
+        replies.clear()
+        wait_for(lambda: _ask(desk, HistoryCommand())["ok"], FROZEN_REPLY_TIMEOUT_S, "a read")
+    finally:
+        frozen_disk.thaw()
+        desk.stop()
+        journal.close()
