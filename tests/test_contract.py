@@ -147,7 +147,7 @@ def _schema_of(example: dict[str, Any]) -> tuple[str, Any]:
     if "action" in example:
         return f"{str(example['action']).capitalize()}Command", example
     if "ok" in example and "status" in example:
-        return "Reply", example
+        return ("HistoryReply" if "sessions" in example else "Reply"), example
     if "room" in example and "status" in example:
         return "RoomState", example
     if "type" in example and "ts" in example:

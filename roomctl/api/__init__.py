@@ -12,9 +12,11 @@ from roomctl.api.commands import (
     CommandError,
     EmergencyCommand,
     ExtendCommand,
+    HistoryCommand,
     NextCommand,
     PauseCommand,
     ReleaseCommand,
+    ReportCommand,
     ResumeCommand,
     StartCommand,
     StopCommand,
@@ -54,7 +56,7 @@ from roomctl.api.events import (
 from roomctl.api.excerpt import EXCERPT_CHARS, excerpt
 from roomctl.api.messages import Inbound, Message
 from roomctl.api.plain import dump_plain, plain_fields
-from roomctl.api.replies import Reply, reply_payload
+from roomctl.api.replies import HistoryReply, Reply, ReportReply, SessionSummary, reply_payload
 from roomctl.api.state import (
     OFFLINE,
     ONLINE,
@@ -109,6 +111,8 @@ __all__ = [
     "EventType",
     "ExtendCommand",
     "Extended",
+    "HistoryCommand",
+    "HistoryReply",
     "Inbound",
     "JournalProblem",
     "LightLevelFields",
@@ -125,6 +129,8 @@ __all__ = [
     "ReleaseCommand",
     "Released",
     "Reply",
+    "ReportCommand",
+    "ReportReply",
     "ResumeCommand",
     "Resumed",
     "RoomState",
@@ -132,6 +138,7 @@ __all__ = [
     "SceneApplied",
     "SessionEnded",
     "SessionStarted",
+    "SessionSummary",
     "Skipped",
     "StartCommand",
     "Status",

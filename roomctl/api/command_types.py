@@ -188,3 +188,47 @@ Command = (
     | ExtendCommand
     | AckCommand
 )
+
+
+# -- queries: read the room's record, change nothing ---------------------------------------
+
+QueryAction = Literal["history", "report"]
+QUERY_ACTIONS: tuple[QueryAction, ...] = get_args(QueryAction)
+# A console's records page shows a screenful; 100 sessions are a few weeks of one room and
+# keep a reply a few tens of kB.
+DEFAULT_HISTORY_LIMIT = 20
+MAX_HISTORY_LIMIT = 100
+# A session id as the daemon makes them (12 hex digits), or any other roomctl's plain id.
+SESSION_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+
+
+class HistoryCommand(_CommandBase):
+    """Ask for the room's most recent sessions from its record, newest first."""
+
+    EXAMPLES: ClassVar[tuple[dict[str, object], ...]] = (
+        {"action": "history", "limit": 20, "request_id": "h1"},
+    )
+
+    action: Literal["history"] = "history"
+    limit: int = Field(
+        default=DEFAULT_HISTORY_LIMIT,
+        ge=1,
+        le=MAX_HISTORY_LIMIT,
+        description="how many sessions at most",
+    )
+
+
+class ReportCommand(_CommandBase):
+    """Ask for one session's report, as `roomctl report --format json` prints it."""
+
+    EXAMPLES: ClassVar[tuple[dict[str, object], ...]] = (
+        {"action": "report", "session_id": "3f1c9a0b2d4e", "request_id": "h2"},
+    )
+
+    action: Literal["report"] = "report"
+    session_id: str = Field(
+        description="a session of this room", json_schema_extra={"pattern": SESSION_ID_PATTERN}
+    )
+
+
+Query = HistoryCommand | ReportCommand

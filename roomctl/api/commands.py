@@ -17,20 +17,25 @@ from roomctl.api.command_types import (
     CUE_ID_PATTERN,
     MAX_EXTEND_BY_S,
     MAX_TEXT_LENGTH,
+    QUERY_ACTIONS,
     AckCommand,
     Action,
     Command,
     EmergencyCommand,
     ExtendCommand,
+    HistoryCommand,
     NextCommand,
     PauseCommand,
+    Query,
     ReleaseCommand,
+    ReportCommand,
     ResumeCommand,
     StartCommand,
     StopCommand,
 )
 from roomctl.api.messages import Inbound
 from roomctl.api.names import PROFILE_NAME
+from roomctl.api.queries import QUERY_FIELDS, parse_query
 from roomctl.api.topics import REPLIES_PREFIX, response_topic_refusal
 from roomctl.errors import RoomctlError
 from roomctl.models.units import format_duration, parse_duration
@@ -41,15 +46,20 @@ __all__ = [
     "MAX_EXTEND_BY_S",
     "MAX_PAYLOAD_BYTES",
     "MAX_TEXT_LENGTH",
+    "QUERY_ACTIONS",
     "AckCommand",
     "Action",
     "Command",
     "CommandError",
     "EmergencyCommand",
     "ExtendCommand",
+    "HistoryCommand",
     "NextCommand",
     "PauseCommand",
+    "Query",
+    "QueryError",
     "ReleaseCommand",
+    "ReportCommand",
     "ResumeCommand",
     "StartCommand",
     "StopCommand",
@@ -60,6 +70,7 @@ __all__ = [
 # A command is a few hundred bytes; 64 KiB leaves room for any honest one and refuses floods.
 MAX_PAYLOAD_BYTES = 64 * 1024
 _KNOWN_FIELDS = {"action", "profile", "at", "by", "cue", "operator", "request_id"}
+_KNOWN_FIELDS |= QUERY_FIELDS  # the queries' (api.queries)
 _CUE_ID = re.compile(CUE_ID_PATTERN)
 # C0 and C1 control characters: an operator name shows up in reports, logs and screens.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -76,6 +87,10 @@ class CommandError(RoomctlError, ValueError):
         super().__init__(reason)
         self.reason = reason
         self.request_id = request_id
+
+
+class QueryError(CommandError):
+    """A record query (history, report) that cannot be answered as sent: refused at the edge."""
 
 
 _SIMPLE: dict[
@@ -200,7 +215,7 @@ def _check_text(data: dict[str, object], request_id: str | None) -> None:
             )
 
 
-def parse_command(payload: bytes) -> Command:
+def parse_command(payload: bytes) -> Command | Query:
     """Return the command in a payload, or raise CommandError saying what is wrong."""
     data = _decode(payload)
     request_id = _request_id(data)
@@ -213,13 +228,20 @@ def parse_command(payload: bytes) -> Command:
         more = f" and {len(unknown) - _SHOWN_FIELDS} more" if len(unknown) > _SHOWN_FIELDS else ""
         raise CommandError(f"unknown field(s): {names}{more}", request_id)
     action = data.get("action")
-    if action not in ACTIONS:
-        raise CommandError(
-            f"unknown action {_shown(action)}: use one of {', '.join(ACTIONS)}", request_id
-        )
+    if action not in ACTIONS and action not in QUERY_ACTIONS:
+        known = ", ".join((*ACTIONS, *QUERY_ACTIONS))
+        raise CommandError(f"unknown action {_shown(action)}: use one of {known}", request_id)
     operator = _optional_text(data, "operator", request_id)
     if operator is not None and _CONTROL.search(operator):
         raise CommandError("'operator' must not hold control characters", request_id)
+    if action in QUERY_ACTIONS:
+        try:
+            return parse_query(str(action), data, request_id, operator)
+        except ValueError as error:
+            raise QueryError(str(error), request_id) from None
+    for key in sorted(QUERY_FIELDS):
+        if data.get(key) is not None:
+            raise CommandError(f"'{key}' goes with history or report, not {action}", request_id)
     profile = _optional_text(data, "profile", request_id)
     at = _duration(data, "at", request_id)
     by = _duration(data, "by", request_id)
@@ -282,7 +304,7 @@ def _typed(
     return _SIMPLE[str(action)](request_id=request_id, operator=operator)
 
 
-def parse_inbound(inbound: Inbound) -> Command:
+def parse_inbound(inbound: Inbound) -> Command | Query:
     """Return the command a received message carries, refusing retained and foreign-reply ones.
 
     A retained command would run again for every new subscriber and after every restart; a

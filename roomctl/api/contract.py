@@ -17,15 +17,17 @@ from roomctl.api.command_types import (
     AckCommand,
     EmergencyCommand,
     ExtendCommand,
+    HistoryCommand,
     NextCommand,
     PauseCommand,
     ReleaseCommand,
+    ReportCommand,
     ResumeCommand,
     StartCommand,
     StopCommand,
 )
 from roomctl.api.events import EVENT_TYPES
-from roomctl.api.replies import Reply
+from roomctl.api.replies import HistoryReply, Reply, ReportReply
 from roomctl.api.state import OFFLINE, ONLINE, RoomState
 from roomctl.api.topics import PREFIX, REPLIES_PREFIX
 
@@ -43,7 +45,11 @@ COMMANDS: tuple[type[BaseModel], ...] = (
     EmergencyCommand,
     ReleaseCommand,
     AckCommand,
+    HistoryCommand,
+    ReportCommand,
 )
+# Every reply on roomctl/R/reply: to a command (or a refused query), and to the queries.
+REPLIES: tuple[type[BaseModel], ...] = (Reply, HistoryReply, ReportReply)
 _ROOM = {"room": {"$ref": "#/components/parameters/room"}}
 # What each topic is, in the README's words; the address and its direction go with it.
 _CHANNELS: dict[str, tuple[str, str]] = {
@@ -90,7 +96,7 @@ def asyncapi_document() -> dict[str, Any]:
     """Return the AsyncAPI 3.0.0 document of every roomctl topic and payload."""
     schemas: dict[str, Any] = dict(_TEXT_PAYLOADS)
     messages: dict[str, Any] = {}
-    models: tuple[type[BaseModel], ...] = (*COMMANDS, Reply, RoomState, *EVENT_TYPES, Catalog)
+    models: tuple[type[BaseModel], ...] = (*COMMANDS, *REPLIES, RoomState, *EVENT_TYPES, Catalog)
     for model in models:
         _add_schema(schemas, model)
         messages[model.__name__] = _message(model)
@@ -102,11 +108,12 @@ def asyncapi_document() -> dict[str, Any]:
         }
     commands = {_action(m): _ref_message(m.__name__) for m in COMMANDS}
     events = {e.model_fields["type"].default: _ref_message(e.__name__) for e in EVENT_TYPES}
+    replies = {_reply_key(m): _ref_message(m.__name__) for m in REPLIES}
     channel_messages: dict[str, dict[str, Any]] = {
         "cmd": {**commands, "clearRetained": _ref_message("ClearRetainedCommand")},
         "emergency": {"emergency": _ref_message(EmergencyCommand.__name__)},
-        "reply": {"reply": _ref_message(Reply.__name__)},
-        "responseTopic": {"reply": _ref_message(Reply.__name__)},
+        "reply": replies,
+        "responseTopic": replies,
         "state": {"state": _ref_message(RoomState.__name__)},
         "availability": {"availability": _ref_message("Availability")},
         "events": events,
@@ -160,19 +167,21 @@ def _operations(channel_messages: dict[str, dict[str, Any]]) -> dict[str, Any]:
         }
         return body
 
-    answer = {
-        "channel": {"$ref": "#/channels/reply"},
-        "messages": [{"$ref": "#/channels/reply/messages/reply"}],
-    }
+    def answer(*names: str) -> dict[str, Any]:
+        return {
+            "channel": {"$ref": "#/channels/reply"},
+            "messages": [{"$ref": f"#/channels/reply/messages/{n}"} for n in names],
+        }
+
     commands = tuple(name for name in channel_messages["cmd"] if name != "clearRetained")
     return {
         "receiveCommand": {
-            **operation("receive", "cmd", "Take a command.", 0, only=commands),
-            "reply": answer,
+            **operation("receive", "cmd", "Take a command or a record query.", 0, only=commands),
+            "reply": answer(*channel_messages["reply"]),
         },
         "receiveEmergency": {
             **operation("receive", "emergency", "Take an emergency ahead of everything.", 0),
-            "reply": answer,
+            "reply": answer("reply"),
         },
         "clearRetainedCommand": operation(
             "send", "cmd", "Delete a retained command.", 1, True, ("clearRetained",)
@@ -190,6 +199,12 @@ def _operations(channel_messages: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "send", "catalog", "Publish the catalog at start and when the profiles change.", 1, True
         ),
     }
+
+
+def _reply_key(model: type[BaseModel]) -> str:
+    """Return a reply's message key on its channels: `reply`, `historyReply`, `reportReply`."""
+    name = model.__name__
+    return name[0].lower() + name[1:]
 
 
 def _action(model: type[BaseModel]) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from pydantic import ConfigDict, Field, JsonValue
 
@@ -87,3 +87,68 @@ def reply_payload(
         if recorded is False and error is not None:
             data["warning"] = error
     return compact_json(data)
+
+
+# -- the record queries' replies -------------------------------------------------------
+
+_SESSION_EXAMPLE: dict[str, JsonValue] = {
+    "session_id": "3f1c9a0b2d4e",
+    "profile": "im-ketamine-60",
+    "title": "IM ketamine, 60 minutes",
+    "operator": "kim",
+    "started_at": "2026-11-26T14:03:11.201Z",
+    "ended_at": "2026-11-26T15:05:40.007Z",
+    "length_s": 3748.8,
+    "outcome": "completed",
+}
+
+
+class SessionSummary(WireModel):
+    """One session as `roomctl history` lists it."""
+
+    session_id: str
+    profile: str
+    title: str = Field(description="the profile's title when the session started")
+    operator: str | None = Field(description="who started it, or null if not given")
+    started_at: str = Field(description="wall time, UTC")
+    ended_at: str | None = Field(description="wall time, UTC; null while not ended")
+    length_s: float | None = Field(description="wall seconds from start to end, or null")
+    outcome: str | None = Field(
+        description="how it ended (completed, stopped); null while it has not ended"
+    )
+
+
+class HistoryReply(WireModel):
+    """The answer to `history`: the room's most recent sessions, newest first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"request_id": "h1", "ok": True, "status": "idle", "sessions": [_SESSION_EXAMPLE]}
+            ]
+        }
+    )
+
+    request_id: str | None = Field(description="the query's request_id, or null")
+    ok: Literal[True] = True
+    status: Status
+    sessions: list[SessionSummary]
+
+
+class ReportReply(WireModel):
+    """The answer to `report`: the session's report as `roomctl report --format json` prints it.
+
+    A report too big for one reply keeps the first entries of its longest lists: `omitted`
+    says how many of each list were left out and `warning` says so in words.
+    """
+
+    OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"omitted", "warning"})
+
+    request_id: str | None = Field(description="the query's request_id, or null")
+    ok: Literal[True] = True
+    status: Status
+    report: dict[str, JsonValue] = Field(description="as `roomctl report ID --format json`")
+    omitted: dict[str, int] | None = Field(
+        default=None, description="entries left out of each cut list of the report"
+    )
+    warning: str | None = Field(default=None, description="why the report is not whole")

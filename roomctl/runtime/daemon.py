@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from roomctl.mqtt import (
     BROKER_ENV,
     DEFAULT_BROKER,
     BrokerUrl,
+    Bus,
     NetworkLoop,
     UrgentLine,
     is_embedded,
@@ -26,6 +28,7 @@ from roomctl.mqtt import (
 from roomctl.mqtt.embedded_broker import STANDARD_PORT, EmbeddedBroker
 from roomctl.runtime.catalog_watch import CatalogPublisher, CatalogRoom
 from roomctl.runtime.pool import RoomPool
+from roomctl.runtime.records import RecordDesk
 from roomctl.runtime.service import RoomService
 
 _LOGGER = logging.getLogger(__name__)
@@ -72,6 +75,8 @@ class Daemon:
         self.journal: Journal | None = None
         self._stop = threading.Event()
         self._catalog: CatalogPublisher | None = None
+        self._records = RecordDesk(options.state_dir)
+        self._record_lines: dict[BrokerUrl, Bus] = {}
         # Set when the stop left the journal's writer stuck on a stalled disk: the
         # process must then leave without the interpreter's clean-up, which would wait.
         self.stuck_on_disk = False
@@ -88,6 +93,7 @@ class Daemon:
             self.journal = Journal(self.options.state_dir)
         self._loop.start()
         self._pool.start()
+        self._records.start()
         # One library per folder, shared by its rooms: a profile is parsed once for all.
         libraries: dict[Path, ProfileLibrary] = {}
         catalogs: list[CatalogRoom] = []
@@ -106,6 +112,8 @@ class Daemon:
                 audio=self.options.audio,
                 sounds_dir=sounds_dir(profiles),
                 journal=self.journal,
+                records=self._records,
+                records_bus=self._record_line(url),
             )
             self.rooms.append(service)
             service.start()
@@ -135,6 +143,19 @@ class Daemon:
             line.bus.wait_connected(URGENT_CONNECT_WAIT_S)
         return line
 
+    def _record_line(self, url: BrokerUrl) -> Bus:
+        """Return the broker's connection for the record queries' replies (one per broker).
+
+        A report is up to 256 KiB: sent on the rooms' connections, a burst of them would
+        be ahead of the light commands there, an emergency's included.
+        """
+        line = self._record_lines.get(url)
+        if line is None:
+            client_id = f"roomctl-records-{uuid.uuid4().hex[:8]}"
+            line = self._record_lines[url] = Bus(url, client_id, lambda _: None, loop=self._loop)
+            line.start()
+        return line
+
     def request_stop(self) -> None:
         """Ask serve() to return (safe from a signal handler)."""
         self._stop.set()
@@ -158,6 +179,7 @@ class Daemon:
         """Stop every room's worker, then publish offline; stop the lines, loop, broker, journal."""
         if self._catalog is not None:
             self._catalog.stop()
+        self._records.stop()
         # All rooms are asked first, so their last records go to the journal together.
         for service in self.rooms:
             service.begin_stop()
@@ -179,6 +201,8 @@ class Daemon:
             service.go_offline()
         for line in self._urgent.values():
             line.stop()
+        for records in self._record_lines.values():
+            records.stop()
         self._pool.close()
         self._loop.stop()
         if self._embedded is not None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import itertools
 import logging
+from dataclasses import dataclass
 
-from roomctl.api.commands import Command, CommandError, parse_inbound
+from roomctl.api.command_types import HistoryCommand, ReportCommand
+from roomctl.api.commands import Command, CommandError, Query, QueryError, parse_inbound
 from roomctl.api.excerpt import excerpt
 from roomctl.api.messages import Inbound
 from roomctl.runtime.inputs import CommandArrived
@@ -18,6 +20,14 @@ NOT_AN_EMERGENCY = (
 UNREADABLE = 'cannot read this command: send a JSON object like {"action": "pause"}'
 
 
+@dataclass(frozen=True, slots=True)
+class QueryArrived:
+    """A record query on the room's cmd topic, or why it is refused: for the record desk."""
+
+    inbound: Inbound
+    query: Query | QueryError
+
+
 class CommandIntake:
     """Number and parse the messages of a room's cmd topic on the thread that receives them.
 
@@ -28,8 +38,10 @@ class CommandIntake:
     def __init__(self) -> None:
         self._arrivals = itertools.count()
 
-    def take(self, inbound: Inbound, emergency_only: bool = False) -> CommandArrived | None:
-        """Return the arrived command, or None for an empty message.
+    def take(
+        self, inbound: Inbound, emergency_only: bool = False
+    ) -> CommandArrived | QueryArrived | None:
+        """Return the arrived command or record query, or None for an empty message.
 
         An empty message is how MQTT deletes a retained one (roomctl does so for a
         retained command it refused; an MQTT 3.1.1 broker passes that on without its
@@ -38,12 +50,21 @@ class CommandIntake:
         if not inbound.payload:
             return None
         parsed = _parse(inbound)
-        if emergency_only and not isinstance(parsed, CommandError) and parsed.action != "emergency":
+        if emergency_only and _not_an_emergency(parsed):
             parsed = CommandError(NOT_AN_EMERGENCY, parsed.request_id)
+        if isinstance(parsed, HistoryCommand | ReportCommand | QueryError):
+            return QueryArrived(inbound, parsed)
         return CommandArrived(inbound, parsed, next(self._arrivals))
 
 
-def _parse(inbound: Inbound) -> Command | CommandError:
+def _not_an_emergency(parsed: Command | Query | CommandError) -> bool:
+    """Tell whether a message on the emergency topic is well formed and not an emergency."""
+    if isinstance(parsed, QueryError):  # a query, malformed
+        return True
+    return not isinstance(parsed, CommandError) and parsed.action != "emergency"
+
+
+def _parse(inbound: Inbound) -> Command | Query | CommandError:
     try:
         return parse_inbound(inbound)
     except CommandError as error:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from roomctl.api.messages import Inbound, Message
+from roomctl.api.state import Status
 from roomctl.api.topics import RoomTopics
 from roomctl.audio.engine import AudioEngine
 from roomctl.config.library import ProfileLibrary
@@ -18,10 +19,11 @@ from roomctl.journal import Journal, JournalError, SessionRow
 from roomctl.models import RoomPreset
 from roomctl.mqtt import BrokerUrl, Bus, NetworkLoop, UrgentLine
 from roomctl.runtime.inputs import BrokerConnected, Recover, SpeakerHealth
-from roomctl.runtime.intake import CommandIntake
+from roomctl.runtime.intake import CommandIntake, QueryArrived
 from roomctl.runtime.lights import LightOutput
 from roomctl.runtime.pool import RoomPool
 from roomctl.runtime.recorder import Recorder
+from roomctl.runtime.records import RecordAsk, RecordDesk
 from roomctl.runtime.room import RoomRuntime
 from roomctl.runtime.sound import SoundOutput, SoundSink
 from roomctl.runtime.worker import RoomWorker
@@ -59,8 +61,11 @@ class RoomService:
         audio: bool,
         sounds_dir: Path,
         journal: Journal | None = None,
+        records: RecordDesk | None = None,
+        records_bus: Bus | None = None,
     ) -> None:
         self.room = room
+        self._records = records or RecordDesk(None)
         self.url = url
         availability = RoomTopics(room.id).availability
         self._online = Message(availability, ONLINE, retain=True)
@@ -74,6 +79,8 @@ class RoomService:
             loop=loop,
         )
         self._urgent = urgent
+        # The record queries' replies go on a connection of their own (see Daemon).
+        self._records_bus = records_bus or self.bus
         self._adapters: dict[str, LightAdapter] = {
             name: adapter_for(name, spec) for name, spec in room.lights().items()
         }
@@ -193,10 +200,26 @@ class RoomService:
         self, inbound: Inbound, publish: Callable[[Message], None], emergency_only: bool = False
     ) -> None:
         arrived = self._intake.take(inbound, emergency_only)
-        if arrived is not None:
+        if isinstance(arrived, QueryArrived):
+            send = self._replier(arrived.inbound)
+            self._records.ask(RecordAsk(arrived.query, self.room.id, self._status, send))
+        elif arrived is not None:
             self.worker.put(arrived)
         if inbound.retain:  # refused by the room; cleared so no restart sees it again
             publish(Message(inbound.topic, "", retain=True))
+
+    def _status(self) -> Status:
+        """Return the room's status now (read from another thread: one attribute)."""
+        return self.runtime.status
+
+    def _replier(self, inbound: Inbound) -> Callable[[str], None]:
+        """Return how a record query's reply is sent: as every reply (a query comes on cmd)."""
+        topic = self.runtime.topics.reply
+
+        def send(payload: str) -> None:
+            self._records_bus.reply(inbound, Message(topic, payload))
+
+        return send
 
     def _on_connection(self, connected: bool) -> None:
         if connected:
