@@ -4,6 +4,7 @@ from __future__ import annotations
 
 pytest_plugins = [
     "tests.fixtures.broker",
+    "tests.fixtures.browser",
     "tests.fixtures.disk",
     "tests.fixtures.pulse",
     "tests.fixtures.room",
