@@ -5,6 +5,7 @@ from __future__ import annotations
 pytest_plugins = [
     "tests.fixtures.broker",
     "tests.fixtures.browser",
+    "tests.fixtures.console",
     "tests.fixtures.disk",
     "tests.fixtures.pulse",
     "tests.fixtures.room",
