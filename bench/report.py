@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.console import console_rows
 from bench.fade import ONE_PER_SECOND
 from bench.figure import Figure, ms, under
 from bench.report_backlog import backlog_rows
@@ -74,6 +75,8 @@ def figures(results: dict[str, Any]) -> list[Figure]:
         )
     )
     rows += scale_rows(results["scale"])
+    if "console" in results:
+        rows += console_rows(results["console"])
     if "backlog" in results:
         rows += backlog_rows(results["backlog"])
     return rows

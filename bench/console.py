@@ -1,0 +1,286 @@
+"""Issue 11's rows: the console's live pages, a button's command and the console's memory.
+
+A real Mosquitto (the Bench's), a real `roomctl run`, a real `roomctl console` and real
+headless Chromium pages (bench.console_pages). `python -m bench --only console` runs it alone.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from playwright.sync_api import Page
+
+from bench.console_pages import (
+    SESSION_COOKIE,
+    Chromium,
+    changed_at,
+    last_click,
+    watch,
+    watch_clicks,
+)
+from bench.daemon import ONLINE_TIMEOUT_S
+from bench.figure import Figure, ms, under
+from bench.rooms import SIX_LIGHTS, Light
+from bench.session import Bench
+from bench.stats import Spread
+from roomctl.mqtt.broker_url import parse_broker_url
+from roomctl.mqtt.client import Client, Delivery
+from tests.fixtures.console import SUPERVISOR, ConsoleProcess, login_api, make_users_file
+
+# Issue 11: the page updates within 100 ms p99 with 20 open pages, and a button press
+# costs at most 2 MQTT round trips more than a CLI command; the console's memory with 50 rooms.
+PAGES = 20
+UPDATE_P99_MS = 100.0
+EXTRA_ROUND_TRIPS = 2
+RSS_ROOMS = 50
+ROOM = "console-1"
+LIGHT = (Light("bulb", "zigbee2mqtt"),)
+# What each command turns the room's status into.
+SHOWS = {"pause": "paused", "resume": "running"}
+# After a trial, 20 pages have re-rendered and the console has settled within this long,
+# so one trial's work does not spill into the next one's figure.
+SETTLE_S = 0.2
+# How long the console may take to hear of 50 rooms (states, then catalogs) once served.
+ROOMS_TIMEOUT_S = 60.0
+# How often the console's room list is asked again while waiting.
+POLL_S = 0.2
+# Echo round trips taken beside the commands, for the target.
+PINGS = 50
+KIB = 1024
+# How each row is measured, printed under the table.
+CONSOLE_METHOD = (
+    "- Console: a real `roomctl console` (one supervisor session) beside `roomctl run`; "
+    f"{PAGES} overview pages in Debian's headless Chromium (Playwright), one context "
+    "each. A page's update is timed by a MutationObserver on the room's `.room-status` "
+    "(Date.now(), the wall clock) against the state's arrival at another MQTT subscriber "
+    "(the bench's, time.time()), after a pause or resume of a room in a held session. "
+    "Button: a click on the room page's pause/resume button to its `#room-status` "
+    "showing the result, both stamped in the page. API: `POST /api/rooms/R/commands` to "
+    "its reply. CLI: roomctl's CLI client (connected) sending the same command, beside. "
+    f"Memory: the console's VmRSS/VmHWM once it has {RSS_ROOMS} rooms' states (and "
+    f"catalogs where the daemon publishes them), with the {PAGES} pages open.",
+)
+
+
+class StateWatch:
+    """Keep every arrival of one room's state: wall time and status."""
+
+    def __init__(self, broker_url: str, room: str) -> None:
+        self._arrivals: list[tuple[float, str]] = []
+        self._changed = threading.Condition()
+        self._client = Client(parse_broker_url(broker_url)).__enter__()
+        self._client.on_delivery(self._take)
+        self._client.subscribe(f"roomctl/{room}/state")
+
+    def _take(self, delivery: Delivery) -> None:
+        wall = time.time()
+        status = str(json.loads(delivery.payload).get("status"))
+        with self._changed:
+            self._arrivals.append((wall, status))
+            self._changed.notify_all()
+
+    def arrived(self, status: str, after_s: float, timeout: float = ONLINE_TIMEOUT_S) -> float:
+        """Return when the first state with status arrived after after_s (wall clock)."""
+
+        def first() -> float | None:
+            return next((w for w, s in self._arrivals if s == status and w >= after_s), None)
+
+        with self._changed:
+            if not self._changed.wait_for(lambda: first() is not None, timeout):
+                raise TimeoutError(f"no {status} state of {ROOM} within {timeout:g} s")
+            found = first()
+        assert found is not None
+        return found
+
+    def close(self) -> None:
+        """Disconnect."""
+        self._client.__exit__()
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """Return a process's resident memory now and at its peak (VmRSS, VmHWM) in MiB."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    return (
+        int(fields["VmRSS"].split()[0]) / KIB,
+        int(fields["VmHWM"].split()[0]) / KIB,
+    )
+
+
+def _timed(call: Callable[[str], object], action: str) -> float:
+    """Return how long call(action) took, in seconds."""
+    start = time.monotonic()
+    call(action)
+    return time.monotonic() - start
+
+
+@dataclass
+class Rig:
+    """What the console rows run on: the console, a logged-in client, the pages."""
+
+    bench: Bench
+    console: ConsoleProcess
+    http: httpx.Client
+    states: StateWatch
+    overview: list[Page]
+    room_page: Page
+
+
+def _rig(bench: Bench) -> Rig:
+    """Start the room's daemon and session, the console, Chromium and its pages."""
+    sup = bench.sup
+    if "rtt" not in bench.results:  # the latency part's echo process is not running
+        bench.process("bench.echo", ["--broker", bench.broker.url], "echo-console.log")
+    daemon = bench.daemon([bench.files.room(ROOM, LIGHT)], "console")
+    sup.wait_ready(ROOM, daemon.started_mono, ONLINE_TIMEOUT_S)
+    sup.command(ROOM, "start", profile=bench.files.hold())
+    users = make_users_file(bench.dir("console") / "users.yaml", [SUPERVISOR])
+    console = ConsoleProcess(bench.broker.url, users, bench.dir("logs") / "console.log")
+    bench.say("console: starting roomctl console and Chromium")
+    console.start()
+    bench.stack.callback(console.stop)
+    http = console.client()
+    bench.stack.callback(http.close)
+    login_api(http, SUPERVISOR)
+    cookie = http.cookies.get(SESSION_COOKIE)
+    if cookie is None:
+        raise RuntimeError(f"the console set no {SESSION_COOKIE} cookie: {console.log}")
+    states = StateWatch(bench.broker.url, ROOM)
+    bench.stack.callback(states.close)
+    chromium = Chromium()
+    bench.stack.callback(chromium.close)
+    overview = chromium.open(console.url, cookie, "/", PAGES)
+    for page in overview:
+        watch(page, f'.room-card[data-room="{ROOM}"] .room-status', "status")
+        changed_at(page, "status", "running", 0.0)
+    (room_page,) = chromium.open(console.url, cookie, f"/rooms/{ROOM}", 1)
+    watch(room_page, "#room-status", "room")
+    watch_clicks(room_page)
+    changed_at(room_page, "room", "running", 0.0)
+    return Rig(bench, console, http, states, overview, room_page)
+
+
+def _updates(rig: Rig) -> list[float]:
+    """Pause and resume in turn; return each page's delay from the state's arrival, s."""
+    updates: list[float] = []
+    for trial in range(rig.bench.plan.console_trials):
+        action = "pause" if trial % 2 == 0 else "resume"
+        sent = time.time()
+        rig.bench.sup.command(ROOM, action)
+        arrived = rig.states.arrived(SHOWS[action], sent)
+        updates += [changed_at(p, "status", SHOWS[action], sent) - arrived for p in rig.overview]
+        changed_at(rig.room_page, "room", SHOWS[action], sent)
+        time.sleep(SETTLE_S)
+    return updates
+
+
+def _press(rig: Rig, action: str) -> float:
+    """Press the room page's button; return the time until the page shows its result, s."""
+    sent = time.time()
+    rig.room_page.click(f'button[data-action="{action}"]')
+    shown = changed_at(rig.room_page, "room", SHOWS[action], sent)
+    return shown - last_click(rig.room_page, action)
+
+
+def _commands(rig: Rig) -> dict[str, list[float]]:
+    """Pause and resume by button, by the console's API and by the CLI's client, in rounds."""
+    taken: dict[str, list[float]] = {"button": [], "api": [], "cli": []}
+    with Client(parse_broker_url(rig.bench.broker.url)) as client:
+
+        def by_api(action: str) -> None:
+            reply = rig.http.post(f"/api/rooms/{ROOM}/commands", json={"action": action})
+            if reply.status_code != httpx.codes.OK or not reply.json().get("ok"):
+                raise RuntimeError(f"the console's {action}: {reply.status_code} {reply.text}")
+
+        def by_cli(action: str) -> None:
+            reply = client.command(ROOM, {"action": action})
+            if not reply.get("ok"):
+                raise RuntimeError(f"the CLI's {action}: {reply}")
+
+        for _ in range(rig.bench.plan.console_rounds):
+            for way, send in (("button", None), ("api", by_api), ("cli", by_cli)):
+                for action in ("pause", "resume"):
+                    taken[way].append(_press(rig, action) if send is None else _timed(send, action))
+                    time.sleep(SETTLE_S)
+    return taken
+
+
+def console_part(bench: Bench) -> None:
+    """Measure the console: live updates on 20 pages, commands, memory with 50 rooms."""
+    rig = _rig(bench)
+    bench.say(f"console: {bench.plan.console_trials} state changes on {PAGES} pages")
+    updates = _updates(rig)
+    bench.say(f"console: {bench.plan.console_rounds} rounds of button, API and CLI commands")
+    taken = _commands(rig)
+    rtt = [bench.sup.ping() for _ in range(PINGS)]
+    results: dict[str, Any] = {"pages": PAGES, "update": Spread.of(updates).as_dict()}
+    results.update({way: Spread.of(seconds).as_dict() for way, seconds in taken.items()})
+    results["rtt"] = Spread.of(rtt).as_dict()
+    results["memory"] = _memory_with_rooms(bench, rig.http, rig.console)
+    bench.results["console"] = results
+
+
+def _memory_with_rooms(bench: Bench, http: httpx.Client, console: ConsoleProcess) -> dict[str, Any]:
+    """Serve 49 more rooms; return the console's memory once it shows all 50."""
+    bench.say(f"console: memory with {RSS_ROOMS} rooms")
+    rooms = [bench.files.room(f"console-{n}", SIX_LIGHTS) for n in range(2, RSS_ROOMS + 1)]
+    daemon = bench.daemon(rooms, "console-rooms")
+    deadline = time.monotonic() + ROOMS_TIMEOUT_S
+    listed: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        daemon.check_running()
+        listed = [r for r in http.get("/api/rooms").json() if r.get("state") is not None]
+        if len(listed) >= RSS_ROOMS and all(r.get("profiles") for r in listed):
+            break
+        time.sleep(POLL_S)
+    if len(listed) < RSS_ROOMS:
+        raise RuntimeError(f"the console shows {len(listed)} of {RSS_ROOMS} rooms: {console.log}")
+    assert console.process is not None
+    rss, peak = memory_mb(console.process.pid)
+    with_catalog = sum(1 for r in listed if r.get("profiles"))
+    return {"rooms": len(listed), "catalogs": with_catalog, "rss_mb": rss, "peak_rss_mb": peak}
+
+
+def console_rows(console: dict[str, Any]) -> list[Figure]:
+    """Return issue 11's rows, each beside its goal or baseline."""
+    update, button, cli, rtt = console["update"], console["button"], console["cli"], console["rtt"]
+    limit = cli["p99_ms"] + EXTRA_ROUND_TRIPS * rtt["p99_ms"]
+    target = f"p99 ≤ CLI p99 + {EXTRA_ROUND_TRIPS} x MQTT round trip p99 (= {limit:.1f} ms)"
+    memory = console["memory"]
+    return [
+        Figure(
+            f"Console: state on MQTT → {console['pages']} pages updated",
+            f"{ms(update)} ({update['n']} page updates)",
+            f"p99 ≤ {UPDATE_P99_MS:.0f} ms",
+            under(update["p99_ms"], UPDATE_P99_MS),
+        ),
+        Figure(
+            "Console: button press → page shows the reply",
+            ms(button),
+            target,
+            under(button["p99_ms"], limit),
+        ),
+        Figure(
+            "  console API command → reply",
+            ms(console["api"]),
+            target,
+            under(console["api"]["p99_ms"], limit),
+        ),
+        Figure("  CLI command → reply (baseline)", ms(cli), "reference: roomctl's CLI", None),
+        Figure("  MQTT round trip (baseline)", ms(rtt), "reference: echo, same run", None),
+        Figure(
+            f"Console RSS, {memory['rooms']} rooms",
+            f"{memory['rss_mb']:.1f} MB (peak {memory['peak_rss_mb']:.1f} MB; "
+            f"{memory['catalogs']} catalogs; {console['pages']} pages open)",
+            "reference",
+            None,
+        ),
+    ]
