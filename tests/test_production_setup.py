@@ -633,6 +633,39 @@ def test_the_console_account_reads_every_room_and_commands_and_nothing_else(site
             account.close()
 
 
+def test_the_readme_makes_a_console_certificate_the_clinic_ca_signs(tmp_path: Path) -> None:
+    """Step 6's certificate lines, as written, after step 3's CA (sudo and owners dropped)."""
+    certs, installed = tmp_path / "certs", tmp_path / "console"
+    certs.mkdir()
+    installed.mkdir()
+    readme_tls(certs)
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Production set-up") :]
+    step = section[section.index("# 6. ") :]
+    lines = step[step.index("cd /etc/mosquitto/certs") : step.index("cd -")]
+    ec = re.search(r"^EC=.*$", section, flags=re.MULTILINE)
+    assert ec is not None
+    script = f"{ec.group(0)}\n{lines}".replace("sudo ", "")
+    script = script.replace("-o roomctl-console -g roomctl-console ", "")
+    script = script.replace("/etc/roomctl/console/", f"{installed}/")
+    script = script.replace("/etc/mosquitto/certs", str(certs))
+    subprocess.run(["bash", "-euc", script], check=True, capture_output=True, timeout=120)
+    assert sorted(p.name for p in installed.iterdir()) == ["console.key", "console.pem"]
+    assert {oct(p.stat().st_mode & 0o777) for p in installed.iterdir()} == {"0o600"}
+    assert not (certs / "console.key").exists()  # only the console's folder keeps the key
+    pem = str(installed / "console.pem")
+    verified = subprocess.run(
+        ["openssl", "verify", "-CAfile", str(certs / "ca.pem"), pem],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stderr
+    shown = subprocess.run(
+        ["openssl", "x509", "-in", pem, "-noout", "-ext", "subjectAltName"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    assert "DNS:console.clinic.lan" in shown
+
+
 def console_command(users: Path, port: int, tls: TlsFiles) -> list[str]:
     """Return roomctl-console.service's ExecStart with its paths and port moved to the test's."""
     (command,) = unit_values(CONSOLE_UNIT, "ExecStart")
