@@ -143,7 +143,7 @@ def _rig(bench: Bench) -> Rig:
     sup.wait_ready(ROOM, daemon.started_mono, ONLINE_TIMEOUT_S)
     sup.command(ROOM, "start", profile=bench.files.hold())
     users = make_users_file(bench.dir("console") / "users.yaml", [SUPERVISOR])
-    console = ConsoleProcess(bench.broker.url, users, bench.dir("logs") / "console.log")
+    console = ConsoleProcess(bench.broker, users, bench.dir("console"))
     bench.say("console: starting roomctl console and Chromium")
     console.start()
     bench.stack.callback(console.stop)

@@ -40,7 +40,7 @@ from paho.mqtt.properties import Properties
 from roomctl.config.library import load_room
 from roomctl.demo.sim._device import SimDevice
 from roomctl.demo.sim.room import SimulatedRoom
-from tests.fixtures.broker import Mosquitto, TlsFiles, free_port, write_password_file
+from tests.fixtures.broker import Mosquitto, TlsFiles, write_password_file
 from tests.fixtures.console import SUPERVISOR as CONSOLE_SUPERVISOR
 from tests.fixtures.console import ConsoleProcess, login_api, make_users_file
 from tests.fixtures.room import received, wait_for
@@ -666,13 +666,13 @@ def test_the_readme_makes_a_console_certificate_the_clinic_ca_signs(tmp_path: Pa
     assert "DNS:console.clinic.lan" in shown
 
 
-def console_command(users: Path, port: int, tls: TlsFiles) -> list[str]:
-    """Return roomctl-console.service's ExecStart with its paths and port moved to the test's."""
+def console_command(users: Path, tls: TlsFiles) -> list[str]:
+    """Return roomctl-console.service's ExecStart with its paths moved, on a free port."""
     (command,) = unit_values(CONSOLE_UNIT, "ExecStart")
     moved = {
         "/opt/roomctl/.venv/bin/roomctl": str(Path(sys.executable).with_name("roomctl")),
         "/etc/roomctl/console/users.yaml": str(users),
-        "0.0.0.0:443": f"127.0.0.1:{port}",
+        "0.0.0.0:443": "127.0.0.1:0",
         "/etc/roomctl/console/console.pem": str(tls.cert),
         "/etc/roomctl/console/console.key": str(tls.key),
     }
@@ -692,17 +692,15 @@ def test_the_console_service_serves_the_rooms_over_tls_on_its_account(
     url = filled_url(CONSOLE_ENV, site.broker.port, site.tls.ca)
     assert url.startswith(f"mqtts://{CONSOLE}:")
     users = make_users_file(tmp_path / "users.yaml", [CONSOLE_SUPERVISOR])
-    port = free_port()
     console = ConsoleProcess(
-        url,
+        site.broker,
         users,
-        tmp_path / "console.log",
-        port=port,
+        tmp_path / "console",
         cert=site.tls.cert,
         key=site.tls.key,
         ca=site.tls.ca,
+        argv=console_command(users, site.tls),
         env={"ROOMCTL_BROKER": url, "HOME": str(tmp_path / "no-home")},
-        argv=console_command(users, port, site.tls),
     )
     console.start()
     try:
@@ -730,7 +728,7 @@ def test_the_console_service_serves_the_rooms_over_tls_on_its_account(
         assert console.stop() == 0
     log = (site.broker.workdir / "mosquitto.log").read_text().splitlines()
     assert [line for line in log if "Denied PUBLISH from roomctl-console-" in line] == []
-    assert password(CONSOLE) not in (tmp_path / "console.log").read_text()
+    assert password(CONSOLE) not in console.log.read_text()
 
 
 def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
