@@ -4,9 +4,9 @@ from __future__ import annotations
 
 pytest_plugins = [
     "tests.fixtures.broker",
-    "tests.fixtures.browser",
-    "tests.fixtures.console",
     "tests.fixtures.disk",
     "tests.fixtures.pulse",
     "tests.fixtures.room",
+    "tests.fixtures.browser",
+    "tests.fixtures.console",  # after room, which it imports
 ]
