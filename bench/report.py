@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.console import console_rows
 from bench.fade import ONE_PER_SECOND
 from bench.figure import Figure, ms, under
 from bench.report_backlog import backlog_rows
+from bench.report_console import console_rows
 from bench.report_scale import scale_rows
 from bench.targets import (
     AUDIO_RSS_MB,

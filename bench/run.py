@@ -16,13 +16,14 @@ from typing import Any
 
 import bench as package
 from bench import parts
-from bench.console import CONSOLE_METHOD, console_part, console_rows
+from bench.console import console_part
 from bench.figure import Figure, markdown_table, text_table
 from bench.machine import machine
 from bench.method import BACKLOG_METHOD, METHOD, scale_method
 from bench.plan import FULL, ONLY, QUICK, Plan
 from bench.report import figures
 from bench.report_backlog import backlog_rows
+from bench.report_console import CONSOLE_METHOD, console_rows
 from bench.report_scale import scale_runs_rows
 from bench.scale import scale, scale_runs
 from bench.session import ROOT, Bench

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from bench.console import console_rows
 from bench.console_pages import Chromium, changed_at, last_click, watch, watch_clicks
+from bench.report_console import console_rows
 
 # The page's own script shows the result this long after the press (a reply's stand-in).
 DELAY_MS = 80
