@@ -24,7 +24,8 @@ CONSOLE_METHOD = (
     "`POST /api/rooms/R/commands` to its reply. CLI: roomctl's CLI client (connected) "
     "sending the same command, in the same rounds. "
     f"Memory: the console's VmRSS/VmHWM once it has {RSS_ROOMS} rooms' states (and "
-    f"catalogs where the daemon publishes them), with the {PAGES} pages open.",
+    f"catalogs where the daemon publishes them), with the {PAGES} pages open; the peak "
+    "includes logging in (argon2id hashing).",
 )
 
 
