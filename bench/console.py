@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 from playwright.sync_api import Page
 
+from bench.console_live import LiveReader
 from bench.console_pages import (
     SESSION_COOKIE,
     Chromium,
@@ -115,6 +116,7 @@ class Rig:
     console: ConsoleProcess
     http: httpx.Client
     states: StateWatch
+    live: LiveReader
     chromium: Chromium
     cookie: str
     overview: list[Page]
@@ -142,13 +144,17 @@ def _rig(bench: Bench) -> Rig:
         raise RuntimeError(f"the console set no {SESSION_COOKIE} cookie: {console.log}")
     states = StateWatch(bench.broker.url, ROOM)
     bench.stack.callback(states.close)
+    streaming = console.client()
+    streaming.cookies.set(SESSION_COOKIE, cookie)
+    live = LiveReader(streaming)
+    bench.stack.callback(live.close)
     chromium = Chromium()
     bench.stack.callback(chromium.close)
     (room_page,) = chromium.open(console.url, cookie, f"/rooms/{ROOM}", 1)
     watch(room_page, "#room-status", "room")
     watch_clicks(room_page)
     changed_at(room_page, "room", "running", 0.0)
-    return Rig(bench, console, http, states, chromium, cookie, [], room_page)
+    return Rig(bench, console, http, states, live, chromium, cookie, [], room_page)
 
 
 def _open_overview(rig: Rig) -> None:
@@ -159,18 +165,27 @@ def _open_overview(rig: Rig) -> None:
         changed_at(page, "status", "running", 0.0)
 
 
-def _updates(rig: Rig) -> list[float]:
-    """Pause and resume in turn; return each page's delay from the state's arrival, s."""
+def _updates(rig: Rig) -> dict[str, list[float]]:
+    """Pause and resume in turn; return the delays from the state's arrival on MQTT, in s.
+
+    Every page's, each trial's first page's, and the /live event's at a client without a
+    browser (the console's own share).
+    """
     updates: list[float] = []
+    firsts: list[float] = []
+    streamed: list[float] = []
     for trial in range(rig.bench.plan.console_trials):
         action = "pause" if trial % 2 == 0 else "resume"
         sent = time.time()
         rig.bench.sup.command(ROOM, action)
         arrived = rig.states.arrived(SHOWS[action], sent)
-        updates += [changed_at(p, "status", SHOWS[action], sent) - arrived for p in rig.overview]
+        streamed.append(rig.live.arrived(ROOM, SHOWS[action], sent) - arrived)
+        delays = [changed_at(p, "status", SHOWS[action], sent) - arrived for p in rig.overview]
+        updates += delays
+        firsts.append(min(delays))
         changed_at(rig.room_page, "room", SHOWS[action], sent)
         time.sleep(SETTLE_S)
-    return updates
+    return {"update": updates, "first_page": firsts, "live_event": streamed}
 
 
 def _press(rig: Rig, action: str) -> float:
@@ -213,9 +228,10 @@ def console_part(bench: Bench) -> None:
     taken = _commands(rig)
     _open_overview(rig)
     bench.say(f"console: {bench.plan.console_trials} state changes on {PAGES} pages")
-    updates = _updates(rig)
+    delays = _updates(rig)
     rtt = [bench.sup.ping() for _ in range(PINGS)]
-    results: dict[str, Any] = {"pages": PAGES, "update": Spread.of(updates).as_dict()}
+    results: dict[str, Any] = {"pages": PAGES}
+    results.update({key: Spread.of(seconds).as_dict() for key, seconds in delays.items()})
     results.update({way: Spread.of(seconds).as_dict() for way, seconds in taken.items()})
     results["rtt"] = Spread.of(rtt).as_dict()
     results["memory"] = _memory_with_rooms(bench, rig.http, rig.console)

@@ -18,7 +18,8 @@ CONSOLE_METHOD = (
     "each, on the same cores as the console and the daemon. A page's update is timed by "
     "a MutationObserver on the room's `.room-status` "
     "(Date.now(), the wall clock) against the state's arrival at another MQTT subscriber "
-    "(the bench's, time.time()), after a pause or resume of a room in a held session. "
+    "(the bench's, time.time()), after a pause or resume of a room in a held session; "
+    "the /live row stamps the same change at an httpx client reading the stream. "
     "Button: a click on the room page's pause/resume button to its `#room-status` "
     "showing the result, both stamped in the page (only that page open). API: "
     "`POST /api/rooms/R/commands` to its reply. CLI: roomctl's CLI client (connected) "
@@ -41,6 +42,18 @@ def console_rows(console: dict[str, Any]) -> list[Figure]:
             f"{ms(update)} ({update['n']} page updates)",
             f"p99 ≤ {UPDATE_P99_MS:.0f} ms",
             under(update["p99_ms"], UPDATE_P99_MS),
+        ),
+        Figure(
+            f"  first of the {console['pages']} pages",
+            ms(console["first_page"]),
+            "reference: each change's earliest page",
+            None,
+        ),
+        Figure(
+            "  state on MQTT → /live event, no browser",
+            ms(console["live_event"]),
+            "reference: the console's own share (an httpx client)",
+            None,
         ),
         Figure(
             "Console: button press → page shows the reply",

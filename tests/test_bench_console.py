@@ -85,6 +85,8 @@ def _results(update: float, button: float, api: float, cli: float, rtt: float) -
     return {
         "pages": 20,
         "update": _spread(update),
+        "first_page": _spread(update / 4),
+        "live_event": _spread(update / 8),
         "button": _spread(button),
         "api": _spread(api),
         "cli": _spread(cli),
@@ -104,12 +106,14 @@ def test_rows_judge_updates_by_100_ms_and_commands_by_cli_plus_two_round_trips()
     verdicts = {r.name.strip(): r.verdict for r in rows}
     assert verdicts == {
         "Console: state on MQTT → 20 pages updated": "met",
+        "first of the 20 pages": "-",
+        "state on MQTT → /live event, no browser": "-",
         "Console: button press → page shows the reply": "met",
         "console API command → reply": "met",
         "CLI command → reply (baseline)": "-",
         "MQTT round trip (baseline)": "-",
         "Console RSS, 50 rooms": "-",
     }
-    assert "(= 14.0 ms)" in rows[1].target
+    assert "(= 14.0 ms)" in rows[3].target
     missed = console_rows(_results(update=101.0, button=14.5, api=9.0, cli=6.0, rtt=4.0))
-    assert [r.verdict for r in missed[:3]] == ["MISSED", "MISSED", "met"]
+    assert [r.verdict for r in missed[:5]] == ["MISSED", "-", "-", "MISSED", "met"]
