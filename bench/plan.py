@@ -26,6 +26,8 @@ class Plan:
     backlog: BacklogPlan
     scale_runs: int  # `make bench-scale` repeats pauses, cue timing and scale rows this often
     scale_sizes: tuple[int, ...]  # ... at these numbers of rooms
+    console_trials: int  # issue 11: state changes timed on every open console page
+    console_rounds: int  # ... and rounds of pause + resume by button, API and CLI each
 
 
 # Issue 14's rows take under a minute in `make bench`, a quarter of that in bench-quick,
@@ -50,6 +52,8 @@ FULL = Plan(
     backlog=FULL_BACKLOG,
     scale_runs=5,
     scale_sizes=(50, 200, 500),
+    console_trials=24,
+    console_rounds=15,
 )
 # bench-quick's scale row is its cue run (no steps of its own); its `--only scale` runs
 # two small sizes twice, to show the part works.
@@ -69,7 +73,9 @@ QUICK = Plan(
     backlog=QUICK_BACKLOG,
     scale_runs=2,
     scale_sizes=(10, 25),
+    console_trials=6,
+    console_rounds=3,
 )
 # Parts that can run alone (`--only`): issue 14's emergency-under-load rows; issue 15's
-# cue timing and scale rows, repeated (`make bench-scale`).
-ONLY = ("backlog", "scale")
+# cue timing and scale rows, repeated (`make bench-scale`); issue 11's console rows.
+ONLY = ("backlog", "scale", "console")

@@ -7,6 +7,7 @@ from typing import Any
 from bench.fade import ONE_PER_SECOND
 from bench.figure import Figure, ms, under
 from bench.report_backlog import backlog_rows
+from bench.report_console import console_rows
 from bench.report_scale import scale_rows
 from bench.targets import (
     AUDIO_RSS_MB,
@@ -74,6 +75,8 @@ def figures(results: dict[str, Any]) -> list[Figure]:
         )
     )
     rows += scale_rows(results["scale"])
+    if "console" in results:
+        rows += console_rows(results["console"])
     if "backlog" in results:
         rows += backlog_rows(results["backlog"])
     return rows

@@ -16,12 +16,14 @@ from typing import Any
 
 import bench as package
 from bench import parts
+from bench.console import console_part
 from bench.figure import Figure, markdown_table, text_table
 from bench.machine import machine
 from bench.method import BACKLOG_METHOD, METHOD, scale_method
 from bench.plan import FULL, ONLY, QUICK, Plan
 from bench.report import figures
 from bench.report_backlog import backlog_rows
+from bench.report_console import CONSOLE_METHOD, console_rows
 from bench.report_scale import scale_runs_rows
 from bench.scale import scale, scale_runs
 from bench.session import ROOT, Bench
@@ -36,12 +38,18 @@ ALL: tuple[Part, ...] = (
     scale,
     parts.cost,
     parts.finish_idle,
+    console_part,  # after the idle window: its 20 browser pages load the machine
     parts.backlog,  # last: its floods load the broker and the machine
 )
 # What `--only` runs.
-ALONE: dict[str, Part] = {"backlog": parts.backlog, "scale": scale_runs}
+ALONE: dict[str, Part] = {"backlog": parts.backlog, "scale": scale_runs, "console": console_part}
 # Where each run writes everything it measured, in the repo root.
-OUT = {None: "bench.json", "backlog": "bench.json", "scale": "bench-scale.json"}
+OUT = {
+    None: "bench.json",
+    "backlog": "bench.json",
+    "scale": "bench-scale.json",
+    "console": "bench-console.json",
+}
 
 
 # The make targets, by the arguments they pass.
@@ -55,7 +63,9 @@ def _rows(results: dict[str, Any], only: str | None) -> tuple[list[Figure], tupl
     if only == "scale":
         scale = results["scale_runs"]
         return scale_runs_rows(scale), scale_method(scale)
-    return figures(results), (*METHOD, *BACKLOG_METHOD)
+    if only == "console":
+        return console_rows(results["console"]), CONSOLE_METHOD
+    return figures(results), (*METHOD, *BACKLOG_METHOD, *CONSOLE_METHOD)
 
 
 def run(
@@ -125,7 +135,8 @@ def main() -> int:
         "--only",
         choices=ONLY,
         help="run one part alone: backlog is issue 14's rows; scale repeats issue 15's "
-        "pause, cue timing and scale rows (make bench-scale, writes bench-scale.json)",
+        "pause, cue timing and scale rows (make bench-scale, writes bench-scale.json); "
+        "console is issue 11's rows (writes bench-console.json)",
     )
     parser.add_argument(
         "--rooms", type=_sizes, help="the scale rows' numbers of rooms, e.g. 50,200,500"

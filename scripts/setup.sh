@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(portaudio19-dev mosquitto mosquitto-clients pulseaudio pulseaudio-utils libasound2-plugins openssl)
+SYSTEM_PACKAGES=(portaudio19-dev mosquitto mosquitto-clients pulseaudio pulseaudio-utils libasound2-plugins openssl chromium)
 PYTHON=${PYTHON:-python3}
 
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then

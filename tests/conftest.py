@@ -7,4 +7,6 @@ pytest_plugins = [
     "tests.fixtures.disk",
     "tests.fixtures.pulse",
     "tests.fixtures.room",
+    "tests.fixtures.browser",
+    "tests.fixtures.console",  # after room, which it imports
 ]

@@ -5,13 +5,16 @@ file made with mosquitto_passwd, the shipped ACL); `roomctl run` started with th
 line and environment of deploy/roomctl.service and its environment file; the room's
 speaker playing through a PulseAudio started as deploy/roomctl-pulse.service starts it;
 simulated lights of every type, each with its type's account; a supervisor that commands,
-a staff screen that reads but cannot command, a device account that cannot command rooms.
+a staff screen that reads but cannot command, a device account that cannot command rooms;
+the console's account (deploy/roomctl-console.service, its environment file) that reads
+every room and commands, and nothing else.
 Only the paths are moved into a temporary folder and the port made free; systemd itself
 does not run in the test container, so its units are checked with `systemd-analyze verify`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -38,6 +41,8 @@ from roomctl.config.library import load_room
 from roomctl.demo.sim._device import SimDevice
 from roomctl.demo.sim.room import SimulatedRoom
 from tests.fixtures.broker import Mosquitto, TlsFiles, write_password_file
+from tests.fixtures.console import SUPERVISOR as CONSOLE_SUPERVISOR
+from tests.fixtures.console import ConsoleProcess, login_api, make_users_file
 from tests.fixtures.room import received, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +50,8 @@ DEPLOY = ROOT / "deploy"
 ACL = DEPLOY / "mosquitto" / "roomctl.acl"
 UNIT = DEPLOY / "roomctl.service"
 PULSE_UNIT = DEPLOY / "roomctl-pulse.service"
+CONSOLE_UNIT = DEPLOY / "roomctl-console.service"
+CONSOLE_ENV = DEPLOY / "roomctl-console.env.example"
 ROOM_ID = "room-1"
 # The account each device type connects with (deploy/mosquitto/roomctl.acl).
 DEVICE_ACCOUNTS = {
@@ -54,8 +61,12 @@ DEVICE_ACCOUNTS = {
     "shelly": "shelly",
     "mqtt_json": "mqtt-json",
 }
-SUPERVISOR, STAFF = "supervisor-kim", "staff-screen"
+SUPERVISOR, STAFF, CONSOLE = "supervisor-kim", "staff-screen", "console"
+# A room no daemon serves: the console's rights are probed on it without touching room-1.
+PROBE_ROOM = "acl-probe"
 NOT_AUTHORIZED = 0x87
+# A publish the broker took: success, or success with nobody subscribed (MQTT v5 0x10).
+ACCEPTED = (0x00, 0x10)
 # Starting Python, the room, its devices and its sound output takes a few seconds; a
 # loaded machine shared with other test runs may take several times that.
 SERVE_TIMEOUT_S = 60.0
@@ -97,6 +108,15 @@ def env_file(path: Path) -> dict[str, str]:
     lines = path.read_text().splitlines()
     pairs = (line.split("=", 1) for line in lines if line.strip() and not line.startswith("#"))
     return {name.strip(): value.strip() for name, value in pairs}
+
+
+def filled_url(example: Path, port: int, ca: Path) -> str:
+    """Return an environment file example's ROOMCTL_BROKER as the README has it filled in."""
+    url = env_file(example)["ROOMCTL_BROKER"]
+    user = url.removeprefix("mqtts://").split(":", 1)[0]
+    url = url.replace("CHANGE-ME", password(user))
+    url = url.replace("broker.clinic.lan:8883", f"127.0.0.1:{port}")
+    return url.replace("/etc/roomctl/ca.pem", str(ca))
 
 
 class ShippedMosquitto(Mosquitto):
@@ -175,9 +195,15 @@ class Account:
         _result, mid = self.client.subscribe(topic_filter, qos=1)
         return wait_for(lambda: self._ack(mid), what=f"SUBACK for {topic_filter}")[0]
 
-    def publish(self, topic: str, payload: str, properties: Properties | None = None) -> int:
+    def publish(
+        self,
+        topic: str,
+        payload: str,
+        properties: Properties | None = None,
+        retain: bool = False,
+    ) -> int:
         """Publish at QoS 1 and return the broker's PUBACK reason code."""
-        info = self.client.publish(topic, payload, qos=1, properties=properties)
+        info = self.client.publish(topic, payload, qos=1, properties=properties, retain=retain)
         return wait_for(lambda: self._ack(info.mid), what=f"PUBACK for {topic}")[0]
 
     def on(self, topic: str) -> list[bytes]:
@@ -359,10 +385,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     pulse = PulseAsUnit(root / "pulse")
     pulse.start()
     # The environment file as the README has it filled in: the example, with this broker.
-    example = env_file(DEPLOY / "roomctl.env.example")["ROOMCTL_BROKER"]
-    filled = example.replace("CHANGE-ME", password("roomctl"))
-    filled = filled.replace("broker.clinic.lan:8883", f"127.0.0.1:{broker.port}")
-    filled = filled.replace("/etc/roomctl/ca.pem", str(tls.ca))
+    filled = filled_url(DEPLOY / "roomctl.env.example", broker.port, tls.ca)
     room_file = production_room(root)
     room = load_room(room_file)
     accounts = {
@@ -547,18 +570,180 @@ def test_a_device_account_cannot_command_rooms_or_other_devices(site: Site) -> N
         staff.close()
 
 
+def test_the_console_account_reads_every_room_and_commands_and_nothing_else(site: Site) -> None:
+    console, daemon = site.account(CONSOLE), site.account("roomctl")
+    supervisor, bridge = site.account(SUPERVISOR), site.account(DEVICE_ACCOUNTS["zigbee2mqtt"])
+    probe = f"roomctl/{PROBE_ROOM}"
+    readable = ("state", "availability", "events", "catalog")
+    try:
+        # What a daemon publishes for a room (retained, but events), and a device's state.
+        for kind in ("state", "availability", "catalog"):
+            body = f'{{"probe": "{kind}"}}'
+            assert daemon.publish(f"{probe}/{kind}", body, retain=True) in ACCEPTED
+        assert bridge.publish("zigbee2mqtt/acl-probe", '{"state": "ON"}', retain=True) in ACCEPTED
+        for kind in readable:
+            assert console.subscribe(f"roomctl/+/{kind}") == 1
+        assert console.subscribe(f"roomctl/replies/{console.client_id}/#") == 1
+        # Mosquitto grants every subscription and filters each message by the ACL as it
+        # delivers it: what arrives shows what the console may read.
+        others = f"roomctl/replies/{supervisor.client_id}/#"
+        for topic_filter in ("roomctl/+/cmd", "roomctl/+/emergency", "roomctl/+/reply",
+                             "zigbee2mqtt/#", others):  # fmt: skip
+            assert console.subscribe(topic_filter) == 1
+        wait_for(console.state, timeout=SERVE_TIMEOUT_S, what="room-1's retained state")
+        for kind in ("state", "availability", "catalog"):
+            wait_for(lambda k=kind: console.on(f"{probe}/{k}"), what=f"the probe's {kind}")
+        assert daemon.publish(f"{probe}/events", '{"type": "probe"}') == 0
+        wait_for(lambda: console.on(f"{probe}/events"), what="the probe's event")
+        # Its commands reach the daemon, and the reply comes back on its own topic.
+        properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        properties.ResponseTopic = f"roomctl/replies/{console.client_id}/1"
+        properties.CorrelationData = b"console-1"
+        command = json.dumps({"action": "barrier", "request_id": "console-1"})
+        assert console.publish(f"roomctl/{ROOM_ID}/cmd", command, properties) == 0
+        (reply,) = wait_for(lambda: console.on(properties.ResponseTopic), what="its reply")
+        assert json.loads(reply)["request_id"] == "console-1"
+        emergency = json.dumps({"action": "emergency", "request_id": "console-2"})
+        assert console.publish(f"{probe}/emergency", emergency) in ACCEPTED
+        # Another client's commands and replies are not the console's to read.
+        theirs = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        theirs.ResponseTopic = f"roomctl/replies/{supervisor.client_id}/3"
+        assert supervisor.subscribe(others) == 1
+        barrier_cmd = json.dumps({"action": "barrier", "request_id": "sup-3"})
+        assert supervisor.publish(f"roomctl/{ROOM_ID}/cmd", barrier_cmd, theirs) == 0
+        wait_for(lambda: supervisor.on(theirs.ResponseTopic), what="the supervisor's reply")
+        # It may not speak for a room, a device or another client.
+        for topic in (*(f"roomctl/{ROOM_ID}/{kind}" for kind in (*readable, "reply")),
+                      "zigbee2mqtt/room1/ceiling/set", "cmnd/reading_lamp/POWER",
+                      f"roomctl/replies/{supervisor.client_id}/4"):  # fmt: skip
+            assert console.publish(topic, '{"probe": true}') == NOT_AUTHORIZED, topic
+        barrier(console)
+        seen = {topic.split("/")[-1] for topic, _ in console.messages if topic.startswith(probe)}
+        assert seen == set(readable)
+        refused = [t for t, _ in console.messages if t.split("/")[0] != "roomctl"]
+        refused += [t for t, _ in console.messages if t.split("/")[-1] in ("cmd", "reply")]
+        refused += [t for t, _ in console.messages if t.startswith(others[:-1])]
+        refused += [t for t, _ in console.messages if t.endswith("/emergency")]
+        assert refused == []
+    finally:
+        for kind in ("state", "availability", "catalog"):
+            daemon.publish(f"{probe}/{kind}", "", retain=True)
+        bridge.publish("zigbee2mqtt/acl-probe", "", retain=True)
+        for account in (console, daemon, supervisor, bridge):
+            account.close()
+
+
+def test_the_readme_makes_a_console_certificate_the_clinic_ca_signs(tmp_path: Path) -> None:
+    """Step 6's certificate lines, as written, after step 3's CA (sudo and owners dropped)."""
+    certs, installed = tmp_path / "certs", tmp_path / "console"
+    certs.mkdir()
+    installed.mkdir()
+    readme_tls(certs)
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Production set-up") :]
+    step = section[section.index("# 6. ") :]
+    lines = step[step.index("cd /etc/mosquitto/certs") : step.index("cd -")]
+    ec = re.search(r"^EC=.*$", section, flags=re.MULTILINE)
+    assert ec is not None
+    script = f"{ec.group(0)}\n{lines}".replace("sudo ", "")
+    script = script.replace("-o roomctl-console -g roomctl-console ", "")
+    script = script.replace("/etc/roomctl/console/", f"{installed}/")
+    script = script.replace("/etc/mosquitto/certs", str(certs))
+    subprocess.run(["bash", "-euc", script], check=True, capture_output=True, timeout=120)
+    assert sorted(p.name for p in installed.iterdir()) == ["console.key", "console.pem"]
+    assert {oct(p.stat().st_mode & 0o777) for p in installed.iterdir()} == {"0o600"}
+    assert not (certs / "console.key").exists()  # only the console's folder keeps the key
+    pem = str(installed / "console.pem")
+    verified = subprocess.run(
+        ["openssl", "verify", "-CAfile", str(certs / "ca.pem"), pem],
+        capture_output=True, text=True, check=False, timeout=60,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stderr
+    shown = subprocess.run(
+        ["openssl", "x509", "-in", pem, "-noout", "-ext", "subjectAltName"],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    assert "DNS:console.clinic.lan" in shown
+
+
+def console_command(users: Path, tls: TlsFiles) -> list[str]:
+    """Return roomctl-console.service's ExecStart with its paths moved, on a free port."""
+    (command,) = unit_values(CONSOLE_UNIT, "ExecStart")
+    moved = {
+        "/opt/roomctl/.venv/bin/roomctl": str(Path(sys.executable).with_name("roomctl")),
+        "/etc/roomctl/console/users.yaml": str(users),
+        "0.0.0.0:443": "127.0.0.1:0",
+        "/etc/roomctl/console/console.pem": str(tls.cert),
+        "/etc/roomctl/console/console.key": str(tls.key),
+    }
+    for old, new in moved.items():
+        assert old in command, f"roomctl-console.service's ExecStart no longer says {old}"
+        command = command.replace(old, new)
+    return shlex.split(command)
+
+
+def test_the_console_service_serves_the_rooms_over_tls_on_its_account(
+    site: Site, tmp_path: Path
+) -> None:
+    if importlib.util.find_spec("roomctl.console") is None:
+        pytest.skip("roomctl console is not in this tree (issue 11's console)")
+    assert unit_values(CONSOLE_UNIT, "EnvironmentFile") == ["/etc/roomctl/console.env"]
+    assert unit_values(CONSOLE_UNIT, "User") == ["roomctl-console"]
+    url = filled_url(CONSOLE_ENV, site.broker.port, site.tls.ca)
+    assert url.startswith(f"mqtts://{CONSOLE}:")
+    users = make_users_file(tmp_path / "users.yaml", [CONSOLE_SUPERVISOR])
+    console = ConsoleProcess(
+        site.broker,
+        users,
+        tmp_path / "console",
+        cert=site.tls.cert,
+        key=site.tls.key,
+        ca=site.tls.ca,
+        argv=console_command(users, site.tls),
+        env={"ROOMCTL_BROKER": url, "HOME": str(tmp_path / "no-home")},
+    )
+    console.start()
+    try:
+        arguments = Path(f"/proc/{console.process.pid}/cmdline").read_bytes()  # type: ignore[union-attr]
+        assert password(CONSOLE).encode() not in arguments
+        with console.client() as http:
+            login_api(http, CONSOLE_SUPERVISOR)
+            (cookie,) = [c for c in http.cookies.jar if c.name == "roomctl_session"]
+            assert cookie.secure  # served over TLS
+            room = wait_for(
+                lambda: next(
+                    (r for r in http.get("/api/rooms").json() if r["room"] == ROOM_ID), None
+                ),
+                timeout=SERVE_TIMEOUT_S,
+                what="room-1 on the console",
+            )
+            assert room["availability"] == "online"
+            assert room["state"]["room"] == ROOM_ID
+            sent = http.post(
+                f"/api/rooms/{ROOM_ID}/commands", json={"action": "extend", "by": "1s"}
+            )
+            assert sent.status_code == 200, sent.text
+            assert isinstance(sent.json()["ok"], bool)
+    finally:
+        # systemd counts an exit with 0 or by SIGTERM as a clean stop of a service.
+        assert console.stop() in (0, -signal.SIGTERM)
+    log = (site.broker.workdir / "mosquitto.log").read_text().splitlines()
+    assert [line for line in log if "Denied PUBLISH from roomctl-console-" in line] == []
+    assert password(CONSOLE) not in console.log.read_text()
+
+
 def test_the_units_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed")
     # The unit names /opt/roomctl's install; here the checkout's stands in for it.
-    for unit in (UNIT, PULSE_UNIT):
+    for unit in (UNIT, PULSE_UNIT, CONSOLE_UNIT):
         text = unit.read_text().replace(
             "/opt/roomctl/.venv/bin/roomctl", str(Path(sys.executable).with_name("roomctl"))
         )
         (tmp_path / unit.name).write_text(text)
     result = subprocess.run(
-        [analyze, "verify", *(str(tmp_path / u.name) for u in (UNIT, PULSE_UNIT))],
+        [analyze, "verify", *(str(tmp_path / u.name) for u in (UNIT, PULSE_UNIT, CONSOLE_UNIT))],
         capture_output=True, text=True, check=False, timeout=60,
     )  # fmt: skip
     assert (result.returncode, result.stderr) == (0, "")
