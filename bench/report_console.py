@@ -15,7 +15,8 @@ EXTRA_ROUND_TRIPS = 2
 CONSOLE_METHOD = (
     "- Console: a real `roomctl console` (one supervisor session) beside `roomctl run`; "
     f"{PAGES} overview pages in Debian's headless Chromium (Playwright), one context "
-    "each, on the same cores as the console and the daemon. A page's update is timed by "
+    "each, on the same cores as the console and the daemon but at nice 10 (they stand "
+    "for tablets with processors of their own). A page's update is timed by "
     "a MutationObserver on the room's `.room-status` "
     "(Date.now(), the wall clock) against the state's arrival at another MQTT subscriber "
     "(the bench's, time.time()), after a pause or resume of a room in a held session; "
