@@ -22,6 +22,9 @@ USERS_ENV = "ROOMCTL_USERS"
 # What each role may send to a room; a supervisor may send everything.
 STAFF_ACTIONS = frozenset({"start", "pause", "resume", "next", "extend", "ack", "emergency"})
 SUPERVISOR_ONLY = frozenset({"stop", "release"})
+# The record queries: they change nothing, so every role may ask them, through the console's
+# record endpoints only (the command endpoint keeps to may_send).
+RECORD_QUERIES = frozenset({"history", "report"})
 _HASHER = PasswordHasher()  # argon2id with the library's current recommended parameters
 # A hash of a password nobody has: checked for an unknown name, so that a wrong name takes
 # as long as a wrong password and the time does not tell which names exist.
@@ -50,6 +53,10 @@ class User:
         if self.role == "supervisor":
             return True
         return self.role == "staff" and action in STAFF_ACTIONS
+
+    def may_read(self, query: str) -> bool:
+        """Return whether this user may ask a record query: every role may, they change nothing."""
+        return query in RECORD_QUERIES
 
 
 def default_users_path() -> Path:
