@@ -197,7 +197,7 @@ def test_the_record_shows_who_did_what_to_every_role(rig: Rig) -> None:
     assert gone_page.status_code == 504 and "no reply from room" in gone_page.text
 
 
-def test_the_record_is_only_for_who_may_see_the_room(rig: Rig) -> None:
+def test_the_record_is_for_who_may_see_the_room_and_needs_the_broker(rig: Rig) -> None:
     outsider, _ = rig.login("lee")
     viewer, _ = rig.login("val")
     rig.console.wait_room(viewer)
@@ -214,5 +214,18 @@ def test_the_record_is_only_for_who_may_see_the_room(rig: Rig) -> None:
     assert stranger.get(f"/api/rooms/{ROOM_ID}/history").status_code == 401
     assert stranger.get(f"/rooms/{ROOM_ID}/record").headers["location"] == "/login"
     paths = viewer.get("/api/openapi.json").json()["paths"]
-    assert "get" in paths["/api/rooms/{room}/history"]
+    documented = paths["/api/rooms/{room}/history"]["get"]["responses"]["200"]
+    assert documented["content"]["application/json"]["schema"]["items"]["$ref"].endswith(
+        "SessionSummary"
+    )
     assert "get" in paths["/api/rooms/{room}/sessions/{session_id}"]
+
+    # The broker gone: 502 once the console has seen its connection drop, API and page.
+    rig.console.broker.stop()
+    wait_for(
+        lambda: viewer.get(f"/api/rooms/{ROOM_ID}/history").status_code == 502,
+        SESSION_TIMEOUT_S,
+        "the console to answer 502 without its broker",
+    )
+    down = viewer.get(f"/rooms/{ROOM_ID}/sessions/000000000000")
+    assert down.status_code == 502 and "cannot be reached" in down.text
