@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from roomctl import __version__
-from roomctl.console import api, live, pages
+from roomctl.console import api, live, pages, record, record_pages
 from roomctl.console.auth import Console
 from roomctl.console.security import SecurityHeaders
 from roomctl.console.sender import Sender
@@ -46,7 +46,9 @@ def create_app(url: BrokerUrl, users: Path, secure: bool) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.add_exception_handler(pages._Login, pages.login_redirect)
     app.include_router(api.router)
+    app.include_router(record.router)
     app.include_router(live.router)
     app.include_router(pages.router)
+    app.include_router(record_pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

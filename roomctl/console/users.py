@@ -23,6 +23,9 @@ USERS_ENV = "ROOMCTL_USERS"
 # What each role may send to a room; a supervisor may send everything.
 STAFF_ACTIONS = frozenset({"start", "pause", "resume", "next", "extend", "ack", "emergency"})
 SUPERVISOR_ONLY = frozenset({"stop", "release"})
+# The record queries: they change nothing, so every role may ask them, through the console's
+# record endpoints only (the command endpoint keeps to may_send).
+RECORD_QUERIES = frozenset({"history", "report"})
 # argon2id at OWASP's recommended cost (19 MiB, 2 passes, 1 lane): ~30 ms a login here. The
 # library's default takes 64 MiB a hash, so a burst of logins could take the console's memory.
 _HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
@@ -57,6 +60,10 @@ class User:
         if self.role == "supervisor":
             return True
         return self.role == "staff" and action in STAFF_ACTIONS
+
+    def may_read(self, query: str) -> bool:
+        """Return whether this user may ask a record query: every role may, they change nothing."""
+        return query in RECORD_QUERIES
 
 
 def default_users_path() -> Path:
