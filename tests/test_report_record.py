@@ -111,8 +111,12 @@ def test_the_record_shows_load_to_time_a_late_cue_and_refusals_apart(served: Ser
     started = served.command("start", "loaded", "--at", "12m", "--operator", "kim")
     assert started.returncode == 0, started.stderr
     session_id = served.sup.wait_event("session_started")["session_id"]
-    served.sup.send(b"this is not json")
+    sent = served.sup.send(b"this is not json")
     wait_for(lambda: len(served.sup.events("command_rejected")) == 2, what="the refusal")
+    # A refusal's reply does not wait for its record: the daemon may be killed once the
+    # record is on disk, not before.
+    assert [r["ok"] for r in wait_for(lambda: served.sup.replies(sent), what="a reply")] == [False]
+    wait_for(lambda: _refusals_on_disk(served.state_dir, session_id) == 1, what="its record")
     assert served.process is not None
     served.process.send_signal(signal.SIGKILL)
     served.process.wait(timeout=EXIT_TIMEOUT_S)
@@ -163,6 +167,15 @@ def test_the_record_shows_load_to_time_a_late_cue_and_refusals_apart(served: Ser
     bad_zone = roomctl("report", session_id, "--state-dir", str(served.state_dir), "--tz", "Mars")
     assert bad_zone.returncode == 1
     assert "not a time zone" in bad_zone.stderr
+
+
+def _refusals_on_disk(state_dir: Path, session_id: str) -> int:
+    """Return how many refused commands of a session the journal holds."""
+    journal = Journal(state_dir, readonly=True)
+    try:
+        return sum(e.type == "command_rejected" for e in journal.events(session_id))
+    finally:
+        journal.close()
 
 
 def _surrogate_journal(state_dir: Path) -> None:
