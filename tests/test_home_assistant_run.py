@@ -201,6 +201,14 @@ def test_entities_show_idle_running_paused_emergency_and_ended_and_buttons_act(
     acked = sup.wait_state(lambda s: not s["pending_cues"], pressed).payload
     assert entity_value(served.component("pending_cue"), acked) is None
 
+    # Every running state since the start (the cue, its acknowledgement) ends at one instant.
+    shown_ends = {
+        entity_value(served.component("ends_at"), seen.payload)
+        for seen in sup.states(pressed)
+        if seen.json()["status"] == "running"
+    }
+    assert len(sup.states(pressed)) >= 3 and shown_ends == {ends}
+
     at = time.monotonic()
     press("pause", "paused")
     paused = sup.wait_state(lambda s: s["status"] == "paused", at).payload
@@ -272,6 +280,13 @@ def test_home_assistant_online_announces_again_and_removal_clears_the_config(
     served.ha.publish("homeassistant/status", "online")
     again = served.config(since=count)
     assert again == first
+
+    # A press with no profile chosen starts nothing.
+    at = time.monotonic()
+    served.ha.press(first["cmps"]["start_selected"])
+    time.sleep(QUIET_S)  # watching for a start that must not come
+    assert served.sup.barrier()["status"] == "idle"
+    assert served.sup.events("session_started", at) == []
 
     # A press left retained (by a misconfigured tool) never starts a session.
     served.ha.choose(first["cmps"]["profile_choice"], "observation")
