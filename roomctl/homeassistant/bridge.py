@@ -137,11 +137,8 @@ class HomeAssistantBridge:
         if profile is None:
             _LOGGER.warning("room %s: Home Assistant pressed start with no profile chosen", room_id)
             return
-        try:
-            command = StartCommand(profile=profile, operator=OPERATOR)
-        except ValueError:
-            _LOGGER.warning("room %s: Home Assistant chose no profile roomctl knows", room_id)
-            return
+        # Parsed and checked by the room as any start: an unknown profile gets its refusal.
+        command = StartCommand(profile=profile, operator=OPERATOR)
         self._rooms[room_id].submit(command.to_payload())
 
 
