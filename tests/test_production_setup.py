@@ -633,6 +633,65 @@ def test_the_console_account_reads_every_room_and_commands_and_nothing_else(site
             account.close()
 
 
+HA_PROBE = "ha-probe"
+HA_CONFIG = f"homeassistant/device/roomctl_{HA_PROBE}/config"
+
+
+def test_home_assistant_discovery_works_on_the_shipped_accounts(site: Site, tmp_path: Path) -> None:
+    """The daemon's account announces a room; Home Assistant's reads it and presses its buttons."""
+    (tmp_path / "sessions").mkdir()
+    (tmp_path / "sessions" / "calm.yaml").write_text(
+        "title: Calm\nphases:\n  - name: calm\n    duration: 10m\n"
+        "    lights: {all: {brightness: 50%}}\n"
+    )
+    room = tmp_path / f"{HA_PROBE}.yaml"
+    room.write_text(
+        f"id: {HA_PROBE}\ndevices:\n  lamp: {{type: zigbee2mqtt, topic: zigbee2mqtt/{HA_PROBE}}}\n"
+        "home_assistant: {discovery: true}\n"
+    )
+    roomctl = str(Path(sys.executable).with_name("roomctl"))
+    command = [roomctl, "run", "--room", str(room), "--broker", site.url("roomctl"), "--no-sound"]
+    command += ["--profiles", str(tmp_path / "sessions"), "--state-dir", str(tmp_path / "state")]
+    log = (tmp_path / "roomctl.log").open("wb")
+    daemon = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
+    ha = site.account("homeassistant")
+    try:
+        assert ha.subscribe("homeassistant/#") == 1
+        assert ha.subscribe(f"roomctl/{HA_PROBE}/#") == 1
+        wait_for(lambda: ha.on(HA_CONFIG), timeout=SERVE_TIMEOUT_S, what="the discovery config")
+        cmps = json.loads(ha.on(HA_CONFIG)[-1])["cmps"]
+        assert ha.publish("homeassistant/status", "online") in ACCEPTED
+        wait_for(lambda: len(ha.on(HA_CONFIG)) >= 2, what="the config announced again")
+        choice = cmps["profile_choice"]
+        assert ha.publish(choice["command_topic"], "calm", retain=True) in ACCEPTED
+        events = f"roomctl/{HA_PROBE}/events"
+        for key, kind in (("start_selected", "session_started"), ("pause", "paused"),
+                          ("emergency", "emergency")):  # fmt: skip
+            button = cmps[key]
+            assert ha.publish(button["command_topic"], button["payload_press"]) in ACCEPTED
+
+            def done(k: str = kind) -> bool:
+                return any(json.loads(e).get("type") == k for e in ha.on(events))
+
+            wait_for(done, what=f"the {kind} pressed in Home Assistant")
+        by = {json.loads(e).get("by") for e in ha.on(events)}
+        assert by - {None} == {"home-assistant"}
+        # It may not speak for the room or a device.
+        for topic in (f"roomctl/{HA_PROBE}/state", f"roomctl/{HA_PROBE}/reply", "zigbee2mqtt/x"):
+            assert ha.publish(topic, "{}") == NOT_AUTHORIZED, topic
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=EXIT_TIMEOUT_S)
+        log.close()
+    # Served no more: ha-remove, on the daemon's account, takes the device away.
+    remove = [roomctl, "ha-remove", "--room", HA_PROBE, "--broker", site.url("roomctl")]
+    assert subprocess.run(remove, check=False, timeout=60).returncode == 0
+    try:
+        wait_for(lambda: ha.on(HA_CONFIG)[-1] == b"", what="the config removed")
+    finally:
+        ha.close()
+
+
 def test_the_readme_makes_a_console_certificate_the_clinic_ca_signs(tmp_path: Path) -> None:
     """Step 6's certificate lines, as written, after step 3's CA (sudo and owners dropped)."""
     certs, installed = tmp_path / "certs", tmp_path / "console"

@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from roomctl import __version__
+from roomctl.api import home_assistant
 from roomctl.api.catalog import Catalog
 from roomctl.api.command_types import (
     AckCommand,
@@ -130,6 +131,9 @@ def asyncapi_document() -> dict[str, Any]:
         }
         for key, (address, description) in _CHANNELS.items()
     }
+    channels |= home_assistant.channels()
+    schemas |= home_assistant.SCHEMAS
+    messages |= home_assistant.messages()
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {
@@ -139,8 +143,12 @@ def asyncapi_document() -> dict[str, Any]:
         },
         "defaultContentType": "application/json",
         "channels": channels,
-        "operations": _operations(channel_messages),
-        "components": {"schemas": schemas, "messages": messages, "parameters": _PARAMETERS},
+        "operations": _operations(channel_messages) | home_assistant.operations(),
+        "components": {
+            "schemas": schemas,
+            "messages": messages,
+            "parameters": _PARAMETERS | home_assistant.PARAMETERS,
+        },
     }
 
 

@@ -136,11 +136,12 @@ class RoomState(WireModel):
     """Everything the retained state topic says about a room.
 
     The payload also carries `updated_at` (when it was published) after `paused_by`;
-    `phases` and `speed` only while the room has a session, `journal` only when it fails.
+    `phases` and `speed` only while the room has a session, `ends_at` only while it runs,
+    `journal` only when it fails.
     """
 
     model_config = ConfigDict(json_schema_extra=_with_updated_at)
-    OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"phases", "speed", "journal"})
+    OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"phases", "speed", "ends_at", "journal"})
 
     room: str
     status: Status
@@ -161,6 +162,12 @@ class RoomState(WireModel):
     next_cue: NextCue | None = None
     pending_cues: list[PendingCue] = Field(
         default_factory=list, description="fired cues not yet acknowledged, oldest first"
+    )
+    ends_at: str | None = Field(
+        default=None,
+        json_schema_extra={"format": "date-time"},
+        description="while running: when the session is due to end at this pace, UTC to the "
+        "second, like 2026-11-26T14:49:39.000Z (Home Assistant's timestamp sensor shows it)",
     )
     journal: JournalProblem | None = None
 

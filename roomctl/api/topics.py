@@ -48,6 +48,16 @@ class RoomTopics:
         """Return the retained catalog topic: the profiles that fit the room, with plans."""
         return f"{PREFIX}/{self.room_id}/catalog"
 
+    @property
+    def ha_profile(self) -> str:
+        """Return the retained topic of the profile chosen in Home Assistant (starts nothing)."""
+        return f"{PREFIX}/{self.room_id}/ha/profile"
+
+    @property
+    def ha_start(self) -> str:
+        """Return the topic whose press starts the profile chosen in Home Assistant."""
+        return f"{PREFIX}/{self.room_id}/ha/start"
+
 
 ALL_STATES = f"{PREFIX}/+/state"
 

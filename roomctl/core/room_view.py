@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from roomctl.api.state import DeviceState, JournalProblem, NextCue, PhaseSpan, RoomState
+from roomctl.api.wire import iso_timestamp
 from roomctl.core.levels import LightLevel
 from roomctl.core.room_cues import pending_view
 from roomctl.core.room_step import RoomMemory, light_fields
@@ -80,6 +81,9 @@ def room_state(
             at_s=round(cue.at, 1),
             in_s=round(max(0.0, cue.at - tau), 1),
         )
+    remaining = 0.0 if over else timeline.remaining(tau)
+    # Whole seconds of the exact sum: the same instant in every state until the plan changes.
+    ends_at = iso_timestamp(round(now + remaining / speed)) if status == "running" else None
     return RoomState(
         room=room.id,
         status=status,
@@ -90,7 +94,7 @@ def room_state(
         phase_count=len(session.profile.phases),
         elapsed_s=tau,
         phase_remaining_s=phase.remaining_in_phase if phase else None,
-        remaining_s=0.0 if over else timeline.remaining(tau),
+        remaining_s=remaining,
         paused_by=session.paused_by,
         devices=shown,
         phases=[
@@ -104,5 +108,6 @@ def room_state(
         speed=speed,
         next_cue=next_cue,
         pending_cues=pending_view(session),
+        ends_at=ends_at,
         journal=journal,
     )

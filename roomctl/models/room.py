@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 
 from roomctl.models.base import FrozenModel, Hint
 from roomctl.models.devices import AudioSpec, DeviceSpec, LightSpec, LightType
+from roomctl.models.home_assistant import HomeAssistantOptions
 from roomctl.models.scene import Scene
 from roomctl.models.units import Decibels, Fraction
 
@@ -77,6 +78,9 @@ class RoomPreset(FrozenModel):
     )
     rates: Annotated[dict[LightType, float], RATES_HINT] = Field(
         default_factory=dict, description="Commands per second a device type's network takes."
+    )
+    home_assistant: HomeAssistantOptions | None = Field(
+        default=None, description="Announce the room to Home Assistant (MQTT discovery)."
     )
 
     def needs_operator(self, action: str) -> bool:

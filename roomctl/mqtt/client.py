@@ -179,6 +179,22 @@ class Client:
         if self._client.publish(topic, payload, qos=1).rc != mqtt.MQTT_ERR_SUCCESS:
             raise BrokerError(f"the connection to the broker at {self._url} was lost")
 
+    def clear_retained(self, *topics: str) -> None:
+        """Delete retained messages (empty, retained, QoS 1); raise if the broker refuses one."""
+        mids = {self._client.publish(topic, b"", qos=1, retain=True).mid: topic for topic in topics}
+        deadline = time.monotonic() + CONNECT_TIMEOUT_S
+        while mids:
+            for mid in list(mids):
+                code = self._take(self._pubacks, mid)
+                if code is not None and code.is_failure:
+                    raise BrokerError(f"the broker refused to clear {mids[mid]} ({code})")
+                if code is not None:
+                    del mids[mid]
+            if mids and time.monotonic() > deadline:
+                raise BrokerError(f"the broker at {self._url} did not confirm clearing")
+            self._changed.wait(POLL_S)
+            self._changed.clear()
+
     def command(self, room_id: str, body: dict[str, object]) -> dict[str, Any]:
         """Send a command to a room and return its reply."""
         topics = RoomTopics(room_id)

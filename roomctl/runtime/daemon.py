@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from roomctl.config import ProfileLibrary, default_profiles_dir, load_room, sounds_dir
+from roomctl.homeassistant.bridge import HomeAssistantBridge, bridges
 from roomctl.journal import Journal
 from roomctl.models import RoomPreset
 from roomctl.mqtt import (
@@ -77,6 +78,7 @@ class Daemon:
         self._catalog: CatalogPublisher | None = None
         self._records = RecordDesk(options.state_dir)
         self._record_lines: dict[BrokerUrl, Bus] = {}
+        self._home_assistant: list[HomeAssistantBridge] = []
         # Set when the stop left the journal's writer stuck on a stalled disk: the
         # process must then leave without the interpreter's clean-up, which would wait.
         self.stuck_on_disk = False
@@ -121,6 +123,8 @@ class Daemon:
             _LOGGER.info("room %s served", room.id)
         self._catalog = CatalogPublisher(catalogs)
         self._catalog.start()
+        served = [(s.room, s.url, s.submit) for s in self.rooms]
+        self._home_assistant = bridges(served, self._loop)
 
     def _broker_for(self, room: RoomPreset) -> BrokerUrl:
         text = self.options.broker or room.broker or os.environ.get(BROKER_ENV) or DEFAULT_BROKER
@@ -179,6 +183,8 @@ class Daemon:
         """Stop every room's worker, then publish offline; stop the lines, loop, broker, journal."""
         if self._catalog is not None:
             self._catalog.stop()
+        for bridge in self._home_assistant:
+            bridge.stop()
         self._records.stop()
         # All rooms are asked first, so their last records go to the journal together.
         for service in self.rooms:

@@ -192,6 +192,10 @@ class RoomService:
             if news is not None:
                 self.worker.put(news)
 
+    def submit(self, payload: str) -> None:
+        """Take a command as if it came on the room's cmd topic (for the Home Assistant bridge)."""
+        self._take_command(Inbound(self._cmd_topic, payload.encode()), self.bus.publish)
+
     def _on_emergency(self, inbound: Inbound) -> None:
         """Take a message on the room's emergency topic (read from the urgent line)."""
         self._take_command(inbound, self._urgent.publish, emergency_only=True)
