@@ -151,6 +151,8 @@ def test_roles_operator_and_csrf_with_the_real_daemon(rig: Rig) -> None:
     assert no_token.status_code == 403
     named = rig.command(staff, staff_csrf, {"action": "start", "profile": "calm", "operator": "x"})
     assert named.status_code == 422
+    huge = rig.command(staff, staff_csrf, {"action": "pause", "request_id": "x" * 70_000})
+    assert huge.status_code == 413 and "64 KiB" in huge.text
     assert rig.command(limited, limited_csrf, {"action": "pause"}).status_code == 404
     assert limited.get(f"/api/rooms/{ROOM_ID}").status_code == 404
     assert [r["room"] for r in limited.get("/api/rooms").json()] == []

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request, Response
 from pydantic import BaseModel
 
+from roomctl.api.commands import MAX_PAYLOAD_BYTES
 from roomctl.console.auth import (
     Caller,
     LoginRefused,
@@ -96,6 +98,7 @@ def get_room(room: str, request: Request, found: Caller = Depends(api_caller)) -
     responses={
         403: {"description": "no CSRF token, or the role may not send this action"},
         404: {"description": "no such room, or the user may not see it"},
+        413: {"description": "the command is over 64 KiB, which no daemon takes"},
         422: {"description": "the body is not a command, or names an operator"},
         502: {"description": "the broker cannot be reached"},
         504: {"description": "no daemon replied within 5 s"},
@@ -112,6 +115,8 @@ async def post_command(
     visible_room(request, found, room)
     if "operator" in body:
         raise HTTPException(422, "the console names the operator: leave 'operator' out")
+    if len(json.dumps(body)) > MAX_PAYLOAD_BYTES:
+        raise HTTPException(413, f"a command is at most {MAX_PAYLOAD_BYTES // 1024} KiB")
     action = body.get("action")
     if not isinstance(action, str):
         raise HTTPException(422, "a command needs 'action', a string")
