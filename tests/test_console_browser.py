@@ -8,46 +8,17 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from roomctl.console.throttle import MAX_FAILURES
-from tests.fixtures.broker import Mosquitto
-from tests.fixtures.browser import ACTION_TIMEOUT_MS, People, Person
+from tests.fixtures.browser import People
 from tests.fixtures.console import STAFF, SUPERVISOR, VIEWER, Account
-from tests.fixtures.live_room import LOCKED, LiveRoom, live_room, users_file
+from tests.fixtures.live_room import LOCKED, LiveRoom, assert_clean_but, start_from_the_page
 from tests.fixtures.room import ROOM_ID, wait_for
 
 # How much later than the pause's reply the other browser may show it (the issue's goal).
 SHOWN_WITHIN_S = 1.0
-HTTP_REASONS = {401: "Unauthorized", 403: "Forbidden"}
-# A button that must not send anything: the daemon would have answered a command within
-# this on a loaded machine, so a stray one shows up in the supervisor's capture by then.
-NOTHING_SENT_S = 1.0
-
-
-@pytest.fixture(scope="module")
-def users(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Return the module's users file (made once: each account costs a CLI run)."""
-    return users_file(tmp_path_factory.mktemp("users"))
-
-
-@pytest.fixture
-def room(mosquitto: Mosquitto, users: Path, tmp_path: Path) -> Iterator[LiveRoom]:
-    """Serve the room and the console for one test."""
-    with live_room(mosquitto, users, tmp_path) as served:
-        yield served
-
-
-@pytest.fixture(autouse=True)
-def _patient_expect() -> Iterator[None]:
-    """Let expectations wait as long as actions do (a loaded machine), then restore."""
-    expect.set_options(timeout=ACTION_TIMEOUT_MS)
-    yield
-    expect.set_options(timeout=5_000)  # Playwright's own default
 
 
 def _submit_login(page: Page, account: Account) -> None:
@@ -58,50 +29,35 @@ def _submit_login(page: Page, account: Account) -> None:
         form.locator('button[type="submit"]').click()
 
 
-def assert_clean_but(person: Person, room: LiveRoom, status: int, *paths: str) -> None:
-    """Assert the person's pages are clean but for Chromium's reports of these refusals.
-
-    Chromium logs every response with an error status as a console error; a refusal the
-    test asked for (a wrong password's 401, a tampered command's 403) is not a fault.
-    """
-    refused = {
-        f"Failed to load resource: the server responded with a status of {status}"
-        f" ({HTTP_REASONS[status]}) ({room.url(path)})"
-        for path in paths
-    }
-    person.console_errors[:] = [e for e in person.console_errors if e not in refused]
-    person.assert_clean()
-
-
-def test_log_in_and_out_wrong_password_and_lock_out(room: LiveRoom, people: People) -> None:
+def test_log_in_and_out_wrong_password_and_lock_out(live: LiveRoom, people: People) -> None:
     person = people.open("staff")
     page = person.page
-    page.goto(room.url())
-    expect(page).to_have_url(room.url("login"))  # not logged in: the login page
+    page.goto(live.url())
+    expect(page).to_have_url(live.url("login"))  # not logged in: the login page
     expect(page.locator("#login-error")).to_have_count(0)
 
     _submit_login(page, Account(STAFF.name, "not-the-password", STAFF.role))
     expect(page.locator("#login-error")).to_have_text("Wrong name or password.")
     _submit_login(page, STAFF)
-    expect(page).to_have_url(room.url())
+    expect(page).to_have_url(live.url())
     expect(page.locator(f'.room-card[data-room="{ROOM_ID}"] .room-status')).to_have_text("idle")
 
     # A second tab on the room's page; log out in the first.
     old = person.new_page()
-    old.goto(room.room_page)
+    old.goto(live.room_page)
     expect(old.locator("#room-status")).to_have_text("idle")
     page.locator("#logout").click()
-    expect(page).to_have_url(room.url("login"))
+    expect(page).to_have_url(live.url("login"))
     expect(page.locator("#logout")).to_have_count(0)
     # The server ended the session: the old page's button takes it to the login page, and
     # the command never reached the daemon.
     since = time.monotonic()
     old.locator('button[data-action="pause"]').click()
-    expect(old).to_have_url(room.url("login"))
-    room.sup.barrier()
-    assert [s.json()["action"] for s in room.sup.on(room.sup.topics.cmd, since)] == ["barrier"]
-    page.goto(room.room_page)
-    expect(page).to_have_url(room.url("login"))
+    expect(old).to_have_url(live.url("login"))
+    live.sup.barrier()
+    assert [s.json()["action"] for s in live.sup.on(live.sup.topics.cmd, since)] == ["barrier"]
+    page.goto(live.room_page)
+    expect(page).to_have_url(live.url("login"))
 
     # Five wrong passwords lock the name; then even the right one is refused, and it says so.
     for attempt in range(MAX_FAILURES):
@@ -112,14 +68,14 @@ def test_log_in_and_out_wrong_password_and_lock_out(room: LiveRoom, people: Peop
     expect(page.locator("#login-error")).to_have_text(
         re.compile(rf"{locked}: locked, try again in \d+ min\.")
     )
-    expect(page).to_have_url(room.url("login"))
-    assert_clean_but(person, room, 401, "login", f"api/rooms/{ROOM_ID}/commands")
+    expect(page).to_have_url(live.url("login"))
+    assert_clean_but(person, live, 401, "login", f"api/rooms/{ROOM_ID}/commands")
 
 
 def test_a_viewer_sees_no_controls_and_the_server_refuses_its_command(
-    room: LiveRoom, people: People
+    live: LiveRoom, people: People
 ) -> None:
-    viewer = room.open(people, VIEWER)
+    viewer = live.open(people, VIEWER)
     page = viewer.page
     expect(page.locator("#room-status")).to_have_text("idle")
     expect(page.locator("#timeline-box")).to_be_visible()
@@ -128,32 +84,27 @@ def test_a_viewer_sees_no_controls_and_the_server_refuses_its_command(
 
     # Sent anyway, as a tampered page would, with the viewer's own valid token: 403.
     since = time.monotonic()
-    assert room.post_from(page, {"action": "start", "profile": "calm"}, room.csrf_of(page)) == 403
-    assert room.post_from(page, {"action": "emergency"}, room.csrf_of(page)) == 403
-    room.sup.barrier()
-    assert [s.json()["action"] for s in room.sup.on(room.sup.topics.cmd, since)] == ["barrier"]
+    assert live.post_from(page, {"action": "start", "profile": "calm"}, live.csrf_of(page)) == 403
+    assert live.post_from(page, {"action": "emergency"}, live.csrf_of(page)) == 403
+    live.sup.barrier()
+    assert [s.json()["action"] for s in live.sup.on(live.sup.topics.cmd, since)] == ["barrier"]
     expect(page.locator("#room-status")).to_have_text("idle")
-    assert_clean_but(viewer, room, 403, f"api/rooms/{ROOM_ID}/commands")
+    assert_clean_but(viewer, live, 403, f"api/rooms/{ROOM_ID}/commands")
 
 
-def test_a_post_without_the_csrf_token_is_refused(room: LiveRoom, people: People) -> None:
-    staff = room.open(people, STAFF)
+def test_a_post_without_the_csrf_token_is_refused(live: LiveRoom, people: People) -> None:
+    staff = live.open(people, STAFF)
     page = staff.page
     expect(page.locator("#room-status")).to_have_text("idle")
     since = time.monotonic()
-    assert room.post_from(page, {"action": "start", "profile": "calm"}, None) == 403
-    assert room.post_from(page, {"action": "start", "profile": "calm"}, "not-the-token") == 403
-    room.sup.barrier()
-    assert [s.json()["action"] for s in room.sup.on(room.sup.topics.cmd, since)] == ["barrier"]
+    assert live.post_from(page, {"action": "start", "profile": "calm"}, None) == 403
+    assert live.post_from(page, {"action": "start", "profile": "calm"}, "not-the-token") == 403
+    live.sup.barrier()
+    assert [s.json()["action"] for s in live.sup.on(live.sup.topics.cmd, since)] == ["barrier"]
     # The same request with the page's token goes through: the 403s were the token's.
-    assert room.post_from(page, {"action": "start", "profile": "calm"}, room.csrf_of(page)) == 200
+    assert live.post_from(page, {"action": "start", "profile": "calm"}, live.csrf_of(page)) == 200
     expect(page.locator("#room-status")).to_have_text("running")
-    assert_clean_but(staff, room, 403, f"api/rooms/{ROOM_ID}/commands")
-
-
-def _start_from_the_page(page: Page) -> None:
-    page.locator("#profile-select").select_option("calm")
-    page.locator('button[data-action="start"]').click()
+    assert_clean_but(staff, live, 403, f"api/rooms/{ROOM_ID}/commands")
 
 
 def _record_when(page: Page, selector: str, text: str) -> None:
@@ -178,17 +129,17 @@ def _recorded(page: Page) -> float:
     return float(at)
 
 
-def test_start_pause_elsewhere_emergency_and_release(room: LiveRoom, people: People) -> None:
-    staff = room.open(people, STAFF)
+def test_start_pause_elsewhere_emergency_and_release(live: LiveRoom, people: People) -> None:
+    staff = live.open(people, STAFF)
     page = staff.page
     expect(page.locator("#room-status")).to_have_text("idle")
     expect(page.locator('button[data-action="stop"]')).to_have_count(0)  # staff may not
     expect(page.locator('button[data-action="release"]')).to_have_count(0)
 
-    _start_from_the_page(page)
+    start_from_the_page(page)
     expect(page.locator("#room-status")).to_have_text("running")
     expect(page.locator("#phase-name")).to_have_text("arrival")
-    started = room.sup.wait_event("session_started")
+    started = live.sup.wait_event("session_started")
     assert (started["profile"], started["by"]) == ("calm", STAFF.name)
     # The phase bar's "now" moves: its position changes while the session runs.
     now = page.locator(".room-page .phase-bar-now")
@@ -198,7 +149,7 @@ def test_start_pause_elsewhere_emergency_and_release(room: LiveRoom, people: Peo
     assert second > float(str(first))
 
     # A supervisor in a second browser pauses; the first shows it within a second.
-    boss = room.open(people, SUPERVISOR)
+    boss = live.open(people, SUPERVISOR)
     expect(boss.page.locator("#room-status")).to_have_text("running")
     _record_when(page, "#room-status", "paused")
     _record_when(boss.page, "#command-result", "pause accepted")
@@ -206,31 +157,32 @@ def test_start_pause_elsewhere_emergency_and_release(room: LiveRoom, people: Peo
     expect(page.locator("#room-status")).to_have_text("paused")
     lag_s = (_recorded(page) - _recorded(boss.page)) / 1000
     assert lag_s < SHOWN_WITHIN_S, f"the first browser showed the pause {lag_s:.2f} s late"
-    assert room.sup.wait_event("paused")["by"] == SUPERVISOR.name
+    assert live.sup.wait_event("paused")["by"] == SUPERVISOR.name
     held = now.get_attribute("x")
     expect(boss.page.locator(".room-page .phase-bar-now")).to_have_attribute("x", str(held))
 
     # Emergency is one press, no confirmation; the daemon goes to emergency, both pages say it.
     page.locator("button.emergency").click()
     expect(page.locator("dialog#confirm")).not_to_be_visible()
-    room.sup.wait_state(lambda s: s["status"] == "emergency", what="the emergency state")
-    assert room.sup.wait_event("emergency")["by"] == STAFF.name
+    live.sup.wait_state(lambda s: s["status"] == "emergency", what="the emergency state")
+    assert live.sup.wait_event("emergency")["by"] == STAFF.name
     for person in (staff, boss):
         expect(person.page.locator("#room-status")).to_have_text("emergency")
     # The supervisor releases: the room comes back paused, as both pages show.
+    released = time.monotonic()
     boss.page.locator('button[data-action="release"]').click()
-    room.sup.wait_state(lambda s: s["status"] == "paused", time.monotonic(), "release")
+    live.sup.wait_state(lambda s: s["status"] == "paused", released, "the released state")
     for person in (staff, boss):
         expect(person.page.locator("#room-status")).to_have_text("paused")
-    assert room.sup.wait_event("released")["by"] == SUPERVISOR.name
+    assert live.sup.wait_event("released")["by"] == SUPERVISOR.name
     staff.assert_clean()
     boss.assert_clean()
 
 
-def test_stop_asks_first_and_cancel_does_nothing(room: LiveRoom, people: People) -> None:
-    boss = room.open(people, SUPERVISOR)
+def test_stop_asks_first_and_cancel_does_nothing(live: LiveRoom, people: People) -> None:
+    boss = live.open(people, SUPERVISOR)
     page = boss.page
-    _start_from_the_page(page)
+    start_from_the_page(page)
     expect(page.locator("#room-status")).to_have_text("running")
     dialog = page.locator("dialog#confirm")
     expect(dialog).not_to_be_visible()
@@ -241,14 +193,14 @@ def test_stop_asks_first_and_cancel_does_nothing(room: LiveRoom, people: People)
     expect(dialog).to_contain_text(f"Stop the session in {ROOM_ID}?")
     page.locator("#confirm-no").click()
     expect(dialog).not_to_be_visible()
-    room.sup.barrier()
-    assert [s.json()["action"] for s in room.sup.on(room.sup.topics.cmd, since)] == ["barrier"]
+    live.sup.barrier()
+    assert [s.json()["action"] for s in live.sup.on(live.sup.topics.cmd, since)] == ["barrier"]
     expect(page.locator("#room-status")).to_have_text("running")
 
     page.locator('button[data-action="stop"]').click()
     expect(dialog).to_be_visible()
     page.locator("#confirm-yes").click()
     expect(dialog).not_to_be_visible()
-    assert room.sup.wait_event("stopped")["by"] == SUPERVISOR.name
+    assert live.sup.wait_event("stopped")["by"] == SUPERVISOR.name
     expect(page.locator("#room-status")).to_have_text(re.compile("ended|idle"))
     boss.assert_clean()
