@@ -231,7 +231,11 @@
     const log = document.querySelector("#event-log");
     if (!log) return;
     const item = document.createElement("li");
-    let text = event.ts + " " + event.type;
+    const at = new Date(event.ts);  // the event's UTC stamp, shown in local time
+    const pad = (n) => String(n).padStart(2, "0");
+    let text = isNaN(at) ? String(event.ts) : pad(at.getHours()) + ":" + pad(at.getMinutes()) +
+      ":" + pad(at.getSeconds());
+    text += " " + event.type;
     if (event.by) text += " by " + event.by;
     if (event.notify) text += ": " + event.notify;
     else if (event.phase) text += ": " + event.phase;
