@@ -17,6 +17,9 @@ from tests.fixtures.console import STAFF, SUPERVISOR, VIEWER, Account
 from tests.fixtures.live_room import LOCKED, LiveRoom, assert_clean_but, start_from_the_page
 from tests.fixtures.room import ROOM_ID, wait_for
 
+# A logged-out page's stream ends at the next change; the browser tries again after about
+# 3 s and is refused, then the page asks who it is: allow for a loaded machine.
+LIVE_ENDS_MS = 20_000
 # How much later than the pause's reply the other browser may show it (the goal).
 SHOWN_WITHIN_S = 1.0
 
@@ -42,10 +45,13 @@ def test_log_in_and_out_wrong_password_and_lock_out(live: LiveRoom, people: Peop
     expect(page).to_have_url(live.url())
     expect(page.locator(f'.room-card[data-room="{ROOM_ID}"] .room-status')).to_have_text("idle")
 
-    # A second tab on the room's page; log out in the first.
+    # More tabs: the room's page and another overview; log out in the first.
     old = person.new_page()
     old.goto(live.room_page)
     expect(old.locator("#room-status")).to_have_text("idle")
+    watching = person.new_page()
+    watching.goto(live.url())
+    expect(watching.locator(f'.room-card[data-room="{ROOM_ID}"] .room-status')).to_have_text("idle")
     page.locator("#logout").click()
     expect(page).to_have_url(live.url("login"))
     expect(page.locator("#logout")).to_have_count(0)
@@ -56,6 +62,10 @@ def test_log_in_and_out_wrong_password_and_lock_out(live: LiveRoom, people: Peop
     expect(old).to_have_url(live.url("login"))
     live.sup.barrier()
     assert [s.json()["action"] for s in live.sup.on(live.sup.topics.cmd, since)] == ["barrier"]
+    # The untouched tab does not freeze: with the next change its live stream ends, is
+    # refused, and it goes to the login page by itself.
+    expect(watching).to_have_url(live.url("login"), timeout=LIVE_ENDS_MS)
+    # (Last, as each login form replaces the browser's login token: the newest form counts.)
     page.goto(live.room_page)
     expect(page).to_have_url(live.url("login"))
 
@@ -69,7 +79,8 @@ def test_log_in_and_out_wrong_password_and_lock_out(live: LiveRoom, people: Peop
         re.compile(rf"{locked}: locked, try again in \d+ min\.")
     )
     expect(page).to_have_url(live.url("login"))
-    assert_clean_but(person, live, 401, "login", f"api/rooms/{ROOM_ID}/commands")
+    refused = ("login", f"api/rooms/{ROOM_ID}/commands", "live", "api/session")
+    assert_clean_but(person, live, 401, *refused)
 
 
 def test_a_viewer_sees_no_controls_and_the_server_refuses_its_command(
