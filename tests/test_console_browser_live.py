@@ -13,7 +13,7 @@ from typing import Any
 from playwright.sync_api import Page, expect
 
 from tests.fixtures.browser import PHONE, TABLET, People, Person, Screenshots, has_horizontal_scroll
-from tests.fixtures.console import STAFF, SUPERVISOR, roomctl
+from tests.fixtures.console import STAFF, SUPERVISOR, VIEWER, roomctl
 from tests.fixtures.live_room import FIRST_CUE, FIRST_CUE_TEXT, LiveRoom, start_from_the_page
 from tests.fixtures.room import ROOM_ID, wait_for
 
@@ -36,14 +36,16 @@ def _report(live: LiveRoom, session_id: str) -> dict[str, Any] | None:
     return json.loads(result.stdout) if result.returncode == 0 else None
 
 
-def test_a_cue_shows_in_both_browsers_until_one_acknowledges_it(
+def test_a_cue_shows_in_every_browser_until_one_acknowledges_it(
     live: LiveRoom, people: People
 ) -> None:
     staff = live.open(people, STAFF)  # the room's page
     boss = live.open(people, SUPERVISOR, path="")  # the overview
+    viewer = live.open(people, VIEWER, path="")  # sees the cue, may not acknowledge it
     expect(staff.page.locator("#room-status")).to_have_text("idle")
-    expect(boss.page.locator(f"{CARD} .room-status")).to_have_text("idle")
-    for person in (staff, boss):
+    for person in (boss, viewer):
+        expect(person.page.locator(f"{CARD} .room-status")).to_have_text("idle")
+    for person in (staff, boss, viewer):
         expect(person.page.locator(".cue-alert")).to_have_count(0)
 
     start_from_the_page(staff.page)
@@ -53,10 +55,12 @@ def test_a_cue_shows_in_both_browsers_until_one_acknowledges_it(
         expect(banner).to_be_visible(timeout=CUE_TIMEOUT_MS)
         expect(banner).to_contain_text(FIRST_CUE_TEXT)
         expect(banner.locator("button.cue-ack")).to_be_visible()
+    expect(_banner(viewer.page)).to_contain_text(FIRST_CUE_TEXT)
+    expect(_banner(viewer.page).locator("button.cue-ack")).to_have_count(0)
     session_id = live.sup.wait_event("cue")["session_id"]
 
     _banner(staff.page).locator("button.cue-ack").click()
-    for person in (staff, boss):
+    for person in (staff, boss, viewer):
         expect(_banner(person.page)).to_have_count(0)
     acked = live.sup.wait_event("cue_acknowledged")
     assert (acked["cue_id"], acked["by"]) == (FIRST_CUE, STAFF.name)
@@ -74,8 +78,8 @@ def test_a_cue_shows_in_both_browsers_until_one_acknowledges_it(
         STAFF.name,
     )
     assert cue["acknowledged_after_s"] >= 0
-    staff.assert_clean()
-    boss.assert_clean()
+    for person in (staff, boss, viewer):
+        person.assert_clean()
 
 
 def _offline_text(killed_at: float) -> re.Pattern[str]:
