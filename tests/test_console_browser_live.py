@@ -54,7 +54,7 @@ def test_a_cue_shows_in_every_browser_until_one_acknowledges_it(
         banner = _banner(person.page)
         expect(banner).to_be_visible(timeout=CUE_TIMEOUT_MS)
         expect(banner).to_contain_text(FIRST_CUE_TEXT)
-        expect(banner.locator("button.cue-ack")).to_be_visible()
+        expect(banner.locator("button.cue-ack")).to_have_text("Acknowledge")  # as the README
     expect(_banner(viewer.page)).to_contain_text(FIRST_CUE_TEXT)
     expect(_banner(viewer.page).locator("button.cue-ack")).to_have_count(0)
     session_id = live.sup.wait_event("cue")["session_id"]
