@@ -14,12 +14,20 @@ from playwright.sync_api import Page, expect
 from roomctl.console.throttle import MAX_FAILURES
 from tests.fixtures.browser import People
 from tests.fixtures.console import STAFF, SUPERVISOR, VIEWER, Account
-from tests.fixtures.live_room import LOCKED, LiveRoom, assert_clean_but, start_from_the_page
+from tests.fixtures.live_room import (
+    LOCKED,
+    PROFILE_NAME,
+    LiveRoom,
+    assert_clean_but,
+    start_from_the_page,
+)
 from tests.fixtures.room import ROOM_ID, wait_for
 
 # A logged-out page's stream ends at the next change; the browser tries again after about
 # 3 s and is refused, then the page asks who it is: allow for a loaded machine.
 LIVE_ENDS_MS = 20_000
+# The command a tampered page sends.
+START = {"action": "start", "profile": PROFILE_NAME}
 # How much later than the pause's reply the other browser may show it (the goal).
 SHOWN_WITHIN_S = 1.0
 
@@ -95,7 +103,7 @@ def test_a_viewer_sees_no_controls_and_the_server_refuses_its_command(
 
     # Sent anyway, as a tampered page would, with the viewer's own valid token: 403.
     since = time.monotonic()
-    assert live.post_from(page, {"action": "start", "profile": "calm"}, live.csrf_of(page)) == 403
+    assert live.post_from(page, START, live.csrf_of(page)) == 403
     assert live.post_from(page, {"action": "emergency"}, live.csrf_of(page)) == 403
     live.sup.barrier()
     assert [s.json()["action"] for s in live.sup.on(live.sup.topics.cmd, since)] == ["barrier"]
@@ -108,12 +116,12 @@ def test_a_post_without_the_csrf_token_is_refused(live: LiveRoom, people: People
     page = staff.page
     expect(page.locator("#room-status")).to_have_text("idle")
     since = time.monotonic()
-    assert live.post_from(page, {"action": "start", "profile": "calm"}, None) == 403
-    assert live.post_from(page, {"action": "start", "profile": "calm"}, "not-the-token") == 403
+    assert live.post_from(page, START, None) == 403
+    assert live.post_from(page, START, "not-the-token") == 403
     live.sup.barrier()
     assert [s.json()["action"] for s in live.sup.on(live.sup.topics.cmd, since)] == ["barrier"]
     # The same request with the page's token goes through: the 403s were the token's.
-    assert live.post_from(page, {"action": "start", "profile": "calm"}, live.csrf_of(page)) == 200
+    assert live.post_from(page, START, live.csrf_of(page)) == 200
     expect(page.locator("#room-status")).to_have_text("running")
     assert_clean_but(staff, live, 403, f"api/rooms/{ROOM_ID}/commands")
 
@@ -151,7 +159,7 @@ def test_start_pause_elsewhere_emergency_and_release(live: LiveRoom, people: Peo
     expect(page.locator("#room-status")).to_have_text("running")
     expect(page.locator("#phase-name")).to_have_text("arrival")
     started = live.sup.wait_event("session_started")
-    assert (started["profile"], started["by"]) == ("calm", STAFF.name)
+    assert (started["profile"], started["by"]) == (PROFILE_NAME, STAFF.name)
     # The phase bar's "now" moves: its position changes while the session runs.
     now = page.locator(".room-page .phase-bar-now")
     first = now.get_attribute("x")
