@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.room",
     "tests.fixtures.browser",
     "tests.fixtures.console",  # after room, which it imports
+    "tests.fixtures.live_room",  # after console, which it imports
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -27,6 +28,14 @@ def clock(seconds: float | None) -> str:
     whole = max(0, round(seconds))
     hours, rest = divmod(whole, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def event_time(ts: object) -> str:
+    """Return an event's UTC time stamp as the local HH:MM:SS the event log shows."""
+    try:
+        return datetime.fromisoformat(str(ts)).astimezone().strftime("%H:%M:%S")
+    except ValueError:
+        return str(ts)
 
 
 def next_cue_text(state: dict[str, Any] | None) -> str:

@@ -231,7 +231,11 @@
     const log = document.querySelector("#event-log");
     if (!log) return;
     const item = document.createElement("li");
-    let text = event.ts + " " + event.type;
+    const at = new Date(event.ts);  // the event's UTC stamp, shown in local time
+    const pad = (n) => String(n).padStart(2, "0");
+    let text = isNaN(at) ? String(event.ts) : pad(at.getHours()) + ":" + pad(at.getMinutes()) +
+      ":" + pad(at.getSeconds());
+    text += " " + event.type;
     if (event.by) text += " by " + event.by;
     if (event.notify) text += ": " + event.notify;
     else if (event.phase) text += ": " + event.phase;
@@ -278,9 +282,22 @@
     render(message.room);
   }
 
+  // A stream the browser gave up on (refused, not just dropped) is tried again this late.
+  const RECONNECT_MS = 5000;
+
   function connect() {
     const source = new EventSource(pageRoom ? "/live?room=" + encodeURIComponent(pageRoom) : "/live");
     source.onmessage = (e) => take(JSON.parse(e.data));
+    // The browser retries a dropped stream by itself but gives up on a refused one: a
+    // session ended (logged out elsewhere, idle, removed) goes to the login page rather
+    // than leaving a page that no longer updates.
+    source.onerror = () => {
+      if (source.readyState !== EventSource.CLOSED) return;
+      fetch("/api/session", {credentials: "same-origin"}).then((response) => {
+        if (response.status === 401) window.location = "/login";
+        else setTimeout(connect, RECONNECT_MS);
+      }, () => setTimeout(connect, RECONNECT_MS));
+    };
   }
 
   // Session time moves between states: move the clocks and the "now" marks once a second.
