@@ -98,9 +98,11 @@ def test_login_wrong_right_lock_out_and_logout_ends_the_session(rig: Rig) -> Non
     # A form without its token is refused even with the right password.
     stale = browser.post("/login", data={"username": "kim", "password": "kim-pw", "csrf": "x"})
     assert stale.status_code == 403 and "roomctl_session" not in stale.headers.get("set-cookie", "")
+    # Two login tabs: the first one's form still works after the second was opened.
+    first_tab = _form_token(stale.text)
+    assert _form_token(browser.get("/login").text) == first_tab
     right = browser.post(
-        "/login",
-        data={"username": "kim", "password": "kim-pw", "csrf": _form_token(stale.text)},
+        "/login", data={"username": "kim", "password": "kim-pw", "csrf": first_tab}
     )
     assert right.status_code == 303 and right.headers["location"] == "/"
     cookie = next(c for c in right.headers.get_list("set-cookie") if "roomctl_session=" in c)

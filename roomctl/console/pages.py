@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,8 @@ templates.env.globals.update(view=view)
 ACTIONS = ("start", "pause", "resume", "next", "extend", "stop", "emergency", "release")
 # How long the login form's token lives: plenty to type a name and password.
 LOGIN_TOKEN_S = 3600
+# What new_token makes: a login cookie of any other shape is replaced, never shown back.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
 
 
 class _Login(Exception):  # noqa: N818 - control flow: this request must log in first
@@ -67,7 +70,9 @@ def _page(request: Request, name: str, found: Caller | None, **context: Any) -> 
 
 
 def _login_page(request: Request, error: str | None, status: int = 200) -> HTMLResponse:
-    token = new_token()
+    # The browser's current form token when it has one, so two login tabs both work.
+    held = request.cookies.get(LOGIN_COOKIE, "")
+    token = held if _TOKEN.fullmatch(held) else new_token()
     response = templates.TemplateResponse(
         request,
         "login.html",
