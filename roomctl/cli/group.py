@@ -32,6 +32,7 @@ _COMMAND_HOMES: dict[str, str] = {
     "contract": "contract",
     "console": "console",
     "users": "users",
+    "bridge-config": "bridge",
 }
 _COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(_COMMAND_HOMES.values()))
 
