@@ -143,7 +143,7 @@ def test_the_bridge_sends_outputs_out_and_takes_only_commands_in() -> None:
         "cleansession true",
         "notifications true",
         "notification_topic clinic/north/bridge/state",
-        "restart_timeout 1",
+        "restart_timeout 1 1",
     ):
         assert line in lines
     assert "mode 0640" in text

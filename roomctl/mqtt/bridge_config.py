@@ -22,9 +22,11 @@ IN_TOPICS = ("+/cmd", "+/emergency")
 # QoS 1 both ways: a state or a command is not lost on a lossy link, and QoS 2's extra
 # round trip would add to every command's time at the centre.
 BRIDGE_QOS = 1
-# Reconnect one second after the link fails, every second until it is back: the centre is
-# current within about a second of the link's return (the goal is 2 s), and one TCP
-# connection attempt a second per site is nothing for a central broker.
+# Try the link again about every 2 s while it is down (Mosquitto checks its bridges once a
+# second and waits strictly longer than this): the centre is current about a second after
+# the link's return on average (the goal is 2 s), and one TCP connection attempt every
+# 2 s per site is nothing for a central broker. Given as "base cap": Mosquitto 2.0 reads a
+# lone value as the base of its default backoff, which grows to 30 s between attempts.
 RESTART_TIMEOUT_S = 1
 # A ping every 10 s when nothing else moves: a link that dies without closing (a cut WAN)
 # is seen by the central broker within 1.5 x 10 s, which then publishes the bridge's will.
@@ -71,7 +73,7 @@ def bridge_config(settings: BridgeSettings) -> str:
         "notifications true",
         "notifications_local_only false",
         f"notification_topic {bridge_state_topic(site, settings.central_prefix)}",
-        f"restart_timeout {RESTART_TIMEOUT_S}",
+        f"restart_timeout {RESTART_TIMEOUT_S} {RESTART_TIMEOUT_S}",
         f"keepalive_interval {KEEPALIVE_INTERVAL_S}",
         "try_private true",
         "# Out to the centre: what the console and the CLI read there.",
