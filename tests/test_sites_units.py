@@ -131,7 +131,8 @@ def test_the_bridge_sends_outputs_out_and_takes_only_commands_in() -> None:
     assert outward == sorted(
         ["+/state", "+/availability", "+/events", "+/reply", "+/catalog", "replies/#"]
     )
-    assert all(t[3:] == ["1", "roomctl/", "clinic/north/roomctl/"] for t in topics)
+    assert all(t[4:] == ["roomctl/", "clinic/north/roomctl/"] for t in topics)
+    assert {t[2]: t[3] for t in topics} == {"out": "1", "in": "0"}
     for line in (
         "connection roomctl-north",
         "address hub.example:8883",

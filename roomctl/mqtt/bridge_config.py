@@ -19,9 +19,15 @@ from roomctl.mqtt.broker_url import BrokerUrl
 OUT_TOPICS = ("+/state", "+/availability", "+/events", "+/reply", "+/catalog", "replies/#")
 # Topics under the centre's <prefix>/<site>/roomctl/ that come in: commands only.
 IN_TOPICS = ("+/cmd", "+/emergency")
-# QoS 1 both ways: a state or a command is not lost on a lossy link, and QoS 2's extra
-# round trip would add to every command's time at the centre.
-BRIDGE_QOS = 1
+# Out at QoS 1: the centre acknowledges each state, event and reply (QoS 2's extra round
+# trip would only add time).
+OUT_QOS = 1
+# In at QoS 0: with a clean session a QoS 1 command is not delivered again after a
+# reconnect either (and must not be: it would be late), so QoS 1 would add only the
+# site's PUBACK, and Mosquitto's bridge socket (without TCP_NODELAY) then holds the
+# room's reply behind it until the centre's delayed TCP ACK, ~40 ms. A command lost with
+# its link gets no reply, which its sender hears at the time.
+IN_QOS = 0
 # Try the link again about every 2 s while it is down (Mosquitto checks its bridges once a
 # second and waits strictly longer than this): the centre is current about a second after
 # the link's return on average (the goal is 2 s), and one TCP connection attempt every
@@ -77,9 +83,9 @@ def bridge_config(settings: BridgeSettings) -> str:
         f"keepalive_interval {KEEPALIVE_INTERVAL_S}",
         "try_private true",
         "# Out to the centre: what the console and the CLI read there.",
-        *(f"topic {pattern} out {BRIDGE_QOS} {local} {remote}" for pattern in OUT_TOPICS),
-        "# In from the centre: commands and emergencies only.",
-        *(f"topic {pattern} in {BRIDGE_QOS} {local} {remote}" for pattern in IN_TOPICS),
+        *(f"topic {pattern} out {OUT_QOS} {local} {remote}" for pattern in OUT_TOPICS),
+        "# In from the centre: commands and emergencies only, at QoS 0 (see the README).",
+        *(f"topic {pattern} in {IN_QOS} {local} {remote}" for pattern in IN_TOPICS),
     ]
     return "\n".join(lines) + "\n"
 
