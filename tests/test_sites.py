@@ -11,7 +11,12 @@ import json
 import time
 from datetime import UTC, datetime, timedelta
 
-from roomctl.api.send_time import MAX_COMMAND_AGE_S, REPLY_TIMEOUT_S, wire_time
+from roomctl.api.send_time import (
+    COMMAND_EXPIRY_S,
+    MAX_COMMAND_AGE_S,
+    REPLY_TIMEOUT_S,
+    wire_time,
+)
 from roomctl.cli.exits import EXIT_ACCEPTED, EXIT_NO_REPLY
 from tests.fixtures.room import QUIET_S, wait_for
 from tests.fixtures.sites import CUE_TIMES_S, ROOM, Chain, Tap, chain
@@ -61,6 +66,9 @@ def test_a_command_from_the_centre_reaches_its_sites_room_and_no_other(chain: Ch
     sent = [s.json() for s in north.on(CMD, started)]
     assert [(c["action"], c["operator"]) for c in sent] == [("start", "kim")]
     assert "sent_at" in sent[0]  # the CLI says when it sent it
+    # Its message expiry came across the bridge: a broker on the way drops it when late.
+    expiry = north.on(CMD, started)[0].expiry_s
+    assert expiry is not None and 0 < expiry <= COMMAND_EXPIRY_S
     # The centre sees north running and south idle, each under its own site.
     for site, expected in (("north", "running"), ("south", "idle")):
         shown = chain.cli("status", "--room", ROOM, "--site", site, "--broker", chain.central_url)

@@ -163,3 +163,10 @@ def test_bridge_config_refuses_a_bad_site_and_reads_the_password_file(tmp_path: 
     assert "bridge_capath /etc/ssl/certs" in good.output
     alone = runner.invoke(cli, [*args, "--password-file", str(secret)])
     assert alone.exit_code == EXIT_USAGE and "needs a user name" in alone.output
+
+
+def test_a_control_command_refuses_a_site_that_is_not_a_level() -> None:
+    done = CliRunner().invoke(cli, ["pause", "--room", "room-1", "--site", "a/b"])
+    assert done.exit_code == EXIT_USAGE and "one topic level" in done.output
+    shown = CliRunner().invoke(cli, ["status", "--site", "+"])
+    assert shown.exit_code == EXIT_USAGE
