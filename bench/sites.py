@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from bench.session import Bench
@@ -54,16 +55,16 @@ class View:
         with self._changed:
             return self._seen[-1][1] if self._seen else b""
 
-    def wait(self, test: Any, timeout: float = CATCH_UP_TIMEOUT_S) -> None:
+    def wait(self, test: Callable[[View], object], timeout: float = CATCH_UP_TIMEOUT_S) -> None:
         """Wait until test(self) holds."""
         with self._changed:
             if not self._changed.wait_for(lambda: test(self), timeout):
                 raise TimeoutError(f"no such state on {self._topic} within {timeout:g} s")
 
-    def arrived(self, payload: bytes, after: float) -> float | None:
-        """Return when the state `payload` arrived after a monotonic time, if it did."""
+    def since(self, after: float) -> list[tuple[float, bytes]]:
+        """Return the states that arrived after a monotonic time, with their arrival."""
         with self._changed:
-            return next((at for at, seen in self._seen if at >= after and seen == payload), None)
+            return [(at, seen) for at, seen in self._seen if at >= after]
 
 
 def sites_part(bench: Bench) -> None:
@@ -110,17 +111,22 @@ def _link_returns(bench: Bench, chain: Chain, centre: Client, local: Client) -> 
         there.wait(lambda view: view.link == b"0")
         # Change the room at the site while the centre cannot see it.
         action = ACTIONS[n % 2]
-        before = here.latest()
+        changed = time.monotonic()
         answer = local.command(ROOM, {"action": action})
         if not answer.get("ok"):
             raise RuntimeError(f"sites: {action} at the site refused: {answer}")
-        here.wait(lambda view, old=before: view.latest() != old)
+        here.wait(lambda view, t=changed: view.since(t))
         time.sleep(bench.rng.uniform(*OUTAGE_S))  # the outage's length, not a state
         link.restore()
         restored = time.monotonic()
-        current = here.latest()
-        there.wait(lambda view, now=current, t=restored: view.arrived(now, t) is not None)
-        arrived = there.arrived(current, restored)
+
+        def caught_up(view: View, t: float = changed, r: float = restored) -> float | None:
+            """Return when a state the site published since the change reached the centre."""
+            current = {seen for _, seen in here.since(t)}
+            return next((at for at, seen in view.since(r) if seen in current), None)
+
+        there.wait(caught_up)
+        arrived = caught_up(there)
         assert arrived is not None
         times.append(arrived - restored)
         there.wait(lambda view: view.link == b"1")
