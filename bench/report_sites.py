@@ -13,7 +13,8 @@ CATCH_UP_S = 2.0
 SITES_METHOD = (
     "- Sites: three Mosquittos on loopback with `set_tcp_nodelay true` (central: TLS, "
     "password accounts and deploy/mosquitto/central.acl; two sites bridged with what "
-    "`roomctl bridge-config` prints, each bridge through a TCP relay in a process of its own that the bench can cut) "
+    "`roomctl bridge-config` prints, each bridge through a TCP relay in a process of "
+    "its own that the bench can cut) "
     "and one `roomctl run` per site serving room-1 in a session. Centre: roomctl's CLI "
     "client (connected, TLS) sending pause or resume to clinic/north/roomctl/room-1/cmd "
     "and reading its reply there; site: the same client and commands on the site's "
