@@ -115,7 +115,11 @@ def _link_returns(bench: Bench, chain: Chain, centre: Client, local: Client) -> 
         answer = local.command(ROOM, {"action": action})
         if not answer.get("ok"):
             raise RuntimeError(f"sites: {action} at the site refused: {answer}")
-        here.wait(lambda view, t=changed: view.since(t))
+
+        def changed_here(view: View, t: float = changed) -> bool:
+            return bool(view.since(t))
+
+        here.wait(changed_here)
         time.sleep(bench.rng.uniform(*OUTAGE_S))  # the outage's length, not a state
         link.restore()
         restored = time.monotonic()
