@@ -73,12 +73,12 @@ def sites_part(bench: Bench) -> None:
     chain = start_chain(bench.dir("sites"))
     bench.stack.callback(_close, chain)
     site = chain.sites[SITE]
-    centre = Client(parse_broker_url(chain.central_url)).__enter__()
+    base = site_base(SITE)
+    centre = Client(parse_broker_url(chain.central_url), base).__enter__()
     local = Client(parse_broker_url(site.url)).__enter__()
     bench.stack.callback(centre.__exit__)
     bench.stack.callback(local.__exit__)
-    base = site_base(SITE)
-    reply = centre.command(ROOM, {"action": "start", "profile": "cued"}, base)
+    reply = centre.command(ROOM, {"action": "start", "profile": "cued"})
     if not reply.get("ok"):
         raise RuntimeError(f"sites: the session did not start: {reply}")
     rounds = bench.plan.sites_rounds
@@ -87,9 +87,9 @@ def sites_part(bench: Bench) -> None:
     for n in range(rounds * 2):
         where = ("centre", "site")[(n // 2) % 2]  # a pause and a resume each, in turn
         action = ACTIONS[n % 2]
-        client, at = (centre, base) if where == "centre" else (local, PREFIX)
+        client = centre if where == "centre" else local
         start = time.monotonic()
-        answer = client.command(ROOM, {"action": action}, at)
+        answer = client.command(ROOM, {"action": action})
         took[where].append(time.monotonic() - start)
         if not answer.get("ok"):
             raise RuntimeError(f"sites: {action} at the {where} refused: {answer}")

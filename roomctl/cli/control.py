@@ -77,8 +77,8 @@ def send(
     url = url_or_usage_error(broker)
     base = base_or_usage_error(site)
     try:
-        with Client(url) as client:
-            reply: dict[str, Any] = client.command(room_id, body, base)
+        with Client(url, base) as client:
+            reply: dict[str, Any] = client.command(room_id, body)
     except NoReplyError as error:
         click.echo(f"roomctl: {error}", err=True)
         sys.exit(EXIT_NO_REPLY)

@@ -26,13 +26,13 @@ _COMMAND_HOMES: dict[str, str] = {
     "rehearse": "rehearse",
     "demo": "rehearse",
     "sound-test": "sound_test",
+    "bridge-config": "bridge",
     "check": "check",
     "history": "history",
     "report": "history",
     "contract": "contract",
     "console": "console",
     "users": "users",
-    "bridge-config": "bridge",
 }
 _COMMAND_MODULES: tuple[str, ...] = tuple(dict.fromkeys(_COMMAND_HOMES.values()))
 

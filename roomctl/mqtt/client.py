@@ -81,8 +81,9 @@ class Client:
     with its reason), else v3.1.1; `protocol=` in the URL pins either.
     """
 
-    def __init__(self, url: BrokerUrl) -> None:
+    def __init__(self, url: BrokerUrl, base: str = PREFIX) -> None:
         self._url = url
+        self._base = base  # where the rooms' topics are: roomctl, or a site's at a centre
         self._v5 = url.protocol != "3.1.1"
         self._lock = threading.Lock()
         self._changed = threading.Event()  # set whenever an acknowledgement arrives
@@ -180,13 +181,11 @@ class Client:
         if self._client.publish(topic, payload, qos=1).rc != mqtt.MQTT_ERR_SUCCESS:
             raise BrokerError(f"the connection to the broker at {self._url} was lost")
 
-    def command(self, room_id: str, body: dict[str, object], base: str = PREFIX) -> dict[str, Any]:
-        """Send a command to a room (its topics under `base`) and return its reply.
-
-        The command carries its send time and, over MQTT v5, expires a little after the
-        wait for its reply: it is never applied after its sender heard "no reply".
-        """
-        topics = RoomTopics(room_id, base)
+    def command(self, room_id: str, body: dict[str, object]) -> dict[str, Any]:
+        """Send a command to a room and return its reply."""
+        # It carries its send time and, over MQTT v5, expires a little after the wait for
+        # its reply: it is never applied after its sender heard "no reply".
+        topics = RoomTopics(room_id, self._base)
         request_id = uuid.uuid4().hex[:12]
         reply: dict[str, Any] = {}
 
@@ -224,9 +223,12 @@ class Client:
                     "this user may not command rooms"
                 )
             if time.monotonic() > deadline:
+                where = f"on {self._url}"
+                if self._base != PREFIX:  # a site's room, through its bridge
+                    where = f"at its site, and is the site's link to {self._url} up"
                 raise NoReplyError(
                     f"no reply from room {room_id} within {REPLY_TIMEOUT_S:g} s: "
-                    f"is `roomctl run` serving it on {self._url}?"
+                    f"is `roomctl run` serving it {where}?"
                 )
             self._changed.wait(POLL_S)
             self._changed.clear()
