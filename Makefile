@@ -24,7 +24,8 @@ demo: setup
 
 # Issue 6's, 14's and 15's figures beside their baselines: a real Mosquitto, `roomctl run`
 # and simulated lights; a table on stdout and bench.json. Under 6 minutes; bench-quick
-# under 1. `python -m bench [--quick] --only backlog` runs issue 14's rows alone.
+# under 1. `python -m bench [--quick] --only backlog` runs issue 14's rows alone;
+# `--only sites` issue 13's (a central broker, two bridged sites; bench-sites.json).
 bench: setup
 	$(BIN)/python -m bench
 

@@ -28,6 +28,8 @@ class Plan:
     scale_sizes: tuple[int, ...]  # ... at these numbers of rooms
     console_trials: int  # issue 11: state changes timed on every open console page
     console_rounds: int  # ... and rounds of pause + resume by button, API and CLI each
+    sites_rounds: int  # issue 13: commands at the centre, and as many at the site
+    sites_returns: int  # ... and link outages, each timed from its end to the centre current
 
 
 # Issue 14's rows take under a minute in `make bench`, a quarter of that in bench-quick,
@@ -54,6 +56,8 @@ FULL = Plan(
     scale_sizes=(50, 200, 500),
     console_trials=24,
     console_rounds=15,
+    sites_rounds=200,
+    sites_returns=8,
 )
 # bench-quick's scale row is its cue run (no steps of its own); its `--only scale` runs
 # two small sizes twice, to show the part works.
@@ -75,7 +79,10 @@ QUICK = Plan(
     scale_sizes=(10, 25),
     console_trials=6,
     console_rounds=3,
+    sites_rounds=30,
+    sites_returns=2,
 )
 # Parts that can run alone (`--only`): issue 14's emergency-under-load rows; issue 15's
-# cue timing and scale rows, repeated (`make bench-scale`); issue 11's console rows.
-ONLY = ("backlog", "scale", "console")
+# cue timing and scale rows, repeated (`make bench-scale`); issue 11's console rows;
+# issue 13's sites rows.
+ONLY = ("backlog", "scale", "console", "sites")

@@ -9,6 +9,7 @@ from bench.figure import Figure, ms, under
 from bench.report_backlog import backlog_rows
 from bench.report_console import console_rows
 from bench.report_scale import scale_rows
+from bench.report_sites import sites_rows
 from bench.targets import (
     AUDIO_RSS_MB,
     CUE_P99_MS,
@@ -77,6 +78,8 @@ def figures(results: dict[str, Any]) -> list[Figure]:
     rows += scale_rows(results["scale"])
     if "console" in results:
         rows += console_rows(results["console"])
+    if "sites" in results:
+        rows += sites_rows(results["sites"])
     if "backlog" in results:
         rows += backlog_rows(results["backlog"])
     return rows

@@ -25,8 +25,10 @@ from bench.report import figures
 from bench.report_backlog import backlog_rows
 from bench.report_console import CONSOLE_METHOD, console_rows
 from bench.report_scale import scale_runs_rows
+from bench.report_sites import SITES_METHOD, sites_rows
 from bench.scale import scale, scale_runs
 from bench.session import ROOT, Bench
+from bench.sites import sites_part
 
 Part = Callable[[Bench], None]
 # `make bench`'s parts in order: the idle window runs through the quiet ones after it.
@@ -39,16 +41,23 @@ ALL: tuple[Part, ...] = (
     parts.cost,
     parts.finish_idle,
     console_part,  # after the idle window: its 20 browser pages load the machine
+    sites_part,
     parts.backlog,  # last: its floods load the broker and the machine
 )
 # What `--only` runs.
-ALONE: dict[str, Part] = {"backlog": parts.backlog, "scale": scale_runs, "console": console_part}
+ALONE: dict[str, Part] = {
+    "backlog": parts.backlog,
+    "scale": scale_runs,
+    "console": console_part,
+    "sites": sites_part,
+}
 # Where each run writes everything it measured, in the repo root.
 OUT = {
     None: "bench.json",
     "backlog": "bench.json",
     "scale": "bench-scale.json",
     "console": "bench-console.json",
+    "sites": "bench-sites.json",
 }
 
 
@@ -65,7 +74,9 @@ def _rows(results: dict[str, Any], only: str | None) -> tuple[list[Figure], tupl
         return scale_runs_rows(scale), scale_method(scale)
     if only == "console":
         return console_rows(results["console"]), CONSOLE_METHOD
-    return figures(results), (*METHOD, *BACKLOG_METHOD, *CONSOLE_METHOD)
+    if only == "sites":
+        return sites_rows(results["sites"]), SITES_METHOD
+    return figures(results), (*METHOD, *BACKLOG_METHOD, *CONSOLE_METHOD, *SITES_METHOD)
 
 
 def run(
@@ -136,7 +147,8 @@ def main() -> int:
         choices=ONLY,
         help="run one part alone: backlog is issue 14's rows; scale repeats issue 15's "
         "pause, cue timing and scale rows (make bench-scale, writes bench-scale.json); "
-        "console is issue 11's rows (writes bench-console.json)",
+        "console is issue 11's rows (writes bench-console.json); sites is issue 13's "
+        "(writes bench-sites.json)",
     )
     parser.add_argument(
         "--rooms", type=_sizes, help="the scale rows' numbers of rooms, e.g. 50,200,500"

@@ -6,11 +6,13 @@ required), for the contract document; `commands.parse_command` is what takes the
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from roomctl.api.names import PROFILE_NAME_RULE
+from roomctl.api.send_time import MAX_COMMAND_AGE_S, wire_time
 from roomctl.api.wire import compact_json
 from roomctl.models.units import MAX_DURATION_TEXT
 
@@ -25,6 +27,8 @@ Action = Literal[
 ACTIONS: tuple[Action, ...] = get_args(Action)
 
 MAX_TEXT_LENGTH = 200
+# An ISO 8601 time with a zone is at most ~35 characters; this refuses junk unparsed.
+SENT_AT_MAX_LENGTH = 40
 # Longest single extend: a phase held for another half-session is plausible, four hours in
 # one go is a typo (2400h for 24m) that would keep a room busy into the night.
 MAX_EXTEND_BY_S = 4 * 3600.0
@@ -54,7 +58,7 @@ def _wire_schema(schema: dict[str, Any], model: type[BaseModel]) -> None:
 
 
 class _CommandBase(BaseModel):
-    """What every command may carry: who sent it and the id its reply repeats."""
+    """What every command may carry: who sent it, when, and the id its reply repeats."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", json_schema_extra=_wire_schema)
     # Payloads as clients send them, for the contract document.
@@ -68,6 +72,28 @@ class _CommandBase(BaseModel):
         description="who sent it: shown in the record; no control characters",
         json_schema_extra={**_TEXT, "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"},
     )
+    sent_at: Annotated[
+        datetime | None,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {
+                        "type": "string",
+                        "format": "date-time",
+                        "maxLength": SENT_AT_MAX_LENGTH,
+                        "examples": ["2026-11-26T14:03:11.201Z"],
+                    },
+                    {"type": "null"},
+                ]
+            }
+        ),
+        Field(
+            description=(
+                "when the sender sent it (UTC, with its zone): a command older than"
+                f" {MAX_COMMAND_AGE_S:g} s or that far ahead is refused, except an emergency"
+            )
+        ),
+    ] = None
 
     def to_payload(self) -> str:
         """Return the command as a client sends it: `action` first, no null fields."""
@@ -76,6 +102,8 @@ class _CommandBase(BaseModel):
         for key, value in data.items():
             whole = isinstance(value, float) and value.is_integer()
             body[key] = int(value) if whole else value  # 300.0 s reads 300
+            if isinstance(value, datetime):
+                body[key] = wire_time(value)
         return compact_json(body)
 
 

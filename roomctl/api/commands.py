@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from datetime import datetime
 
 from roomctl.api.command_types import (
     ACTIONS,
@@ -18,6 +19,7 @@ from roomctl.api.command_types import (
     MAX_EXTEND_BY_S,
     MAX_TEXT_LENGTH,
     QUERY_ACTIONS,
+    SENT_AT_MAX_LENGTH,
     AckCommand,
     Action,
     Command,
@@ -36,6 +38,7 @@ from roomctl.api.command_types import (
 from roomctl.api.messages import Inbound
 from roomctl.api.names import PROFILE_NAME
 from roomctl.api.queries import QUERY_FIELDS, parse_query
+from roomctl.api.send_time import parse_wire_time
 from roomctl.api.topics import REPLIES_PREFIX, response_topic_refusal
 from roomctl.errors import RoomctlError
 from roomctl.models.units import format_duration, parse_duration
@@ -69,7 +72,7 @@ __all__ = [
 
 # A command is a few hundred bytes; 64 KiB leaves room for any honest one and refuses floods.
 MAX_PAYLOAD_BYTES = 64 * 1024
-_KNOWN_FIELDS = {"action", "profile", "at", "by", "cue", "operator", "request_id"}
+_KNOWN_FIELDS = {"action", "profile", "at", "by", "cue", "operator", "request_id", "sent_at"}
 _KNOWN_FIELDS |= QUERY_FIELDS  # the queries' (api.queries)
 _CUE_ID = re.compile(CUE_ID_PATTERN)
 # C0 and C1 control characters: an operator name shows up in reports, logs and screens.
@@ -147,6 +150,23 @@ def _optional_text(data: dict[str, object], key: str, request_id: str | None) ->
     if not isinstance(value, str) or len(value) > MAX_TEXT_LENGTH:
         raise CommandError(f"'{key}' must be a string of at most {MAX_TEXT_LENGTH}", request_id)
     return value
+
+
+def _sent_at(data: dict[str, object], request_id: str | None) -> datetime | None:
+    """Return the command's send time, refusing one that is not an ISO 8601 time with a zone."""
+    value = data.get("sent_at")
+    if value is None:
+        return None
+    wrong = CommandError(
+        f"'sent_at' must be a UTC time like \"2026-11-26T14:03:11.201Z\", not {_shown(value)}",
+        request_id,
+    )
+    if not isinstance(value, str) or len(value) > SENT_AT_MAX_LENGTH:
+        raise wrong
+    try:
+        return parse_wire_time(value)
+    except ValueError:
+        raise wrong from None
 
 
 def _duration(data: dict[str, object], key: str, request_id: str | None) -> float | None:
@@ -234,6 +254,7 @@ def parse_command(payload: bytes) -> Command | Query:
     operator = _optional_text(data, "operator", request_id)
     if operator is not None and _CONTROL.search(operator):
         raise CommandError("'operator' must not hold control characters", request_id)
+    sent_at = _sent_at(data, request_id)
     if action in QUERY_ACTIONS:
         try:
             return parse_query(str(action), data, request_id, operator)
@@ -247,7 +268,9 @@ def parse_command(payload: bytes) -> Command | Query:
     by = _duration(data, "by", request_id)
     cue = _cue_id(data, str(action), request_id)
     command = _typed(str(action), data, request_id, operator, profile, at, by)
-    return command if cue is None else AckCommand(request_id=request_id, operator=operator, cue=cue)
+    if cue is not None:
+        command = AckCommand(request_id=request_id, operator=operator, cue=cue)
+    return command if sent_at is None else command.model_copy(update={"sent_at": sent_at})
 
 
 def _cue_id(data: dict[str, object], action: str, request_id: str | None) -> str | None:

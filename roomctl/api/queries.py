@@ -19,7 +19,8 @@ from roomctl.api.command_types import (
 
 # The fields only queries take; a query takes those of every command and its own, no other.
 QUERY_FIELDS = frozenset({"limit", "session_id"})
-_COMMON_FIELDS = frozenset({"action", "operator", "request_id"})
+# `sent_at` is taken and not checked: a query changes nothing, so a late one harms nothing.
+_COMMON_FIELDS = frozenset({"action", "operator", "request_id", "sent_at"})
 _OWN_FIELDS = {"history": frozenset({"limit"}), "report": frozenset({"session_id"})}
 _SESSION_ID = re.compile(SESSION_ID_PATTERN.replace("^", r"\A").replace("$", r"\Z"))
 

@@ -9,44 +9,45 @@ PREFIX = "roomctl"
 
 @dataclass(frozen=True, slots=True)
 class RoomTopics:
-    """Every topic of one room's API."""
+    """Every topic of one room's API; `base` is where they are (a site's at a central broker)."""
 
     room_id: str
+    base: str = PREFIX
 
     @property
     def cmd(self) -> str:
         """Return the topic commands arrive on."""
-        return f"{PREFIX}/{self.room_id}/cmd"
+        return f"{self.base}/{self.room_id}/cmd"
 
     @property
     def emergency(self) -> str:
         """Return the topic for emergencies alone, served ahead of everything on `cmd`."""
-        return f"{PREFIX}/{self.room_id}/emergency"
+        return f"{self.base}/{self.room_id}/emergency"
 
     @property
     def reply(self) -> str:
         """Return the topic replies go to."""
-        return f"{PREFIX}/{self.room_id}/reply"
+        return f"{self.base}/{self.room_id}/reply"
 
     @property
     def state(self) -> str:
         """Return the retained state topic."""
-        return f"{PREFIX}/{self.room_id}/state"
+        return f"{self.base}/{self.room_id}/state"
 
     @property
     def availability(self) -> str:
         """Return the retained availability topic (online/offline, also the last will)."""
-        return f"{PREFIX}/{self.room_id}/availability"
+        return f"{self.base}/{self.room_id}/availability"
 
     @property
     def events(self) -> str:
         """Return the event stream topic."""
-        return f"{PREFIX}/{self.room_id}/events"
+        return f"{self.base}/{self.room_id}/events"
 
     @property
     def catalog(self) -> str:
         """Return the retained catalog topic: the profiles that fit the room, with plans."""
-        return f"{PREFIX}/{self.room_id}/catalog"
+        return f"{self.base}/{self.room_id}/catalog"
 
     @property
     def ha_profile(self) -> str:

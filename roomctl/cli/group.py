@@ -26,6 +26,7 @@ _COMMAND_HOMES: dict[str, str] = {
     "rehearse": "rehearse",
     "demo": "rehearse",
     "sound-test": "sound_test",
+    "bridge-config": "bridge",
     "check": "check",
     "history": "history",
     "report": "history",

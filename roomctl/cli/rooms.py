@@ -72,12 +72,14 @@ class RoomSeen:
         return 0.0 if updated is None else max(0.0, (now - updated).total_seconds())
 
 
-def room_of(topic: str) -> tuple[str, str] | None:
-    """Return (room id, kind) of a `roomctl/R/kind` topic, or None for any other topic."""
-    parts = topic.split("/")
-    if len(parts) != 3 or parts[0] != PREFIX or not parts[1]:
+def room_of(topic: str, base: str = PREFIX) -> tuple[str, str] | None:
+    """Return (room id, kind) of a `<base>/R/kind` topic, or None for any other topic."""
+    if not topic.startswith(base + "/"):
         return None
-    return parts[1], parts[2]
+    parts = topic[len(base) + 1 :].split("/")
+    if len(parts) != 2 or not parts[0]:
+        return None
+    return parts[0], parts[1]
 
 
 def read_state(payload: bytes) -> dict[str, Any]:
@@ -219,12 +221,13 @@ class Rooms:
     """The rooms seen on the broker, fed by its messages from any thread."""
 
     only: str | None = None
+    base: str = PREFIX  # where the rooms' topics are: a site's at a central broker
     _rooms: dict[str, RoomSeen] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take(self, topic: str, payload: bytes, retained: bool, now: datetime) -> bool:
         """Note one message at `now`; return whether it changed what is known."""
-        where = room_of(topic)
+        where = room_of(topic, self.base)
         if where is None or (self.only is not None and where[0] != self.only):
             return False
         room_id, kind = where

@@ -11,8 +11,12 @@ from rich.console import Console, RenderableType
 from rich.live import Live
 from rich.measure import Measurement
 
-from roomctl.api.topics import PREFIX
-from roomctl.cli.control import broker_option, url_or_usage_error
+from roomctl.cli.control import (
+    base_or_usage_error,
+    broker_option,
+    site_option,
+    url_or_usage_error,
+)
 from roomctl.cli.display import notes, rooms_table, watch_view
 from roomctl.cli.exits import EXIT_BROKER, EXIT_NO_REPLY, EXIT_NOT_SERVED
 from roomctl.cli.group import cli
@@ -38,16 +42,18 @@ def _now() -> datetime:
 @click.option("--room", "room_id", default=None, help="Only this room (exit 4 if not served).")
 @click.option("--watch", is_flag=True, help="Keep a live view open, with cues, until Ctrl-C.")
 @broker_option
-def status(room_id: str | None, watch: bool, broker: str | None) -> None:
+@site_option
+def status(room_id: str | None, watch: bool, broker: str | None, site: str | None) -> None:
     """Show each room's status, profile, phase, time left and next cue."""
     console = Console()
     url = url_or_usage_error(broker)
-    rooms = Rooms(only=room_id)
-    topics = [f"{PREFIX}/{room_id or '+'}/{kind}" for kind in ("state", "availability")]
+    base = base_or_usage_error(site)
+    rooms = Rooms(only=room_id, base=base)
+    topics = [f"{base}/{room_id or '+'}/{kind}" for kind in ("state", "availability")]
     try:
         with Client(url) as client:
             if watch:
-                _watch(client, rooms, [*topics, f"{PREFIX}/{room_id or '+'}/events"], console)
+                _watch(client, rooms, [*topics, f"{base}/{room_id or '+'}/events"], console)
                 return
             for delivery in client.retained(*topics):
                 rooms.take(delivery.topic, delivery.payload, delivery.retained, _now())

@@ -6,11 +6,13 @@ import asyncio
 import json
 import logging
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from roomctl.api.send_time import COMMAND_EXPIRY_S, wire_time
 from roomctl.api.topics import RoomTopics
 from roomctl.console.watcher import Watcher
 from roomctl.mqtt.client import EMERGENCY_FALLBACK_S, REPLY_TIMEOUT_S
@@ -37,13 +39,17 @@ class Sender:
     async def send(self, room: str, body: dict[str, Any], operator: str) -> dict[str, Any]:
         """Send body to a room as operator; return the daemon's reply."""
         request_id = f"console-{uuid.uuid4().hex[:12]}"
-        payload = json.dumps({**body, "operator": operator, "request_id": request_id})
+        sent_at = wire_time(datetime.now(tz=UTC))  # the room refuses it when late (api.send_time)
+        payload = json.dumps(
+            {**body, "operator": operator, "request_id": request_id, "sent_at": sent_at}
+        )
         topics = RoomTopics(room)
         properties: Properties | None = None
         if self._watcher.v5:
             properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
             properties.ResponseTopic = f"{self._watcher.replies_base}{request_id}"
             properties.CorrelationData = request_id.encode()
+            properties.MessageExpiryInterval = COMMAND_EXPIRY_S  # dropped once given up on
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._waiting[request_id] = future
         try:

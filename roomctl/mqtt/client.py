@@ -9,21 +9,22 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from roomctl.api.topics import RoomTopics
+from roomctl.api.send_time import COMMAND_EXPIRY_S, REPLY_TIMEOUT_S, wire_time
+from roomctl.api.topics import PREFIX, RoomTopics
 from roomctl.errors import RoomctlError
 from roomctl.mqtt.broker_url import BROKER_ENV, DEFAULT_BROKER, BrokerUrl, parse_broker_url
 from roomctl.mqtt.connection import CONNECT_TIMEOUT_S, no_delay
 
-# A daemon answers within milliseconds; 5 s allows a loaded broker and a slow network
-# while still telling a supervisor quickly that nobody is answering.
-REPLY_TIMEOUT_S = 5.0
+__all__ = ["COMMAND_EXPIRY_S", "REPLY_TIMEOUT_S"]  # the wait and expiry (api.send_time)
 # An emergency unanswered this long on its own topic is sent to cmd as well: longer than
 # a room holds a reply for its record (1 s), far short of giving up.
 EMERGENCY_FALLBACK_S = 1.5
@@ -80,8 +81,9 @@ class Client:
     with its reason), else v3.1.1; `protocol=` in the URL pins either.
     """
 
-    def __init__(self, url: BrokerUrl) -> None:
+    def __init__(self, url: BrokerUrl, base: str = PREFIX) -> None:
         self._url = url
+        self._base = base  # where the rooms' topics are: roomctl, or a site's at a centre
         self._v5 = url.protocol != "3.1.1"
         self._lock = threading.Lock()
         self._changed = threading.Event()  # set whenever an acknowledgement arrives
@@ -197,7 +199,9 @@ class Client:
 
     def command(self, room_id: str, body: dict[str, object]) -> dict[str, Any]:
         """Send a command to a room and return its reply."""
-        topics = RoomTopics(room_id)
+        # It carries its send time and, over MQTT v5, expires a little after the wait for
+        # its reply: it is never applied after its sender heard "no reply".
+        topics = RoomTopics(room_id, self._base)
         request_id = uuid.uuid4().hex[:12]
         reply: dict[str, Any] = {}
 
@@ -209,11 +213,13 @@ class Client:
 
         self.on_delivery(take)
         self.subscribe(topics.reply)
-        payload = json.dumps({**body, "request_id": request_id})
+        sent_at = wire_time(datetime.now(tz=UTC))
+        payload = json.dumps({**body, "request_id": request_id, "sent_at": sent_at})
+        properties = self._expiry()
         # An emergency goes to its own topic, which the daemon serves ahead of anything
         # queued on cmd (a flood there cannot hold it back).
         topic = topics.emergency if body.get("action") == "emergency" else topics.cmd
-        mid = self._client.publish(topic, payload, qos=1).mid
+        mid = self._client.publish(topic, payload, qos=1, properties=properties).mid
         sent = time.monotonic()
         deadline = sent + REPLY_TIMEOUT_S
         while not reply:
@@ -225,7 +231,7 @@ class Client:
                 # older daemon, an account allowed only cmd): the same emergency, with the
                 # same request id, on cmd as well. A second one changes nothing.
                 topic = topics.cmd
-                mid = self._client.publish(topic, payload, qos=1).mid
+                mid = self._client.publish(topic, payload, qos=1, properties=properties).mid
                 continue
             if refused:
                 raise BrokerError(
@@ -233,13 +239,24 @@ class Client:
                     "this user may not command rooms"
                 )
             if time.monotonic() > deadline:
+                where = f"on {self._url}"
+                if self._base != PREFIX:  # a site's room, through its bridge
+                    where = f"at its site, and is the site's link to {self._url} up"
                 raise NoReplyError(
                     f"no reply from room {room_id} within {REPLY_TIMEOUT_S:g} s: "
-                    f"is `roomctl run` serving it on {self._url}?"
+                    f"is `roomctl run` serving it {where}?"
                 )
             self._changed.wait(POLL_S)
             self._changed.clear()
         return reply
+
+    def _expiry(self) -> Properties | None:
+        """Return the MQTT v5 properties that make a command expire, or None over v3.1.1."""
+        if not self._v5:
+            return None
+        properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        properties.MessageExpiryInterval = COMMAND_EXPIRY_S
+        return properties
 
     def retained(self, *topics: str) -> list[Delivery]:
         """Return the retained messages on topic filters (they come in one burst)."""

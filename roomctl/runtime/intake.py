@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from roomctl.api.command_types import HistoryCommand, ReportCommand
 from roomctl.api.commands import Command, CommandError, Query, QueryError, parse_inbound
 from roomctl.api.excerpt import excerpt
 from roomctl.api.messages import Inbound
+from roomctl.api.send_time import MAX_COMMAND_AGE_S, age_refusal, wire_time
 from roomctl.runtime.inputs import CommandArrived
 
 _LOGGER = logging.getLogger(__name__)
 
+# Older than this, a command taken anyway (an emergency) is logged as late.
+_LATE = timedelta(seconds=MAX_COMMAND_AGE_S)
 NOT_AN_EMERGENCY = (
     "only an emergency goes to roomctl/R/emergency: send other commands to roomctl/R/cmd"
 )
@@ -35,8 +40,9 @@ class CommandIntake:
     thread; the room then knows an emergency from junk before it queues either.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
         self._arrivals = itertools.count()
+        self._clock = clock or _utc_now
 
     def take(
         self, inbound: Inbound, emergency_only: bool = False
@@ -54,7 +60,28 @@ class CommandIntake:
             parsed = CommandError(NOT_AN_EMERGENCY, parsed.request_id)
         if isinstance(parsed, HistoryCommand | ReportCommand | QueryError):
             return QueryArrived(inbound, parsed)
+        if not isinstance(parsed, CommandError):
+            parsed = self._refused_if_late(parsed)
         return CommandArrived(inbound, parsed, next(self._arrivals))
+
+    def _refused_if_late(self, command: Command) -> Command | CommandError:
+        """Return the command, or its refusal when it was sent too long ago (or ahead)."""
+        now = self._clock()
+        why = age_refusal(command.action, command.sent_at, now)
+        if why is None:
+            if command.sent_at is not None and now - command.sent_at > _LATE:
+                _LOGGER.warning(
+                    "%s sent at %s taken late: an emergency is never refused for its age",
+                    command.action,
+                    wire_time(command.sent_at),
+                )
+            return command
+        _LOGGER.warning("refused %s from %s: %s", command.action, command.operator, why)
+        return CommandError(why, command.request_id)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(tz=UTC)
 
 
 def _not_an_emergency(parsed: Command | Query | CommandError) -> bool:
