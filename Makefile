@@ -22,10 +22,12 @@ test: lint
 demo: setup
 	$(BIN)/roomctl demo
 
-# Issue 6's, 14's and 15's figures beside their baselines: a real Mosquitto, `roomctl run`
-# and simulated lights; a table on stdout and bench.json. Under 6 minutes; bench-quick
-# under 1. `python -m bench [--quick] --only backlog` runs issue 14's rows alone;
-# `--only sites` issue 13's (a central broker, two bridged sites; bench-sites.json).
+# Issue 6's, 11's, 13's, 14's and 15's figures beside their baselines: a real Mosquitto,
+# `roomctl run` and simulated lights; a table on stdout and bench.json. About 7 minutes;
+# bench-quick about 2. `python -m bench [--quick] --only backlog` runs issue 14's rows
+# alone; `--only console` issue 11's (20 Chromium pages, button and API commands, the
+# console's memory; bench-console.json); `--only sites` issue 13's (a central broker,
+# two bridged sites; bench-sites.json).
 bench: setup
 	$(BIN)/python -m bench
 

@@ -1,4 +1,4 @@
-"""Benchmark roomctl as users run it, beside the baselines that set its limits (issues 6, 14, 15).
+"""Benchmark roomctl as users run it, beside the baselines that set its limits (issues 6-15).
 
 `make bench` (under 6 minutes, `python -m bench`) and `make bench-quick` (under a
 minute, `--quick`) start a real Mosquitto on a free port (with `set_tcp_nodelay true`,
@@ -7,7 +7,9 @@ the daemon, the simulated lights (roomctl.demo.sim, `python -m bench.device_serv
 another process, and the supervisor (roomctl.mqtt.client's Client) in this one. They
 print a table of every figure beside its baseline or target, a Markdown copy of it for
 the README, and write everything measured to bench.json. `make bench-scale` (`--only
-scale`) repeats issue 15's pause, cue timing and scale rows five times into bench-scale.json.
+scale`) repeats issue 15's pause, cue timing and scale rows five times into bench-scale.json;
+`--only console` runs issue 11's console rows (bench-console.json), `--only sites` issue
+13's bridged sites (bench-sites.json).
 Run from the repo root: the bench reuses the test fixtures in tests/.
 """
 
