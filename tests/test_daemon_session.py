@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 import time
 from typing import Any
@@ -307,14 +308,23 @@ def test_next_mid_fade_starts_the_next_phase_from_the_current_level(
     # No jump: the light carries on from where the rise had brought it.
     assert abs(ceiling.level().brightness - level_before) < 0.05
     # A step of the rise already on its way when `next` was handled may still arrive (a
-    # stepped light's step heads for its next knot): each light's latest command, once
-    # the skip is seen and the quiet watch has passed, is the next phase's, and it never
-    # asks for more than the light had (a fade from the phase's start would, at 100 %).
-    time.sleep(QUIET_S)  # the skip was seen (above): what was in flight arrives meanwhile
+    # stepped light's step heads for its next knot, and its next command then waits its
+    # rate limit): at most one such command per light. From the next phase's first command
+    # on, a light is only ever asked for less and less, never for more than it had (a fade
+    # from the phase's start would ask for 100 %).
     for name, device in rig.sim.devices.items():
-        latest = wait_for(lambda d=device: received(d, sent_at), what=f"{name}'s next phase")[-1]
-        asked = commanded_brightness(device.kind, latest.text)
-        assert asked is None or asked <= level_before + 0.05, (name, latest.text)
+
+        def next_phase(d: Any = device) -> tuple[list[float | None], int] | None:
+            asked = [commanded_brightness(d.kind, m.text) for m in received(d, sent_at)]
+            lower = [i for i, a in enumerate(asked) if a is None or a <= level_before + 0.05]
+            return (asked, lower[0]) if lower else None
+
+        _, first = wait_for(next_phase, what=f"{name}'s next phase")
+        assert first <= 1, (name, "more than one step of the rise after the skip")
+        time.sleep(QUIET_S)  # watching for a command that must not come
+        asked, first = wait_for(next_phase, what=f"{name}'s next phase")
+        heading = [a if a is not None else 0.0 for a in asked[first:]]
+        assert all(b <= a + 0.02 for a, b in itertools.pairwise(heading)), (name, asked)
 
 
 def test_extend_adds_time_to_the_current_phase(serve_room: RigFactory) -> None:
