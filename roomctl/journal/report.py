@@ -58,7 +58,6 @@ class SessionReport:
     """Everything a report shows about one session."""
 
     session_id: str
-    site: str | None  # the daemon's site (`roomctl run --site`), when it had one
     room: str
     profile: str
     title: str
@@ -74,6 +73,7 @@ class SessionReport:
     cues: list[CueRecord] = field(default_factory=list)
     incidents: list[Entry] = field(default_factory=list)
     technical: list[Entry] = field(default_factory=list)
+    site: str | None = None  # the daemon's site (`roomctl run --site`), when it had one
 
 
 def build_report(
@@ -128,7 +128,6 @@ def build_report(
     operator = row.snapshot.get("operator")
     return SessionReport(
         session_id=clean(row.session_id),
-        site=clean(row.site) if row.site else None,
         room=clean(row.room),
         profile=clean(row.profile),
         title=clean(profile.get("title", row.profile)),
@@ -144,6 +143,7 @@ def build_report(
         cues=cues,
         incidents=incidents,
         technical=technical_entries,
+        site=clean(row.site) if row.site else None,
     )
 
 
