@@ -104,6 +104,18 @@ def test_the_daemon_reads_its_own_variable_and_not_the_clis(
         env_site()
 
 
+def test_run_refuses_a_daemon_variable_that_is_no_site_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(DAEMON_SITE_ENV, "north/east")
+    path = write_room(tmp_path)
+    result = CliRunner().invoke(
+        cli, ["run", "--room", str(path), "--state-dir", str(tmp_path / "state")]
+    )
+    assert result.exit_code == 1
+    assert "$ROOMCTL_DAEMON_SITE='north/east' is not a site name" in result.output
+
+
 # -- the state --------------------------------------------------------------------------
 
 
