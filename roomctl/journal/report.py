@@ -166,9 +166,9 @@ def as_markdown(report: SessionReport) -> str:
     loaded = ""
     if report.start_offset_s:
         loaded = f" at {format_duration(report.start_offset_s)} into the profile (load-to-time)"
+    where = f" at {report.site}" if report.site else ""
     lines = [
-        f"# Session {report.session_id}{f' at {report.site}' if report.site else ''}: "
-        f"{report.title}",
+        f"# Session {report.session_id}{where}: {report.title}",
         "",
         *([f"- Site: {report.site}"] if report.site else []),
         f"- Room: {report.room}",
@@ -229,9 +229,11 @@ def as_csv(report: SessionReport) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     # A site's column only in a site's report: a clinic of one site keeps its columns.
-    sited = ["site"] if report.site else []
-    writer.writerow([*sited, "session_id", "room", "profile", "kind", "time", "length_s", "detail"])
-    base = [*([report.site] if report.site else []), report.session_id, report.room, report.profile]
+    site_column, site = (["site"], [report.site]) if report.site else ([], [])
+    writer.writerow(
+        [*site_column, "session_id", "room", "profile", "kind", "time", "length_s", "detail"]
+    )
+    base = [*site, report.session_id, report.room, report.profile]
     start = f"by {report.operator or NOT_GIVEN}"
     if report.start_offset_s:
         start += f"; at {format_duration(report.start_offset_s)} into the profile"
