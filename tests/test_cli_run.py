@@ -11,9 +11,9 @@ from roomctl.cli.run import serving_lines
 from roomctl.mqtt.broker_url import parse_broker_url
 
 
-def service(room_id: str, url: str) -> Any:
+def service(room_id: str, url: str, site: str | None = None) -> Any:
     """Return what serving_lines reads of a served room."""
-    return SimpleNamespace(room=SimpleNamespace(id=room_id), url=parse_broker_url(url))
+    return SimpleNamespace(room=SimpleNamespace(id=room_id, site=site), url=parse_broker_url(url))
 
 
 def test_rooms_on_the_default_broker_need_no_hint(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -25,6 +25,12 @@ def test_rooms_on_the_default_broker_need_no_hint(monkeypatch: pytest.MonkeyPatc
         ]
     )
     assert lines == ["roomctl: serving room-1, room-2 on mqtt://127.0.0.1:1883?protocol=3.1.1"]
+
+
+def test_a_room_at_a_site_is_named_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ROOMCTL_BROKER", raising=False)
+    lines = serving_lines([service("room-1", "mqtt://127.0.0.1:1883?protocol=3.1.1", "north")])
+    assert lines == ["roomctl: serving room-1 (site north) on mqtt://127.0.0.1:1883?protocol=3.1.1"]
 
 
 def test_a_broker_elsewhere_is_named_for_the_other_commands(

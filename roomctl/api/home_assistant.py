@@ -15,11 +15,16 @@ from roomctl.api.topics import PREFIX
 _BINDING = "0.2.0"
 _ROOM = {"room": {"$ref": "#/components/parameters/room"}}
 _PREFIX = {"prefix": {"$ref": "#/components/parameters/prefix"}}
+_SITE = {"site": {"$ref": "#/components/parameters/site"}}
 PARAMETERS: dict[str, Any] = {
     "prefix": {
         "description": "the room file's home_assistant.prefix (Home Assistant's default)",
         "examples": ["homeassistant"],
-    }
+    },
+    "site": {
+        "description": "the daemon's site (`roomctl run --site`, or the room file's site:)",
+        "examples": ["north"],
+    },
 }
 SCHEMAS: dict[str, Any] = {
     "HomeAssistantChoice": {
@@ -71,6 +76,12 @@ _CHANNELS: dict[str, tuple[str, str, tuple[str, ...], dict[str, Any]]] = {
         ("HomeAssistantDiscovery", "HomeAssistantRemoval"),
         {**_PREFIX, **_ROOM},
     ),
+    "haSiteDiscovery": (
+        "{prefix}/device/roomctl_{site}_{room}/config",
+        "The same for a room at a site: the site is in the device id and every unique_id.",
+        ("HomeAssistantDiscovery", "HomeAssistantRemoval"),
+        {**_PREFIX, **_SITE, **_ROOM},
+    ),
     "haStatus": (
         "{prefix}/status",
         "Home Assistant's own availability: on `online` the daemon announces its rooms again.",
@@ -86,6 +97,13 @@ _OPERATIONS: dict[str, tuple[str, str, str, int, bool]] = {
         "send",
         "haDiscovery",
         "Announce the room at start, when its catalog changes and when Home Assistant is online.",
+        1,
+        True,
+    ),
+    "sendHomeAssistantSiteDiscovery": (
+        "send",
+        "haSiteDiscovery",
+        "Announce a room at a site, as sendHomeAssistantDiscovery does.",
         1,
         True,
     ),

@@ -104,9 +104,14 @@ _SESSION_EXAMPLE: dict[str, JsonValue] = {
 
 
 class SessionSummary(WireModel):
-    """One session as `roomctl history` lists it."""
+    """One session as `roomctl history` lists it; `site` only when it was recorded at one."""
+
+    OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"site"})
 
     session_id: str
+    site: str | None = Field(
+        default=None, description="the daemon's site when it was recorded (`roomctl run --site`)"
+    )
     profile: str
     title: str = Field(description="the profile's title when the session started")
     operator: str | None = Field(description="who started it, or null if not given")

@@ -137,13 +137,19 @@ class RoomState(WireModel):
 
     The payload also carries `updated_at` (when it was published) after `paused_by`;
     `phases` and `speed` only while the room has a session, `ends_at` only while it runs,
-    `journal` only when it fails.
+    `journal` only when it fails; `site` only when the daemon has one.
     """
 
     model_config = ConfigDict(json_schema_extra=_with_updated_at)
-    OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset({"phases", "speed", "ends_at", "journal"})
+    OMIT_WHEN_NONE: ClassVar[frozenset[str]] = frozenset(
+        {"site", "phases", "speed", "ends_at", "journal"}
+    )
 
     room: str
+    site: str | None = Field(
+        default=None,
+        description="the site the room is at (`roomctl run --site`); only when it has one",
+    )
     status: Status
     profile: str | None = None
     session_id: str | None = None

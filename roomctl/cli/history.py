@@ -84,12 +84,16 @@ def history(
         click.echo(f"roomctl: {error}", err=True)
         sys.exit(1)
     table = Table(title="roomctl sessions", caption=f"times in {zone or machine_zone()}")
-    for column in ("session", "room", "profile", "started", "length", "ended"):
+    # A site's column only when a session was recorded at one: one site's list stays as it was.
+    sited = any(row.site for row in rows)
+    site_column = ["site"] if sited else []
+    for column in ("session", *site_column, "room", "profile", "started", "length", "ended"):
         table.add_column(column)
     for row in rows:
         length = format_duration(row.ended_at - row.started_at) if row.ended_at else "-"
         table.add_row(
             clean(row.session_id),
+            *([clean(row.site or "-")] if sited else []),
             clean(row.room),
             clean(row.profile),
             local_time(row.started_at, tz),

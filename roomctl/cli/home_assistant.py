@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from roomctl.api.sites import site_name_refusal
 from roomctl.api.state import ONLINE
 from roomctl.api.topics import RoomTopics
 from roomctl.cli.control import broker_option, url_or_usage_error
@@ -27,10 +28,18 @@ from roomctl.mqtt.client import BrokerError, Client
     help="The discovery prefix of the room file's home_assistant block.",
 )
 @click.option(
+    "--daemon-site",
+    default=None,
+    metavar="SITE",
+    help="The site the daemon announced the room with (`roomctl run --site`), if any.",
+)
+@click.option(
     "--force", is_flag=True, help="Remove it even though a daemon still says the room is online."
 )
 @broker_option
-def ha_remove(room_id: str, prefix: str, force: bool, broker: str | None) -> None:
+def ha_remove(
+    room_id: str, prefix: str, daemon_site: str | None, force: bool, broker: str | None
+) -> None:
     """Remove a room's device from Home Assistant (its retained discovery config).
 
     For a room roomctl no longer serves: a daemon that serves it announces it again.
@@ -38,6 +47,11 @@ def ha_remove(room_id: str, prefix: str, force: bool, broker: str | None) -> Non
     if not re.match(ROOM_ID_PATTERN, room_id) or not re.match(PREFIX_PATTERN, prefix):
         click.echo(f"roomctl: '{room_id}' or '{prefix}' is not a room id or a prefix", err=True)
         sys.exit(EXIT_USAGE)
+    why = None if daemon_site is None else site_name_refusal(daemon_site)
+    if why is not None:
+        click.echo(f"roomctl: --daemon-site {daemon_site!r}: {why}", err=True)
+        sys.exit(EXIT_USAGE)
+    config = config_topic(room_id, prefix, daemon_site)
     url = url_or_usage_error(broker)
     topics = RoomTopics(room_id)
     try:
@@ -51,9 +65,9 @@ def ha_remove(room_id: str, prefix: str, force: bool, broker: str | None) -> Non
                     err=True,
                 )
                 sys.exit(EXIT_REFUSED)
-            client.clear_retained(config_topic(room_id, prefix), topics.ha_profile)
+            client.clear_retained(config, topics.ha_profile)
     except BrokerError as error:
         click.echo(f"roomctl: {error}", err=True)
         sys.exit(EXIT_BROKER)
-    click.echo(f"{room_id}: removed from Home Assistant ({config_topic(room_id, prefix)})")
+    click.echo(f"{room_id}: removed from Home Assistant ({config})")
     sys.exit(EXIT_ACCEPTED)

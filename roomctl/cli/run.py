@@ -12,14 +12,24 @@ from pathlib import Path
 import click
 
 from roomctl import logs
+from roomctl.api.sites import site_name_refusal
 from roomctl.cli.group import cli
 from roomctl.config import ConfigError
 from roomctl.journal import JournalError
 from roomctl.mqtt import BROKER_ENV, DEFAULT_BROKER, BrokerUrl, broker_url, parse_broker_url
 from roomctl.runtime.daemon import Daemon, DaemonOptions, default_state_dir
 from roomctl.runtime.service import RoomService
+from roomctl.runtime.site import DAEMON_SITE_ENV
 
 _LOGGER = logging.getLogger(__name__)
+
+
+def _checked_site(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """Return `--site`'s value once it is a site name (one topic level)."""
+    why = None if value is None else site_name_refusal(value)
+    if why is not None:
+        raise click.BadParameter(why)
+    return value
 
 
 @cli.command("run")
@@ -44,6 +54,14 @@ _LOGGER = logging.getLogger(__name__)
     default=None,
     help="Where the session journal lives (default: $XDG_STATE_HOME/roomctl).",
 )
+@click.option(
+    "--site",
+    default=None,
+    callback=_checked_site,
+    help="The site these rooms are at, as `roomctl bridge-config --site` names it: in the "
+    "state, Home Assistant's ids and the record (wins over the room files' site:, which win "
+    f"over ${DAEMON_SITE_ENV}). Topics stay roomctl/...",
+)
 @click.option("--speed", type=float, default=1.0, hidden=True, help="Session clock speed.")
 @click.option("--no-sound", is_flag=True, help="Do not open the room's speakers.")
 def run(
@@ -51,6 +69,7 @@ def run(
     broker: str | None,
     profiles: Path | None,
     state_dir: Path | None,
+    site: str | None,
     speed: float,
     no_sound: bool,
 ) -> None:
@@ -66,6 +85,7 @@ def run(
         state_dir=state_dir or default_state_dir(),
         speed=speed,
         audio=not no_sound,
+        site=site,
     )
     daemon = Daemon(options)
     daemon.handle_signals()
@@ -99,7 +119,9 @@ def serving_lines(rooms: Sequence[RoomService]) -> list[str]:
     """Return what `roomctl run` says it serves: each broker's URL and the rooms on it."""
     by_url: dict[BrokerUrl, list[str]] = {}
     for service in rooms:
-        by_url.setdefault(service.url, []).append(service.room.id)
+        room = service.room
+        shown = room.id if room.site is None else f"{room.id} (site {room.site})"
+        by_url.setdefault(service.url, []).append(shown)
     try:
         cli_default = broker_url(None)
     except ValueError:  # a malformed $ROOMCTL_BROKER: the commands will say so themselves

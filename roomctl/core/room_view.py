@@ -63,7 +63,9 @@ def room_state(
     journal = None if journal_error is None else JournalProblem(error=journal_error)
     session, status = memory.session, memory.status
     if session is None:
-        return RoomState(room=room.id, status=status, devices=shown, journal=journal)
+        return RoomState(
+            room=room.id, site=room.site, status=status, devices=shown, journal=journal
+        )
     tau = session.clock.session_time(now)
     timeline = session.timeline(room)
     # After the session (an emergency called once it ended included) no phase is current.
@@ -86,6 +88,7 @@ def room_state(
     ends_at = iso_timestamp(round(now + remaining / speed)) if status == "running" else None
     return RoomState(
         room=room.id,
+        site=room.site,
         status=status,
         profile=session.profile_id,
         session_id=session.session_id,

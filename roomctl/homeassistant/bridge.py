@@ -116,7 +116,7 @@ class HomeAssistantBridge:
         profiles = self._profiles.get(room_id)
         if profiles is None:
             return
-        topic = config_topic(room_id, served.prefix)
+        topic = config_topic(room_id, served.prefix, served.room.site)
         self._bus.publish(Message(topic, discovery_payload(served.room, profiles), retain=True))
         _LOGGER.info("room %s: announced to Home Assistant on %s", room_id, topic)
 

@@ -6,7 +6,7 @@ import json
 from typing import Any, Final
 
 from roomctl import __version__
-from roomctl.homeassistant.entities import entities
+from roomctl.homeassistant.entities import device_id, entities
 from roomctl.models import RoomPreset
 from roomctl.models.home_assistant import DEFAULT_PREFIX
 
@@ -18,14 +18,13 @@ STATUS_LEVEL: Final = "status"
 ONLINE: Final = "online"
 
 
-def device_id(room_id: str) -> str:
-    """Return the room's device id in Home Assistant: stable, and with the room id in it."""
-    return f"roomctl_{room_id}"
+# Between a site and a room in the device's name ("north · room-1").
+SITE_SEPARATOR: Final = " · "
 
 
-def config_topic(room_id: str, prefix: str = DEFAULT_PREFIX) -> str:
+def config_topic(room_id: str, prefix: str = DEFAULT_PREFIX, site: str | None = None) -> str:
     """Return the topic of the room's discovery config: `<prefix>/device/<id>/config`."""
-    return f"{prefix}/device/{device_id(room_id)}/config"
+    return f"{prefix}/device/{device_id(room_id, site)}/config"
 
 
 def status_topic(prefix: str = DEFAULT_PREFIX) -> str:
@@ -41,9 +40,10 @@ def discovery_config(room: RoomPreset, profiles: list[str]) -> dict[str, Any]:
     options = room.home_assistant
     support_url = options.support_url if options is not None else None
     origin: dict[str, str] = {"name": "roomctl", "sw": __version__}
+    name = room.name or room.id
     device: dict[str, Any] = {
-        "identifiers": [device_id(room.id)],
-        "name": room.name or room.id,
+        "identifiers": [device_id(room.id, room.site)],
+        "name": name if room.site is None else f"{room.site}{SITE_SEPARATOR}{name}",
         "manufacturer": MANUFACTURER,
         "model": MODEL,
         "model_id": room.id,

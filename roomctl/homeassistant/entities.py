@@ -61,6 +61,15 @@ _EVENT = (
 )
 
 
+def device_id(room_id: str, site: str | None = None) -> str:
+    """Return the room's device id: `roomctl_<room>`, or `roomctl_<site>_<room>` with a site.
+
+    Room ids repeat between sites; a site's name (one topic level) makes the id unique in
+    a Home Assistant that sees several sites, and a room without one keeps its old id.
+    """
+    return f"roomctl_{room_id}" if site is None else f"roomctl_{site}_{room_id}"
+
+
 def _device_online(name: str) -> str:
     """Return the template of a device's connectivity: unknown until it has been heard from."""
     return (
@@ -101,15 +110,16 @@ def entities(room: RoomPreset, profiles: list[str]) -> dict[str, Component]:
             "state_topic": topics.state,
             "value_template": _device_online(name),
         }
-    return {key: _identified(room.id, key, body) for key, body in found.items()}
+    device = device_id(room.id, room.site)
+    return {key: _identified(device, topics, key, body) for key, body in found.items()}
 
 
-def _identified(room_id: str, key: str, body: Component) -> Component:
-    """Return a component with its unique id (room id and key) and the room's availability."""
+def _identified(device: str, topics: RoomTopics, key: str, body: Component) -> Component:
+    """Return a component with its unique id (device id and key) and the room's availability."""
     return {
         **body,
-        "unique_id": f"roomctl_{room_id}_{key}",
-        "availability_topic": RoomTopics(room_id).availability,
+        "unique_id": f"{device}_{key}",
+        "availability_topic": topics.availability,
         "qos": 1,
     }
 

@@ -12,7 +12,7 @@ from roomctl.journal.database import JournalFile
 from roomctl.journal.errors import JournalError
 from roomctl.journal.overflow import Overflow
 from roomctl.journal.records import SessionRow, StoredEvent
-from roomctl.journal.sql import EVENT_COLUMNS, SESSION_COLUMNS, Row, session_row, stored_event
+from roomctl.journal.sql import EVENT_COLUMNS, Row, session_columns, session_row, stored_event
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -45,10 +45,7 @@ class Reader:
         try:
             rows = {
                 r.session_id: r
-                for r in map(
-                    session_row,
-                    self._read(f"{SESSION_COLUMNS} WHERE room=? AND ended_at IS NULL", (room,)),
-                )
+                for r in self._sessions("WHERE room=? AND ended_at IS NULL", (room,))
             }
             stored: dict[str, SessionRow | None] = {
                 s.session_id: self.session(s.session_id) for s in spilled
@@ -70,32 +67,38 @@ class Reader:
 
     def latest(self, room: str) -> SessionRow | None:
         """Return the room's latest session in the journal file, ended or not."""
-        rows = self._read(
-            f"{SESSION_COLUMNS} WHERE room=? ORDER BY started_at DESC LIMIT 1", (room,)
-        )
-        return session_row(rows[0]) if rows else None
+        rows = self._sessions("WHERE room=? ORDER BY started_at DESC LIMIT 1", (room,))
+        return rows[0] if rows else None
 
     def session(self, session_id: str) -> SessionRow | None:
         """Return one session by id."""
-        rows = self._read(f"{SESSION_COLUMNS} WHERE session_id=?", (session_id,))
-        return session_row(rows[0]) if rows else None
+        rows = self._sessions("WHERE session_id=?", (session_id,))
+        return rows[0] if rows else None
 
     def sessions(self, room: str | None = None, since: float | None = None) -> list[SessionRow]:
         """Return sessions, newest first, optionally of one room and since a wall time."""
-        rows = self._read(
-            f"{SESSION_COLUMNS} WHERE (? IS NULL OR room=?) AND (? IS NULL OR"
-            " started_at>=?) ORDER BY started_at DESC",
+        return self._sessions(
+            "WHERE (? IS NULL OR room=?) AND (? IS NULL OR started_at>=?) ORDER BY started_at DESC",
             (room, room, since, since),
         )
-        return [session_row(r) for r in rows]
 
     def events(self, session_id: str) -> list[StoredEvent]:
         """Return a session's events in the order they happened."""
         rows = self._read(f"{EVENT_COLUMNS} WHERE session_id=? ORDER BY id", (session_id,))
         return [stored_event(r) for r in rows]
 
-    def _read(self, sql: str, parameters: tuple[Any, ...] = ()) -> list[Row]:
-        """Run a query; with no connection open, on one opened for it alone."""
+    def _sessions(self, where: str, parameters: tuple[Any, ...]) -> list[SessionRow]:
+        """Return the sessions a WHERE clause picks, from a file of any schema version."""
+        rows = self._read(lambda connection: f"{session_columns(connection)} {where}", parameters)
+        return [session_row(r) for r in rows]
+
+    def _read(
+        self, sql: str | Callable[[sqlite3.Connection], str], parameters: tuple[Any, ...] = ()
+    ) -> list[Row]:
+        """Run a query (or the one `sql` makes for the connection it runs on).
+
+        With no connection open, it runs on one opened for it alone.
+        """
         with self._lock:
             open_now = self._connection()
             if open_now is None and not self._file.path.exists():
@@ -105,7 +108,8 @@ class Reader:
             except JournalError as error:
                 raise JournalError(f"cannot read {self._file.path}: {error}") from error
             try:
-                return list(connection.execute(sql, parameters).fetchall())
+                text = sql if isinstance(sql, str) else sql(connection)
+                return list(connection.execute(text, parameters).fetchall())
             except sqlite3.Error as error:
                 raise JournalError(f"cannot read {self._file.path}: {error}") from error
             finally:

@@ -18,6 +18,7 @@ class SessionRow:
     end_reason: str | None
     alive_at: float
     snapshot: dict[str, Any]
+    site: str | None = None  # the daemon's site, if it had one
 
 
 @dataclass(frozen=True, slots=True)

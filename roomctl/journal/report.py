@@ -7,7 +7,7 @@ import io
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, tzinfo
-from typing import Literal
+from typing import Any, Literal
 
 from roomctl import api
 from roomctl.journal.cue_records import NOT_GIVEN, CueRecord, acknowledged, fired
@@ -73,6 +73,7 @@ class SessionReport:
     cues: list[CueRecord] = field(default_factory=list)
     incidents: list[Entry] = field(default_factory=list)
     technical: list[Entry] = field(default_factory=list)
+    site: str | None = None  # the daemon's site (`roomctl run --site`), when it had one
 
 
 def build_report(
@@ -142,6 +143,7 @@ def build_report(
         cues=cues,
         incidents=incidents,
         technical=technical_entries,
+        site=clean(row.site) if row.site else None,
     )
 
 
@@ -164,9 +166,11 @@ def as_markdown(report: SessionReport) -> str:
     loaded = ""
     if report.start_offset_s:
         loaded = f" at {format_duration(report.start_offset_s)} into the profile (load-to-time)"
+    where = f" at {report.site}" if report.site else ""
     lines = [
-        f"# Session {report.session_id}: {report.title}",
+        f"# Session {report.session_id}{where}: {report.title}",
         "",
+        *([f"- Site: {report.site}"] if report.site else []),
         f"- Room: {report.room}",
         f"- Profile: {report.profile}",
         f"- Started: {report.started}{loaded}, by {report.operator or NOT_GIVEN}",
@@ -224,8 +228,12 @@ def as_csv(report: SessionReport) -> str:
     """Return the report as CSV: one row per phase, pause, cue, incident and refusal."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["session_id", "room", "profile", "kind", "time", "length_s", "detail"])
-    base = [report.session_id, report.room, report.profile]
+    # A site's column only in a site's report: a clinic of one site keeps its columns.
+    site_column, site = (["site"], [report.site]) if report.site else ([], [])
+    writer.writerow(
+        [*site_column, "session_id", "room", "profile", "kind", "time", "length_s", "detail"]
+    )
+    base = [*site, report.session_id, report.room, report.profile]
     start = f"by {report.operator or NOT_GIVEN}"
     if report.start_offset_s:
         start += f"; at {format_duration(report.start_offset_s)} into the profile"
@@ -247,9 +255,17 @@ def as_csv(report: SessionReport) -> str:
     return out.getvalue()
 
 
+def report_fields(report: SessionReport) -> dict[str, Any]:
+    """Return the report as JSON fields; `site` only when the session had one."""
+    fields = asdict(report)
+    if fields["site"] is None:
+        del fields["site"]
+    return fields
+
+
 def as_json(report: SessionReport) -> str:
     """Return the report as JSON."""
-    return json.dumps(asdict(report), indent=2) + "\n"
+    return json.dumps(report_fields(report), indent=2) + "\n"
 
 
 FORMATTERS = {"md": as_markdown, "csv": as_csv, "json": as_json}

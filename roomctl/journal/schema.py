@@ -28,8 +28,14 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX events_by_session ON events (session_id, id);
     """,
+    # 2: the site a session was at (`roomctl run --site`); NULL for a daemon without one
+    # and for every session recorded before.
+    "ALTER TABLE sessions ADD COLUMN site TEXT",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+# The first version whose sessions have a site column: an older file, read without being
+# migrated (`roomctl report` on a copy, or before its daemon ran again), has none.
+SITE_VERSION = 2
 
 
 def current_version(connection: sqlite3.Connection) -> int:

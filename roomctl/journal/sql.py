@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from collections import OrderedDict
 from typing import Any
 
 from roomctl.journal.records import SessionRow, StoredEvent
+from roomctl.journal.schema import SITE_VERSION, current_version
 
 Row = tuple[Any, ...]
 
@@ -19,19 +21,27 @@ IMPORT_EVENT = (
     " EXISTS (SELECT 1 FROM events WHERE session_id IS ?2 AND ts=?3 AND type=?4 AND data=?5"
     " AND room=?1)"
 )
+# A session's site is written when it is first saved and kept: a session does not move.
 SAVE_SESSION = (
     "INSERT INTO sessions (session_id, room, profile, started_at, ended_at, end_reason,"
-    " alive_at, snapshot) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO"
+    " alive_at, snapshot, site) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(session_id) DO"
     " UPDATE SET ended_at=excluded.ended_at, end_reason=excluded.end_reason,"
     " alive_at=excluded.alive_at, snapshot=excluded.snapshot"
 )
 # A spilled snapshot of a session replaces the stored one only if it is newer.
 IMPORT_SESSION = SAVE_SESSION + " WHERE excluded.alive_at > sessions.alive_at"
-SESSION_COLUMNS = (
-    "SELECT session_id, room, profile, started_at, ended_at, end_reason, alive_at, snapshot"
-    " FROM sessions"
-)
+_SESSION_FIELDS = "session_id, room, profile, started_at, ended_at, end_reason, alive_at, snapshot"
+SESSION_COLUMNS = f"SELECT {_SESSION_FIELDS}, site FROM sessions"
+# The same from a file older than sites (read as it is, not migrated): no session has one.
+_SITELESS_SESSION_COLUMNS = f"SELECT {_SESSION_FIELDS}, NULL FROM sessions"
 EVENT_COLUMNS = "SELECT room, session_id, ts, type, data FROM events"
+
+
+def session_columns(connection: sqlite3.Connection) -> str:
+    """Return SESSION_COLUMNS as the file on `connection` can answer it (old files: no site)."""
+    if current_version(connection) >= SITE_VERSION:
+        return SESSION_COLUMNS
+    return _SITELESS_SESSION_COLUMNS
 
 
 def to_json(data: Any) -> str:
@@ -89,6 +99,7 @@ def session_values(row: SessionRow) -> Row:
         row.end_reason,
         row.alive_at,
         snapshot_json(row.snapshot),
+        row.site,
     )
 
 
@@ -99,9 +110,17 @@ def event_values(event: StoredEvent) -> Row:
 
 def session_row(values: Row) -> SessionRow:
     """Return the session a SESSION_COLUMNS row holds."""
-    session_id, room, profile, started_at, ended_at, end_reason, alive_at, snapshot = values
+    session_id, room, profile, started_at, ended_at, end_reason, alive_at, snapshot, site = values
     return SessionRow(
-        session_id, room, profile, started_at, ended_at, end_reason, alive_at, json.loads(snapshot)
+        session_id,
+        room,
+        profile,
+        started_at,
+        ended_at,
+        end_reason,
+        alive_at,
+        json.loads(snapshot),
+        site,
     )
 
 

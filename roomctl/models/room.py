@@ -7,6 +7,7 @@ from typing import Annotated
 from apscheduler.triggers.cron import CronTrigger
 from pydantic import Field, field_validator
 
+from roomctl.api.sites import site_name_refusal
 from roomctl.models.base import FrozenModel, Hint
 from roomctl.models.devices import AudioSpec, DeviceSpec, LightSpec, LightType
 from roomctl.models.home_assistant import HomeAssistantOptions
@@ -65,6 +66,10 @@ class RoomPreset(FrozenModel):
 
     id: Annotated[str, Field(pattern=ROOM_ID_PATTERN), ROOM_ID_HINT]
     name: str = ""
+    site: str | None = Field(
+        default=None,
+        description="The site the room is at, for a chain of sites (`roomctl run --site` wins).",
+    )
     broker: str | None = None
     devices: dict[str, Annotated[DeviceSpec, DEVICE_TYPE_HINT]] = Field(min_length=1)
     groups: dict[str, tuple[str, ...]] = Field(default_factory=dict)
@@ -82,6 +87,14 @@ class RoomPreset(FrozenModel):
     home_assistant: HomeAssistantOptions | None = Field(
         default=None, description="Announce the room to Home Assistant (MQTT discovery)."
     )
+
+    @field_validator("site")
+    @classmethod
+    def _valid_site(cls, value: str | None) -> str | None:
+        why = None if value is None else site_name_refusal(value)
+        if why is not None:
+            raise ValueError(f"{value!r} is not a site name: {why} (like north)")
+        return value
 
     def needs_operator(self, action: str) -> bool:
         """Return whether a command must name its operator (an emergency never must)."""

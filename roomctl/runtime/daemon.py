@@ -31,6 +31,7 @@ from roomctl.runtime.catalog_watch import CatalogPublisher, CatalogRoom
 from roomctl.runtime.pool import RoomPool
 from roomctl.runtime.records import RecordDesk
 from roomctl.runtime.service import RoomService
+from roomctl.runtime.site import at_site, env_site
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ class DaemonOptions:
     state_dir: Path | None = None
     speed: float = 1.0
     audio: bool = True
+    site: str | None = None  # `--site`: wins over the room files' `site:`
 
 
 class Daemon:
@@ -87,7 +89,11 @@ class Daemon:
         """Load every room (all errors before anything starts), then start them."""
         # Each room's sounds are checked where it plays them: beside its profiles folder.
         profiles_dir = self.options.profiles_dir
-        presets = [(path, load_room(path, profiles_dir)) for path in self.options.room_files]
+        default_site = env_site()
+        presets = [
+            (path, at_site(load_room(path, profiles_dir), self.options.site, default_site))
+            for path in self.options.room_files
+        ]
         ids = [room.id for _, room in presets]
         if len(set(ids)) != len(ids):
             raise ValueError(f"two room files have the same id: {', '.join(sorted(ids))}")

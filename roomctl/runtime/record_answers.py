@@ -7,7 +7,6 @@ connection of the caller's (the record desk's, never the room's), bounded in siz
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import asdict
 from typing import Any
 
 from roomctl.api.command_types import HistoryCommand, ReportCommand
@@ -15,8 +14,8 @@ from roomctl.api.replies import HistoryReply, ReportReply, SessionSummary
 from roomctl.api.state import Status
 from roomctl.api.wire import compact_json, iso_timestamp
 from roomctl.journal.records import SessionRow
-from roomctl.journal.report import build_report
-from roomctl.journal.sql import EVENT_COLUMNS, SESSION_COLUMNS, session_row, stored_event
+from roomctl.journal.report import build_report, report_fields
+from roomctl.journal.sql import EVENT_COLUMNS, session_columns, session_row, stored_event
 
 # An MQTT message can be far bigger, but a reply goes to every client on roomctl/R/reply
 # and a browser holds it whole: 256 KiB is a report of thousands of entries.
@@ -32,7 +31,8 @@ def history_payload(
 ) -> str:
     """Return the reply to `history`: the room's latest sessions, newest first."""
     rows = connection.execute(
-        f"{SESSION_COLUMNS} WHERE room=? ORDER BY started_at DESC LIMIT ?", (room, query.limit)
+        f"{session_columns(connection)} WHERE room=? ORDER BY started_at DESC LIMIT ?",
+        (room, query.limit),
     ).fetchall()
     sessions = [summary(session_row(values)) for values in rows]
     reply = HistoryReply(request_id=query.request_id, status=status, sessions=sessions)
@@ -47,6 +47,7 @@ def summary(row: SessionRow) -> SessionSummary:
     ended = row.ended_at
     return SessionSummary(
         session_id=row.session_id,
+        site=row.site,
         profile=row.profile,
         title=title if isinstance(title, str) else row.profile,
         operator=operator if isinstance(operator, str) and operator else None,
@@ -62,7 +63,7 @@ def report_payload(
 ) -> str:
     """Return the reply to `report`, or raise UnknownSessionError for a session not of this room."""
     rows = connection.execute(
-        f"{SESSION_COLUMNS} WHERE session_id=?", (query.session_id,)
+        f"{session_columns(connection)} WHERE session_id=?", (query.session_id,)
     ).fetchall()
     row = session_row(rows[0]) if rows else None
     if row is None or row.room != room:
@@ -73,7 +74,7 @@ def report_payload(
     events = connection.execute(
         f"{EVENT_COLUMNS} WHERE session_id=? ORDER BY id", (query.session_id,)
     ).fetchall()
-    report = asdict(build_report(row, [stored_event(e) for e in events]))
+    report = report_fields(build_report(row, [stored_event(e) for e in events]))
     return bounded_report(query.request_id, status, report)
 
 

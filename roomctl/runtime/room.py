@@ -246,6 +246,7 @@ class RoomRuntime:
                         effect.end_reason,
                         effect.alive_at,
                         effect.snapshot,
+                        self.room.site,
                     )
                 )
             case Refuse() if self._inbound is not None:
