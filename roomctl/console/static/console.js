@@ -61,6 +61,20 @@
     const phases = (st && st.phases) || [];
     const total = phases.length ? phases[phases.length - 1].end_s : 0;
     const now = svg.querySelector(".phase-bar-now");
+    // The phases' boxes change only with the plan or the phase: the clock tick moves "now".
+    const key = JSON.stringify([phases, st && st.phase_index]);
+    if (svg.dataset.drawn !== key) {
+      svg.dataset.drawn = key;
+      drawPhases(svg, phases, total, st, now);
+    }
+    if (now) {
+      const x = total && st.elapsed_s !== null ? Math.min((st.elapsed_s + d) / total, 1) * 1000 : 0;
+      now.setAttribute("x", Math.max(x - 3, 0).toFixed(1));
+      now.classList.toggle("hidden", !phases.length);
+    }
+  }
+
+  function drawPhases(svg, phases, total, st, now) {
     svg.querySelectorAll(".phase-bar-phase").forEach((el) => el.remove());
     phases.forEach((p, i) => {
       const rect = document.createElementNS("http://www.w3.org/2000/svg", "rect");
@@ -72,11 +86,6 @@
       rect.setAttribute("height", "20");
       svg.insertBefore(rect, now);
     });
-    if (now) {
-      const x = total && st.elapsed_s !== null ? Math.min((st.elapsed_s + d) / total, 1) * 1000 : 0;
-      now.setAttribute("x", Math.max(x - 3, 0).toFixed(1));
-      now.classList.toggle("hidden", !phases.length);
-    }
   }
 
   function render(id) {
@@ -86,8 +95,11 @@
     scopes.forEach((scope) => {
       if (!scope) return;
       const offline = r.availability === "offline";
-      scope.classList.forEach((c) => { if (c.startsWith("status-")) scope.classList.remove(c); });
-      scope.classList.add("status-" + (offline ? "offline" : st.status || "unknown"));
+      const wanted = "status-" + (offline ? "offline" : st.status || "unknown");
+      if (!scope.classList.contains(wanted)) {
+        [...scope.classList].forEach((c) => { if (c.startsWith("status-")) scope.classList.remove(c); });
+        scope.classList.add(wanted);
+      }
       setText(scope, ".room-status, #room-status", statusText(r));
       setText(scope, ".room-profile", (st.profile || "") + (st.phase ? " \u00b7 " + st.phase : ""));
       setText(scope, "#profile-name", st.profile || "\u2014");
@@ -100,7 +112,6 @@
       scope.querySelectorAll(".phase-bar").forEach((svg) => drawBar(svg, st, d));
     });
     if (pageRoom === id) moveNow(st, d);
-    renderCues();
   }
 
   function moveNow(st, d) {
@@ -280,6 +291,7 @@
       updateProfiles(message.room, r.profiles);
     }
     render(message.room);
+    if (message.kind !== "event" && message.kind !== "catalog") renderCues();
   }
 
   // A stream the browser gave up on (refused, not just dropped) is tried again this late.
