@@ -3,15 +3,42 @@
 (function () {
   const body = document.body;
   const csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
+  const pageSite = body.dataset.site || "";  // "" : the console's own broker's rooms
   const pageRoom = body.dataset.room || null;
   const mayAck = body.dataset.mayAck === "yes";
-  const rooms = {};  // room id -> {state, availability, offline_since, pauses, profiles, at}
+  // A room's key: its id, or site/id at a central broker (ids may repeat between sites).
+  const keyOf = (site, id) => (site ? site + "/" + id : id);
+  const pageKey = pageRoom ? keyOf(pageSite, pageRoom) : null;
+  const rooms = {};  // key -> {site, id, state, availability, offline_since, pauses, profiles, at}
+  const links = {};  // site -> {up, down_since}: the site's link to the central broker
   const seenCues = new Set();
   let audio = null;
 
-  function room(id) {
-    return rooms[id] || (rooms[id] = {state: null, availability: null, offline_since: null,
-      pauses: [], profiles: [], at: Date.now()});
+  function room(site, id) {
+    const key = keyOf(site, id);
+    return rooms[key] || (rooms[key] = {site: site, id: id, state: null, availability: null,
+      offline_since: null, pauses: [], profiles: [], at: Date.now()});
+  }
+
+  function roomUrl(site, id) {
+    const path = "/rooms/" + encodeURIComponent(id);
+    return site ? "/sites/" + encodeURIComponent(site) + path : path;
+  }
+
+  // While a site's link is down, what it last said of its rooms is old: never a live clock.
+  function stale(r) {
+    return !!(links[r.site] && links[r.site].up === false);
+  }
+
+  function hhmm(iso) {
+    const at = iso ? new Date(iso) : new Date();
+    return String(at.getHours()).padStart(2, "0") + ":" + String(at.getMinutes()).padStart(2, "0");
+  }
+
+  function linkText(link) {
+    if (link.up === null || link.up === undefined) return "link not heard from yet";
+    if (link.up) return "link up";
+    return link.down_since ? "link down since " + hhmm(link.down_since) : "link down";
   }
 
   function clock(seconds) {
@@ -25,18 +52,14 @@
   // Session time moves on between states while running: estimate it from when it came.
   function drift(r) {
     const st = r.state || {};
-    if (st.status !== "running" || r.availability === "offline") return 0;
+    if (st.status !== "running" || r.availability === "offline" || stale(r)) return 0;
     return (Date.now() - r.at) / 1000 * (st.speed || 1);
   }
 
   function statusText(r) {
-    if (r.availability === "offline") {
-      const since = r.offline_since ? new Date(r.offline_since) : new Date();
-      const hhmm = String(since.getHours()).padStart(2, "0") + ":" +
-        String(since.getMinutes()).padStart(2, "0");
-      return "roomctl offline since " + hhmm;
-    }
-    return (r.state && r.state.status) || "unknown";
+    if (r.availability === "offline") return "roomctl offline since " + hhmm(r.offline_since);
+    const status = (r.state && r.state.status) || "unknown";
+    return stale(r) ? "last seen " + status + " (link down)" : status;
   }
 
   function nextCueText(st, d) {
@@ -79,15 +102,17 @@
     }
   }
 
-  function render(id) {
-    const r = room(id), st = r.state || {}, d = drift(r);
-    const scopes = [...document.querySelectorAll('.room-card[data-room="' + CSS.escape(id) + '"]')];
-    if (pageRoom === id) scopes.push(document.querySelector(".room-page"));
+  function render(key) {
+    const r = rooms[key], st = r.state || {}, d = drift(r);
+    const scopes = [...document.querySelectorAll('.room-card[data-site="' + CSS.escape(r.site) +
+      '"][data-room="' + CSS.escape(r.id) + '"]')];
+    if (pageKey === key) scopes.push(document.querySelector(".room-page"));
     scopes.forEach((scope) => {
       if (!scope) return;
       const offline = r.availability === "offline";
       scope.classList.forEach((c) => { if (c.startsWith("status-")) scope.classList.remove(c); });
       scope.classList.add("status-" + (offline ? "offline" : st.status || "unknown"));
+      scope.classList.toggle("stale", stale(r));
       setText(scope, ".room-status, #room-status", statusText(r));
       setText(scope, ".room-profile", (st.profile || "") + (st.phase ? " \u00b7 " + st.phase : ""));
       setText(scope, "#profile-name", st.profile || "\u2014");
@@ -99,7 +124,7 @@
       setText(scope, ".room-devices", devicesText(st));
       scope.querySelectorAll(".phase-bar").forEach((svg) => drawBar(svg, st, d));
     });
-    if (pageRoom === id) moveNow(st, d);
+    if (pageKey === key) moveNow(st, d);
     renderCues();
   }
 
@@ -132,7 +157,7 @@
     if (!box || !template) return;
     const wanted = new Map();
     Object.keys(rooms).sort().forEach((id) => {
-      if (pageRoom && pageRoom !== id) return;
+      if (pageKey && pageKey !== id) return;
       ((rooms[id].state || {}).pending_cues || []).forEach((cue) => wanted.set(id + "|" + cue.id, [id, cue]));
     });
     box.querySelectorAll(".cue-alert").forEach((el) => {
@@ -142,7 +167,7 @@
     wanted.forEach(([id, cue], key) => {
       if (box.querySelector('.cue-alert[data-room="' + CSS.escape(id) + '"][data-cue-id="' + CSS.escape(cue.id) + '"]')) return;
       const el = template.content.firstElementChild.cloneNode(true);
-      el.dataset.room = id;
+      el.dataset.room = id;  // the room's key: its id, or site/id
       el.dataset.cueId = cue.id;
       el.querySelector(".cue-room").textContent = id;
       el.querySelector(".cue-notify").textContent = cue.notify;
@@ -160,10 +185,11 @@
     if (out) { out.textContent = text; out.classList.toggle("error", !!bad); }
   }
 
-  async function send(id, command) {
+  async function send(key, command) {
+    const r = rooms[key] || {site: pageSite, id: pageRoom};
     let answer;
     try {
-      const response = await fetch("/api/rooms/" + encodeURIComponent(id) + "/commands", {
+      const response = await fetch("/api" + roomUrl(r.site, r.id) + "/commands", {
         method: "POST", credentials: "same-origin",
         headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
         body: JSON.stringify(command),
@@ -195,13 +221,13 @@
     document.querySelectorAll("button[data-action]").forEach((button) => {
       button.addEventListener("click", () => {
         if (button.dataset.action === "stop" && dialog) { dialog.showModal(); return; }
-        send(pageRoom, commandOf(button));
+        send(pageKey, commandOf(button));
       });
     });
     if (dialog) {
       document.querySelector("#confirm-yes").addEventListener("click", () => {
         dialog.close();
-        send(pageRoom, {action: "stop"});
+        send(pageKey, {action: "stop"});
       });
       document.querySelector("#confirm-no").addEventListener("click", () => dialog.close());
     }
@@ -218,12 +244,12 @@
   async function refreshTimeline() {
     const holder = document.querySelector("#timeline-box");
     if (!holder || !pageRoom) return;
-    const response = await fetch("/rooms/" + encodeURIComponent(pageRoom) + "/timeline.svg",
+    const response = await fetch(roomUrl(pageSite, pageRoom) + "/timeline.svg",
       {credentials: "same-origin"});
     if (!response.ok) return;
     const svg = new DOMParser().parseFromString(await response.text(), "image/svg+xml").documentElement;
     holder.replaceChildren(document.importNode(svg, true));
-    const r = room(pageRoom);
+    const r = room(pageSite, pageRoom);
     moveNow(r.state || {}, drift(r));
   }
 
@@ -243,9 +269,9 @@
     log.prepend(item);
   }
 
-  function updateProfiles(id, profiles) {
+  function updateProfiles(key, profiles) {
     const select = document.querySelector("#profile-select");
-    if (!select || pageRoom !== id) return;
+    if (!select || pageKey !== key) return;
     const chosen = select.value;
     select.replaceChildren(...profiles.map((p) => new Option(p.title || p.name, p.name)));
     if (profiles.some((p) => p.name === chosen)) select.value = chosen;
@@ -255,8 +281,23 @@
   const REDRAW = new Set(["session_started", "paused", "resumed", "extended", "skipped",
     "stopped", "session_ended", "recovered"]);
 
+  function takeLink(message) {
+    links[message.site] = {up: message.up, down_since: message.down_since};
+    document.querySelectorAll('.site[data-site="' + CSS.escape(message.site) + '"]').forEach((el) => {
+      el.classList.toggle("site-stale", message.up === false);
+      const shown = el.querySelector(".site-link");
+      if (!shown) return;
+      shown.textContent = linkText(message);
+      shown.classList.toggle("link-down", message.up === false);
+      shown.classList.toggle("link-up", message.up === true);
+    });
+    Object.keys(rooms).forEach((key) => { if (rooms[key].site === message.site) render(key); });
+  }
+
   function take(message) {
-    const r = room(message.room);
+    if (message.kind === "link") { takeLink(message); return; }
+    const site = message.site || "", key = keyOf(site, message.room);
+    const r = room(site, message.room);
     if (message.pauses) r.pauses = message.pauses;
     if (message.kind === "availability") {
       r.availability = message.availability;
@@ -269,24 +310,25 @@
       const ends = (st) => ((st.phases || []).slice(-1)[0] || {}).end_s;
       const changed = before.session_id !== message.state.session_id ||
         before.status !== message.state.status || ends(before) !== ends(message.state);
-      if (pageRoom === message.room && changed) refreshTimeline();
+      if (pageKey === key && changed) refreshTimeline();
     } else if (message.kind === "event") {
-      if (pageRoom === message.room) {
+      if (pageKey === key) {
         logEvent(message.event);
         if (REDRAW.has(message.event.type)) refreshTimeline();
       }
     } else if (message.kind === "catalog") {
       r.profiles = message.profiles || [];
-      updateProfiles(message.room, r.profiles);
+      updateProfiles(key, r.profiles);
     }
-    render(message.room);
+    render(key);
   }
 
   // A stream the browser gave up on (refused, not just dropped) is tried again this late.
   const RECONNECT_MS = 5000;
 
   function connect() {
-    const source = new EventSource(pageRoom ? "/live?room=" + encodeURIComponent(pageRoom) : "/live");
+    const only = pageRoom ? "?site=" + encodeURIComponent(pageSite) + "&room=" + encodeURIComponent(pageRoom) : "";
+    const source = new EventSource("/live" + only);
     source.onmessage = (e) => take(JSON.parse(e.data));
     // The browser retries a dropped stream by itself but gives up on a refused one: a
     // session ended (logged out elsewhere, idle, removed) goes to the login page rather
