@@ -133,8 +133,8 @@ def remove(name: str, users_file: Path | None) -> None:
 @users.command("list")
 @users_option
 def list_users(users_file: Path | None) -> None:
-    """List the users: name, role and rooms (never the hashes)."""
+    """List the users: name, role, rooms and any sites they are limited to (never the hashes)."""
     for user in _load(users_file or default_users_path()).values():
         rooms = ",".join(user.rooms) if user.rooms is not None else "all rooms"
-        sites = ",".join(user.sites) if user.sites is not None else "all sites"
-        click.echo(f"{user.name}\t{user.role}\t{rooms}\t{sites}")
+        sites = f"\t{','.join(user.sites)}" if user.sites is not None else ""  # limited only
+        click.echo(f"{user.name}\t{user.role}\t{rooms}{sites}")

@@ -22,7 +22,7 @@ from roomctl.console.auth import (
     log_in,
     set_session_cookie,
 )
-from roomctl.console.places import key_text, room_path
+from roomctl.console.places import key_text
 from roomctl.console.rooms import RoomView
 from roomctl.console.sessions import COOKIE, LOGIN_COOKIE, new_token, tokens_match
 from roomctl.console.site_view import site_groups
@@ -58,12 +58,7 @@ def _page(request: Request, name: str, found: Caller | None, **context: Any) -> 
     allowed = [a for a in ACTIONS if found and found.user.may_send(a)]
     room = context.get("room")
     if isinstance(room, RoomView):
-        context.update(
-            site=room.site,
-            room_url=room_path(room.site, room.room),
-            room_name=key_text(room.site, room.room),
-            stale=console_of(request).watcher.stale(room.site),
-        )
+        context.update(site=room.site, stale=console_of(request).watcher.stale(room.site))
     context.update(
         user=found.user if found else None,
         csrf=found.session.csrf if found else "",

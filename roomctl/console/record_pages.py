@@ -13,7 +13,6 @@ from roomctl.api.command_types import DEFAULT_HISTORY_LIMIT
 from roomctl.console import record
 from roomctl.console.api import site_of
 from roomctl.console.pages import _caller_or_login, _page
-from roomctl.console.places import key_text, room_path
 from roomctl.journal.cue_records import NOT_GIVEN
 from roomctl.models.units import format_duration
 
@@ -49,10 +48,7 @@ RECORD_VIEW = SimpleNamespace(
 
 def _context(site: str, room: str) -> dict[str, Any]:
     """Return what the record templates need to name and link a site's room."""
-    return {
-        "room": room, "page_room": room, "site": site, "rv": RECORD_VIEW,
-        "room_url": room_path(site, room), "room_name": key_text(site, room),
-    }  # fmt: skip
+    return {"room": room, "page_room": room, "site": site, "rv": RECORD_VIEW}
 
 
 @router.get("/rooms/{room}/record")
