@@ -29,6 +29,7 @@ from roomctl.cli.exits import EXIT_ACCEPTED
 from tests.fixtures.broker import write_password_file
 from tests.fixtures.browser import People, browser, people
 from tests.fixtures.console import CSRF_HEADER, ConsoleProcess, add_users
+from tests.fixtures.live_room import start_from_the_page
 from tests.fixtures.room import wait_for
 from tests.fixtures.sites import PASSWORDS, ROOM, Chain, Tap, chain
 
@@ -172,7 +173,11 @@ def test_the_console_keeps_each_sites_room_apart_and_limits_users_to_sites(
     assert south.on(f"roomctl/{ROOM}/cmd", started) == []
     wait_for(lambda: _status(centre.room(kim, "north")) == "running", what="north running")
     assert _status(centre.room(kim, "south")) == "idle"
-    assert kim.get(f"/sites/north/rooms/{ROOM}").status_code == httpx.codes.OK
+    for path in ("", "/timeline.svg", "/profiles/cued", "/record"):
+        shown = kim.get(f"/sites/north/rooms/{ROOM}{path}")
+        assert shown.status_code == httpx.codes.OK, (path, shown.text)
+    assert 'href="/sites/north/rooms/room-1/sessions/' in shown.text  # the record's sessions
+    assert kim.get(f"/rooms/{ROOM}").status_code == httpx.codes.NOT_FOUND  # no local room-1
     history = kim.get(f"/api/sites/north/rooms/{ROOM}/history")
     assert history.status_code == httpx.codes.OK, history.text
     assert [s["operator"] for s in history.json()] == ["kim"]
@@ -182,7 +187,9 @@ def test_the_console_keeps_each_sites_room_apart_and_limits_users_to_sites(
     assert [(r["site"], r["room"]) for r in sol.get("/api/rooms").json()] == [("south", ROOM)]
     assert [s["site"] for s in sol.get("/api/sites").json()] == ["south"]
     assert sol.get(f"/api/sites/north/rooms/{ROOM}").status_code == httpx.codes.NOT_FOUND
-    assert sol.get(f"/sites/north/rooms/{ROOM}").status_code == httpx.codes.NOT_FOUND
+    for path in ("", "/timeline.svg", "/profiles/cued", "/record"):
+        assert sol.get(f"/sites/north/rooms/{ROOM}{path}").status_code == 404, path
+    assert sol.get(f"/sites/south/rooms/{ROOM}/profiles/cued").status_code == httpx.codes.OK
     assert sol.get(f"/api/sites/north/rooms/{ROOM}/history").status_code == 404
     refused = centre.command(sol, "north", {"action": "pause"})
     assert refused.status_code == httpx.codes.NOT_FOUND
@@ -214,12 +221,19 @@ def test_a_sites_link_down_shows_stale_and_unreachable_then_catches_up(
 ) -> None:
     chain = centre.chain
     kim = centre.login("kim")
-    wait_for(lambda: centre.room(kim, "north"), SEEN_TIMEOUT_S, "north's room-1 seen")
-    reply = centre.command(kim, "north", {"action": "start", "profile": "cued"})
-    assert reply.json()["ok"] is True, reply.text
-    wait_for(lambda: _status(centre.room(kim, "north")) == "running", what="north running")
+    for site in ("north", "south"):
+        wait_for(lambda s=site: centre.room(kim, s), SEEN_TIMEOUT_S, f"{site}'s room-1 seen")
     person = people.open("kim", base_url=centre.console.url)
     _log_in(person.page, "kim", centre.passwords["kim"])
+    # North's room-1 started from its page: the page's script sends to that site's room.
+    room_page = person.new_page()
+    room_page.goto(f"/sites/north/rooms/{ROOM}")
+    expect(room_page.locator("h1")).to_contain_text(f"north/{ROOM}")
+    start_from_the_page(room_page, "cued")
+    expect(room_page.locator("#room-status")).to_have_text("running")
+    expect(room_page.locator("#command-result")).to_have_text("start accepted")
+    assert _status(centre.room(kim, "south")) == "idle"
+    person.page.goto("/")
     north_link = person.page.locator('.site[data-site="north"] .site-link')
     card = person.page.locator(f'.room-card[data-site="north"][data-room="{ROOM}"]')
     expect(north_link).to_have_text("link up")
