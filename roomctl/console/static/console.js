@@ -12,6 +12,7 @@
   const rooms = {};  // key -> {site, id, state, availability, offline_since, pauses, profiles, at}
   const links = {};  // site -> {up, down_since}: the site's link to the central broker
   const seenCues = new Set();
+  const {roomUrl, hhmm, linkText, clock, nextCueText, devicesText, drawBar} = window.roomctlWords;
   let audio = null;
 
   function room(site, id) {
@@ -20,33 +21,9 @@
       offline_since: null, pauses: [], profiles: [], at: Date.now()});
   }
 
-  function roomUrl(site, id) {
-    const path = "/rooms/" + encodeURIComponent(id);
-    return site ? "/sites/" + encodeURIComponent(site) + path : path;
-  }
-
   // While a site's link is down, what it last said of its rooms is old: never a live clock.
   function stale(r) {
     return !!(links[r.site] && links[r.site].up === false);
-  }
-
-  function hhmm(iso) {
-    const at = iso ? new Date(iso) : new Date();
-    return String(at.getHours()).padStart(2, "0") + ":" + String(at.getMinutes()).padStart(2, "0");
-  }
-
-  function linkText(link) {
-    if (link.up === null || link.up === undefined) return "link not heard from yet";
-    if (link.up) return "link up";
-    return link.down_since ? "link down since " + hhmm(link.down_since) : "link down";
-  }
-
-  function clock(seconds) {
-    if (seconds === null || seconds === undefined) return "\u2014";
-    const whole = Math.max(0, Math.round(seconds));
-    const h = Math.floor(whole / 3600), m = Math.floor(whole % 3600 / 60), s = whole % 60;
-    const mm = String(m).padStart(h ? 2 : 1, "0"), ss = String(s).padStart(2, "0");
-    return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
   }
 
   // Session time moves on between states while running: estimate it from when it came.
@@ -62,44 +39,8 @@
     return stale(r) ? "last seen " + status + " (link down)" : status;
   }
 
-  function nextCueText(st, d) {
-    const cue = st && st.next_cue;
-    if (!cue) return "No cue ahead";
-    return "Next cue in " + clock(cue.in_s - d) + ": " + cue.notify;
-  }
-
-  function devicesText(st) {
-    const devices = (st && st.devices) || {};
-    const names = Object.keys(devices);
-    const down = names.filter((n) => devices[n].online === false).sort();
-    return (names.length - down.length) + " of " + names.length + " devices online" +
-      (down.length ? " (offline: " + down.join(", ") + ")" : "");
-  }
-
   function setText(scope, selector, text) {
     scope.querySelectorAll(selector).forEach((el) => { if (el.textContent !== text) el.textContent = text; });
-  }
-
-  function drawBar(svg, st, d) {
-    const phases = (st && st.phases) || [];
-    const total = phases.length ? phases[phases.length - 1].end_s : 0;
-    const now = svg.querySelector(".phase-bar-now");
-    svg.querySelectorAll(".phase-bar-phase").forEach((el) => el.remove());
-    phases.forEach((p, i) => {
-      const rect = document.createElementNS("http://www.w3.org/2000/svg", "rect");
-      rect.setAttribute("class", "phase-bar-phase phase-bar-phase-" + (i % 2) +
-        (i === st.phase_index ? " phase-bar-current" : ""));
-      rect.setAttribute("x", (p.start_s / total * 1000).toFixed(1));
-      rect.setAttribute("y", "0");
-      rect.setAttribute("width", ((p.end_s - p.start_s) / total * 1000).toFixed(1));
-      rect.setAttribute("height", "20");
-      svg.insertBefore(rect, now);
-    });
-    if (now) {
-      const x = total && st.elapsed_s !== null ? Math.min((st.elapsed_s + d) / total, 1) * 1000 : 0;
-      now.setAttribute("x", Math.max(x - 3, 0).toFixed(1));
-      now.classList.toggle("hidden", !phases.length);
-    }
   }
 
   function render(key) {
