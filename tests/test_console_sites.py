@@ -158,6 +158,9 @@ def test_the_console_keeps_each_sites_room_apart_and_limits_users_to_sites(
         "north": "link up",
         "south": "link up",
     }
+    described = kim.get("/api/openapi.json").json()["paths"]
+    command = described["/api/sites/{site}/rooms/{room}/commands"]["post"]
+    assert {p["name"] for p in command["parameters"]} == {"site", "room"}
     overview = kim.get("/").text
     assert 'href="/sites/north/rooms/room-1"' in overview
     assert 'href="/sites/south/rooms/room-1"' in overview

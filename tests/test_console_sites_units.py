@@ -161,3 +161,11 @@ def test_a_stale_room_never_reads_as_live() -> None:
     assert status_text(room, stale=True) == "last seen running (link down)"
     assert room.summary(stale=True)["stale"] is True
     assert room.summary()["site"] == "north"
+
+
+def test_console_refuses_a_site_that_is_not_one_topic_level(tmp_path: Path) -> None:
+    done = CliRunner().invoke(
+        cli, ["console", "--site", "north/east", "--users", str(tmp_path / "users.yaml")]
+    )
+    assert done.exit_code == EXIT_USAGE
+    assert "a site name is one topic level" in done.output
