@@ -51,6 +51,7 @@ class Sender:
         properties: Properties | None = None
         if self._watcher.v5:
             properties = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+            # At the daemon's broker; a site's bridge carries it to clinic/<site>/roomctl/replies/.
             properties.ResponseTopic = f"{self._watcher.replies_base}{request_id}"
             properties.CorrelationData = request_id.encode()
             properties.MessageExpiryInterval = COMMAND_EXPIRY_S  # dropped once given up on
