@@ -65,7 +65,7 @@ def test_users_cli_and_a_running_console_that_follows_the_file(
         assert new.returncode == 0, new.stderr
         boss, _ = console.login("sam", "sam pw")
         assert boss.get("/api/session").json() == {
-            "user": "sam", "role": "supervisor", "rooms": None,
+            "user": "sam", "role": "supervisor", "rooms": None, "sites": None,
             "csrf": boss.get("/api/session").json()["csrf"],
         }  # fmt: skip
         # Removing a user ends their sessions.

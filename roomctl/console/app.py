@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from roomctl import __version__
 from roomctl.console import api, live, pages, record, record_pages
 from roomctl.console.auth import Console
+from roomctl.console.places import Layout
 from roomctl.console.security import SecurityHeaders
 from roomctl.console.sender import Sender
 from roomctl.console.users import UsersFile
@@ -20,9 +21,9 @@ from roomctl.console.watcher import Watcher
 from roomctl.mqtt.broker_url import BrokerUrl
 
 
-def create_app(url: BrokerUrl, users: Path, secure: bool) -> FastAPI:
-    """Return the console for a broker and a users file; it connects when served."""
-    watcher = Watcher(url)
+def create_app(url: BrokerUrl, users: Path, secure: bool, layout: Layout | None = None) -> FastAPI:
+    """Return the console for a broker (some sites' rooms at a central one) and a users file."""
+    watcher = Watcher(url, layout)
     console = Console(watcher, Sender(watcher), UsersFile(users), secure)
     console.users.users()  # a broken users file stops the console before it serves
 

@@ -6,12 +6,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
 from roomctl.console import timeline, view
+from roomctl.console.api import site_of, visible_room
 from roomctl.console.auth import (
     Caller,
     LoginRefused,
@@ -21,8 +22,10 @@ from roomctl.console.auth import (
     log_in,
     set_session_cookie,
 )
+from roomctl.console.places import key_text
 from roomctl.console.rooms import RoomView
 from roomctl.console.sessions import COOKIE, LOGIN_COOKIE, new_token, tokens_match
+from roomctl.console.site_view import site_groups
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -51,15 +54,11 @@ def login_redirect(_request: Request, _exc: Exception) -> Response:
     return RedirectResponse("/login", status_code=303)
 
 
-def _room(request: Request, found: Caller, room: str) -> RoomView:
-    view_ = console_of(request).watcher.rooms.get(room)
-    if view_ is None or not found.user.may_see(room):
-        raise HTTPException(404, f"no room {room}")
-    return view_
-
-
 def _page(request: Request, name: str, found: Caller | None, **context: Any) -> HTMLResponse:
     allowed = [a for a in ACTIONS if found and found.user.may_send(a)]
+    room = context.get("room")
+    if isinstance(room, RoomView):
+        context.update(site=room.site, stale=console_of(request).watcher.stale(room.site))
     context.update(
         user=found.user if found else None,
         csrf=found.session.csrf if found else "",
@@ -128,38 +127,43 @@ def post_logout(request: Request, csrf: str = Form("")) -> Response:
 
 @router.get("/")
 def overview(request: Request) -> Response:
-    """Show every room the user may see."""
+    """Show every room the user may see, by site with each site's link."""
     found = _caller_or_login(request)
-    rooms = console_of(request).watcher.rooms
-    visible = [rooms[r] for r in sorted(rooms) if found.user.may_see(r)]
-    return _page(request, "overview.html", found, rooms=visible, page_room=None)
+    groups = site_groups(console_of(request).watcher, found)
+    return _page(request, "overview.html", found, groups=groups, page_room=None)
 
 
 @router.get("/rooms/{room}")
-def room_page(request: Request, room: str) -> Response:
+@router.get("/sites/{site}/rooms/{room}")
+def room_page(request: Request, room: str, site: str = Depends(site_of)) -> Response:
     """Show one room: status, controls, timeline picture and event log."""
     found = _caller_or_login(request)
-    view_ = _room(request, found, room)
+    view_ = visible_room(request, found, site, room)
     return _page(
         request, "room.html", found, room=view_, page_room=room, picture=Markup(_session_svg(view_))
     )
 
 
 @router.get("/rooms/{room}/timeline.svg")
-def room_timeline(request: Request, room: str) -> Response:
+@router.get("/sites/{site}/rooms/{room}/timeline.svg")
+def room_timeline(request: Request, room: str, site: str = Depends(site_of)) -> Response:
     """Return the picture of the room's session so far (empty when it has none)."""
     found = _caller_or_login(request)
-    return Response(_session_svg(_room(request, found, room)), media_type="image/svg+xml")
+    svg = _session_svg(visible_room(request, found, site, room))
+    return Response(svg, media_type="image/svg+xml")
 
 
 @router.get("/rooms/{room}/profiles/{profile}")
-def profile_page(request: Request, room: str, profile: str) -> Response:
+@router.get("/sites/{site}/rooms/{room}/profiles/{profile}")
+def profile_page(
+    request: Request, room: str, profile: str, site: str = Depends(site_of)
+) -> Response:
     """Show the picture of a profile before it starts."""
     found = _caller_or_login(request)
-    view_ = _room(request, found, room)
+    view_ = visible_room(request, found, site, room)
     entry = view_.profile(profile)
     if entry is None:
-        raise HTTPException(404, f"no profile {profile} for room {room}")
+        raise HTTPException(404, f"no profile {profile} for room {key_text(site, room)}")
     picture = Markup(timeline.render(entry))
     return _page(request, "profile.html", found, room=view_, page_room=room, profile=entry,
                  picture=picture)  # fmt: skip

@@ -6,11 +6,12 @@ from datetime import datetime
 from types import SimpleNamespace
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from roomctl.api.command_types import DEFAULT_HISTORY_LIMIT
 from roomctl.console import record
+from roomctl.console.api import site_of
 from roomctl.console.pages import _caller_or_login, _page
 from roomctl.journal.cue_records import NOT_GIVEN
 from roomctl.models.units import format_duration
@@ -45,13 +46,19 @@ RECORD_VIEW = SimpleNamespace(
 )
 
 
+def _context(site: str, room: str) -> dict[str, Any]:
+    """Return what the record templates need to name and link a site's room."""
+    return {"room": room, "page_room": room, "site": site, "rv": RECORD_VIEW}
+
+
 @router.get("/rooms/{room}/record")
-async def record_page(request: Request, room: str) -> Response:
+@router.get("/sites/{site}/rooms/{room}/record")
+async def record_page(request: Request, room: str, site: str = Depends(site_of)) -> Response:
     """Show a room's latest sessions, each linking to its report."""
     found = _caller_or_login(request)
-    context: dict[str, Any] = {"room": room, "page_room": room, "rv": RECORD_VIEW}
+    context = _context(site, room)
     try:
-        sessions = await record.history(request, found, room, DEFAULT_HISTORY_LIMIT)
+        sessions = await record.history(request, found, site, room, DEFAULT_HISTORY_LIMIT)
     except HTTPException as error:
         context["page_room"] = None  # maybe a room this user may not see: no live cues for it
         response = _page(request, "record.html", found, sessions=[], error=error.detail, **context)
@@ -61,12 +68,15 @@ async def record_page(request: Request, room: str) -> Response:
 
 
 @router.get("/rooms/{room}/sessions/{session_id}")
-async def session_page(request: Request, room: str, session_id: str) -> Response:
+@router.get("/sites/{site}/rooms/{room}/sessions/{session_id}")
+async def session_page(
+    request: Request, room: str, session_id: str, site: str = Depends(site_of)
+) -> Response:
     """Show one session's report: phases, pauses, cues and their acks, incidents, problems."""
     found = _caller_or_login(request)
-    context: dict[str, Any] = {"room": room, "page_room": room, "rv": RECORD_VIEW}
+    context = _context(site, room)
     try:
-        report = await record.report(request, found, room, session_id)
+        report = await record.report(request, found, site, room, session_id)
     except HTTPException as error:
         context["page_room"] = None  # maybe a room this user may not see: no live cues for it
         response = _page(

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from roomctl.console.places import LOCAL
+
 # Events a room's page shows in its log, newest last: a session's worth of phases, cues
 # and commands fits; older ones are in `roomctl report`.
 RECENT_EVENTS = 50
@@ -26,6 +28,7 @@ class RoomView:
     """The latest of everything a room publishes, as the console saw it."""
 
     room: str
+    site: str = LOCAL  # the site at a central broker; LOCAL for the console's own broker
     state: dict[str, Any] | None = None
     availability: str | None = None
     offline_since: float | None = None  # wall time
@@ -76,18 +79,21 @@ class RoomView:
         """Return one profile of the catalog by name."""
         return next((p for p in self.profiles() if p.get("name") == name), None)
 
-    def summary(self) -> dict[str, Any]:
-        """Return the room as GET /api/rooms shows it."""
+    def summary(self, stale: bool = False) -> dict[str, Any]:
+        """Return the room as GET /api/rooms shows it; stale while its site's link is down."""
         return {
+            "site": self.site,
             "room": self.room,
             "availability": self.availability,
             "state": self.state,
-            "offline_since": _iso(self.offline_since) if self.offline_since else None,
+            "offline_since": iso_time(self.offline_since) if self.offline_since else None,
+            "stale": stale,
             "profiles": [p.get("name") for p in self.profiles()],
         }
 
 
-def _iso(wall: float) -> str:
+def iso_time(wall: float) -> str:
+    """Return a wall time as UTC ISO 8601 with milliseconds, as the daemon writes them."""
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(wall)) + f".{int(wall % 1 * 1000):03d}Z"
 
 

@@ -15,6 +15,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from roomctl.console.places import LOCAL
 from roomctl.errors import RoomctlError
 
 Role = Literal["viewer", "staff", "supervisor"]
@@ -44,16 +45,26 @@ class UsersFileError(RoomctlError):
 
 @dataclass(frozen=True, slots=True)
 class User:
-    """One account: its role, the rooms it is limited to (None: all) and its password hash."""
+    """One account: its role, the rooms and sites it is limited to (None: all), its hash.
+
+    A rooms entry is a room id (that room at every site) or `site/room` (one site's).
+    """
 
     name: str
     role: Role
     rooms: tuple[str, ...] | None
     hash: str
+    sites: tuple[str, ...] | None = None
 
-    def may_see(self, room: str) -> bool:
-        """Return whether this user may see a room."""
-        return self.rooms is None or room in self.rooms
+    def may_see_site(self, site: str) -> bool:
+        """Return whether this user may see a site; one limited to sites sees no LOCAL room."""
+        return self.sites is None or site in self.sites
+
+    def may_see(self, room: str, site: str = LOCAL) -> bool:
+        """Return whether this user may see a room of a site (LOCAL: the console's own broker)."""
+        if not self.may_see_site(site):
+            return False
+        return self.rooms is None or room in self.rooms or f"{site}/{room}" in self.rooms
 
     def may_send(self, action: str) -> bool:
         """Return whether this user's role may send a command with this action."""
@@ -119,11 +130,20 @@ def load_users(path: Path) -> dict[str, User]:
             isinstance(rooms, list) and all(isinstance(r, str) for r in rooms)
         ):
             raise UsersFileError(f"{path}: user {name!r}: rooms must be a list of room ids")
+        sites = entry.get("sites")
+        if sites is not None and not (
+            isinstance(sites, list) and all(isinstance(s, str) and s for s in sites)
+        ):
+            raise UsersFileError(f"{path}: user {name!r}: sites must be a list of site names")
         if not str(entry.get("hash", "")).startswith("$argon2id$"):
             raise UsersFileError(f"{path}: user {name!r} has no argon2id hash")
         role = cast(Role, entry["role"])
         users[str(name)] = User(
-            str(name), role, tuple(rooms) if rooms is not None else None, str(entry["hash"])
+            str(name),
+            role,
+            tuple(rooms) if rooms is not None else None,
+            str(entry["hash"]),
+            tuple(sites) if sites is not None else None,
         )
     return users
 
@@ -135,6 +155,8 @@ def save_users(path: Path, users: dict[str, User]) -> None:
         entry: dict[str, object] = {"role": user.role}
         if user.rooms is not None:
             entry["rooms"] = list(user.rooms)
+        if user.sites is not None:
+            entry["sites"] = list(user.sites)
         entry["hash"] = user.hash
         entries[user.name] = entry
     buffer = io.StringIO()

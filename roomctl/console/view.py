@@ -7,18 +7,38 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from roomctl.console.places import LOCAL, key_text, room_path
 from roomctl.console.rooms import RoomView
 
 # The phase bar's own width (viewBox); it stretches to the card.
 BAR_WIDTH = 1000.0
 
 
-def status_text(room: RoomView) -> str:
-    """Return the room's status as the page shows it, offline first: never a frozen running."""
+def status_text(room: RoomView, stale: bool = False) -> str:
+    """Return the room's status as the page shows it, offline first: never a frozen running.
+
+    Stale (its site's link is down): the last status seen, said to be that.
+    """
     if room.availability == "offline":
         since = time.strftime("%H:%M", time.localtime(room.offline_since or time.time()))
         return f"roomctl offline since {since}"
-    return str((room.state or {}).get("status") or "unknown")
+    status = str((room.state or {}).get("status") or "unknown")
+    return f"last seen {status} (link down)" if stale else status
+
+
+def room_url(room: RoomView) -> str:
+    """Return the page of a room: /rooms/ID, or /sites/SITE/rooms/ID."""
+    return room_path(room.site, room.room)
+
+
+def path(site: str | None, room: str) -> str:
+    """Return the page of a site's room by name (site None or LOCAL: the local broker's)."""
+    return room_path(site or LOCAL, room)
+
+
+def named(site: str | None, room: str) -> str:
+    """Return a site's room as people read it: room-1, or north/room-1."""
+    return key_text(site or LOCAL, room)
 
 
 def clock(seconds: float | None) -> str:

@@ -15,7 +15,15 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from roomctl.api.topics import PREFIX, REPLIES_PREFIX
+from roomctl.api.topics import REPLIES_PREFIX
+from roomctl.console.links import SiteLink
+from roomctl.console.places import (
+    Layout,
+    LinkMessage,
+    ReplyMessage,
+    RoomKey,
+    RoomMessage,
+)
 from roomctl.console.rooms import RoomView
 from roomctl.mqtt.broker_url import BrokerUrl
 from roomctl.mqtt.connection import (
@@ -26,7 +34,6 @@ from roomctl.mqtt.connection import (
 )
 
 _LOGGER = logging.getLogger(__name__)
-KINDS = ("state", "availability", "events", "catalog")
 # How long paho waits between tries to reach a broker that went away: short enough that a
 # restarted broker shows the rooms again within seconds, long enough not to spin.
 RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 5
@@ -37,13 +44,15 @@ QUEUE_LENGTH = 500
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One change pushed to live subscribers, as the SSE `data:` JSON."""
+    """One change pushed to live subscribers, as the SSE `data:` JSON (room None: a link's)."""
 
-    room: str
+    site: str
+    room: str | None
     data: dict[str, Any]
 
 
-Reply = Callable[[str, bytes], None]
+# A reply's site, its request id (None: on a room's reply topic) and payload.
+Reply = Callable[[str, str | None, bytes], None]
 
 
 class Watcher:
@@ -54,14 +63,17 @@ class Watcher:
     --console`): there replies come on each room's reply topic, told apart by request id.
     """
 
-    def __init__(self, url: BrokerUrl) -> None:
+    def __init__(self, url: BrokerUrl, layout: Layout | None = None) -> None:
         self.url = url
+        self.layout = layout or Layout()
         self.client_id = f"roomctl-console-{uuid.uuid4().hex[:8]}"
+        # Where the daemon answers, at its own broker (a site's bridge carries it here).
         self.replies_base = f"{REPLIES_PREFIX}{self.client_id}/"
-        self.rooms: dict[str, RoomView] = {}
+        self.rooms: dict[RoomKey, RoomView] = {}
+        self.links = {site: SiteLink(site) for site in self.layout.sites}
         self.connected = False
         self.v5 = url.protocol != "3.1.1"
-        self.on_reply: Reply = lambda _topic, _payload: None
+        self.on_reply: Reply = lambda _site, _request, _payload: None
         self._queues: set[asyncio.Queue[Change]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._client = self._new_client()
@@ -92,6 +104,15 @@ class Watcher:
         info = self._client.publish(topic, payload, qos=1, properties=properties)
         return info.rc == mqtt.MQTT_ERR_SUCCESS
 
+    def stale(self, site: str) -> bool:
+        """Tell whether a site's link is down, so what it last said of its rooms is old."""
+        link = self.links.get(site)
+        return link is not None and link.down
+
+    def summary(self, room: RoomView) -> dict[str, Any]:
+        """Return a room as the API shows it, stale while its site's link is down."""
+        return room.summary(self.stale(room.site))
+
     def subscribe(self) -> asyncio.Queue[Change]:
         """Return a queue that gets every change from now on."""
         queue: asyncio.Queue[Change] = asyncio.Queue(QUEUE_LENGTH)
@@ -115,8 +136,8 @@ class Watcher:
                 return
             _LOGGER.warning("the broker at %s refused the console: %s", self.url, code)
             return
-        replies = f"{self.replies_base}#" if self.v5 else f"{PREFIX}/+/reply"
-        client.subscribe([(f"{PREFIX}/+/{kind}", 1) for kind in KINDS] + [(replies, 1)])
+        topics = self.layout.subscriptions(self.client_id, self.v5)
+        client.subscribe([(topic, 1) for topic in topics])
         self._call(self._set_connected, True)
         _LOGGER.info("connected to the broker at %s as %s", self.url, self.client_id)
 
@@ -149,17 +170,22 @@ class Watcher:
             self.start(self._loop)
 
     def _take(self, topic: str, payload: bytes, retained: bool) -> None:
-        if topic.startswith(self.replies_base) or (not self.v5 and topic.endswith("/reply")):
-            self.on_reply(topic, payload)
-            return
-        parts = topic.split("/")
-        if len(parts) != 3 or parts[2] not in KINDS:
-            return
-        room_id, kind = parts[1], parts[2]
-        room = self.rooms.setdefault(room_id, RoomView(room_id))
+        found = self.layout.parse(topic, self.client_id)
+        if isinstance(found, ReplyMessage):
+            self.on_reply(found.site, found.request_id, payload)
+        elif isinstance(found, LinkMessage):
+            link = self.links[found.site]
+            link.take(payload, retained, time.time())
+            self._push(found.site, None, {"kind": "link", **link.summary()})
+        elif isinstance(found, RoomMessage):
+            self._take_room(found, payload, retained)
+
+    def _take_room(self, where: RoomMessage, payload: bytes, retained: bool) -> None:
+        site, room_id, kind = where.site, where.room, where.kind
+        room = self.rooms.setdefault((site, room_id), RoomView(room_id, site))
         if kind == "availability":
             room.take_availability(payload.decode(errors="replace"), retained, time.time())
-            self._push(room_id, {"kind": "availability", **room.summary()})
+            self._push(site, room_id, {"kind": "availability", **self.summary(room)})
             return
         try:
             data = json.loads(payload)
@@ -170,16 +196,16 @@ class Watcher:
             return
         if kind == "state":
             room.take_state(data)
-            self._push(room_id, {"kind": "state", "state": data, **_pauses(room)})
+            self._push(site, room_id, {"kind": "state", "state": data, **_pauses(room)})
         elif kind == "events":
             room.take_event(data)
-            self._push(room_id, {"kind": "event", "event": data, **_pauses(room)})
+            self._push(site, room_id, {"kind": "event", "event": data, **_pauses(room)})
         else:
             room.catalog = data
-            self._push(room_id, {"kind": "catalog", "profiles": room.profiles()})
+            self._push(site, room_id, {"kind": "catalog", "profiles": room.profiles()})
 
-    def _push(self, room_id: str, data: dict[str, Any]) -> None:
-        change = Change(room_id, {**data, "room": room_id})
+    def _push(self, site: str, room_id: str | None, data: dict[str, Any]) -> None:
+        change = Change(site, room_id, {**data, "site": site, "room": room_id})
         for queue in self._queues:
             if queue.full():
                 queue.get_nowait()

@@ -3,95 +3,51 @@
 (function () {
   const body = document.body;
   const csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
+  const pageSite = body.dataset.site || "";  // "" : the console's own broker's rooms
   const pageRoom = body.dataset.room || null;
   const mayAck = body.dataset.mayAck === "yes";
-  const rooms = {};  // room id -> {state, availability, offline_since, pauses, profiles, at}
+  // A room's key: its id, or site/id at a central broker (ids may repeat between sites).
+  const keyOf = (site, id) => (site ? site + "/" + id : id);
+  const pageKey = pageRoom ? keyOf(pageSite, pageRoom) : null;
+  const rooms = {};  // key -> {site, id, state, availability, offline_since, pauses, profiles, at}
+  const links = {};  // site -> {up, down_since}: the site's link to the central broker
   const seenCues = new Set();
+  const {roomUrl, hhmm, linkText, clock, nextCueText, devicesText, drawBar} = window.roomctlWords;
   let audio = null;
 
-  function room(id) {
-    return rooms[id] || (rooms[id] = {state: null, availability: null, offline_since: null,
-      pauses: [], profiles: [], at: Date.now()});
+  function room(site, id) {
+    const key = keyOf(site, id);
+    return rooms[key] || (rooms[key] = {site: site, id: id, state: null, availability: null,
+      offline_since: null, pauses: [], profiles: [], at: Date.now()});
   }
 
-  function clock(seconds) {
-    if (seconds === null || seconds === undefined) return "\u2014";
-    const whole = Math.max(0, Math.round(seconds));
-    const h = Math.floor(whole / 3600), m = Math.floor(whole % 3600 / 60), s = whole % 60;
-    const mm = String(m).padStart(h ? 2 : 1, "0"), ss = String(s).padStart(2, "0");
-    return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
+  // While a site's link is down, what it last said of its rooms is old: never a live clock.
+  function stale(r) {
+    return !!(links[r.site] && links[r.site].up === false);
   }
 
   // Session time moves on between states while running: estimate it from when it came.
   function drift(r) {
     const st = r.state || {};
-    if (st.status !== "running" || r.availability === "offline") return 0;
+    if (st.status !== "running" || r.availability === "offline" || stale(r)) return 0;
     return (Date.now() - r.at) / 1000 * (st.speed || 1);
   }
 
   function statusText(r) {
-    if (r.availability === "offline") {
-      const since = r.offline_since ? new Date(r.offline_since) : new Date();
-      const hhmm = String(since.getHours()).padStart(2, "0") + ":" +
-        String(since.getMinutes()).padStart(2, "0");
-      return "roomctl offline since " + hhmm;
-    }
-    return (r.state && r.state.status) || "unknown";
-  }
-
-  function nextCueText(st, d) {
-    const cue = st && st.next_cue;
-    if (!cue) return "No cue ahead";
-    return "Next cue in " + clock(cue.in_s - d) + ": " + cue.notify;
-  }
-
-  function devicesText(st) {
-    const devices = (st && st.devices) || {};
-    const names = Object.keys(devices);
-    const down = names.filter((n) => devices[n].online === false).sort();
-    return (names.length - down.length) + " of " + names.length + " devices online" +
-      (down.length ? " (offline: " + down.join(", ") + ")" : "");
+    if (r.availability === "offline") return "roomctl offline since " + hhmm(r.offline_since);
+    const status = (r.state && r.state.status) || "unknown";
+    return stale(r) ? "last seen " + status + " (link down)" : status;
   }
 
   function setText(scope, selector, text) {
     scope.querySelectorAll(selector).forEach((el) => { if (el.textContent !== text) el.textContent = text; });
   }
 
-  function drawBar(svg, st, d) {
-    const phases = (st && st.phases) || [];
-    const total = phases.length ? phases[phases.length - 1].end_s : 0;
-    const now = svg.querySelector(".phase-bar-now");
-    // The phases' boxes change only with the plan or the phase: the clock tick moves "now".
-    const key = JSON.stringify([phases, st && st.phase_index]);
-    if (svg.dataset.drawn !== key) {
-      svg.dataset.drawn = key;
-      drawPhases(svg, phases, total, st, now);
-    }
-    if (now) {
-      const x = total && st.elapsed_s !== null ? Math.min((st.elapsed_s + d) / total, 1) * 1000 : 0;
-      now.setAttribute("x", Math.max(x - 3, 0).toFixed(1));
-      now.classList.toggle("hidden", !phases.length);
-    }
-  }
-
-  function drawPhases(svg, phases, total, st, now) {
-    svg.querySelectorAll(".phase-bar-phase").forEach((el) => el.remove());
-    phases.forEach((p, i) => {
-      const rect = document.createElementNS("http://www.w3.org/2000/svg", "rect");
-      rect.setAttribute("class", "phase-bar-phase phase-bar-phase-" + (i % 2) +
-        (i === st.phase_index ? " phase-bar-current" : ""));
-      rect.setAttribute("x", (p.start_s / total * 1000).toFixed(1));
-      rect.setAttribute("y", "0");
-      rect.setAttribute("width", ((p.end_s - p.start_s) / total * 1000).toFixed(1));
-      rect.setAttribute("height", "20");
-      svg.insertBefore(rect, now);
-    });
-  }
-
-  function render(id) {
-    const r = room(id), st = r.state || {}, d = drift(r);
-    const scopes = [...document.querySelectorAll('.room-card[data-room="' + CSS.escape(id) + '"]')];
-    if (pageRoom === id) scopes.push(document.querySelector(".room-page"));
+  function render(key) {
+    const r = rooms[key], st = r.state || {}, d = drift(r);
+    const scopes = [...document.querySelectorAll('.room-card[data-site="' + CSS.escape(r.site) +
+      '"][data-room="' + CSS.escape(r.id) + '"]')];
+    if (pageKey === key) scopes.push(document.querySelector(".room-page"));
     scopes.forEach((scope) => {
       if (!scope) return;
       const offline = r.availability === "offline";
@@ -100,6 +56,7 @@
         [...scope.classList].forEach((c) => { if (c.startsWith("status-")) scope.classList.remove(c); });
         scope.classList.add(wanted);
       }
+      scope.classList.toggle("stale", stale(r));
       setText(scope, ".room-status, #room-status", statusText(r));
       setText(scope, ".room-profile", (st.profile || "") + (st.phase ? " \u00b7 " + st.phase : ""));
       setText(scope, "#profile-name", st.profile || "\u2014");
@@ -111,7 +68,7 @@
       setText(scope, ".room-devices", devicesText(st));
       scope.querySelectorAll(".phase-bar").forEach((svg) => drawBar(svg, st, d));
     });
-    if (pageRoom === id) moveNow(st, d);
+    if (pageKey === key) moveNow(st, d);
   }
 
   function moveNow(st, d) {
@@ -143,7 +100,7 @@
     if (!box || !template) return;
     const wanted = new Map();
     Object.keys(rooms).sort().forEach((id) => {
-      if (pageRoom && pageRoom !== id) return;
+      if (pageKey && pageKey !== id) return;
       ((rooms[id].state || {}).pending_cues || []).forEach((cue) => wanted.set(id + "|" + cue.id, [id, cue]));
     });
     box.querySelectorAll(".cue-alert").forEach((el) => {
@@ -153,7 +110,7 @@
     wanted.forEach(([id, cue], key) => {
       if (box.querySelector('.cue-alert[data-room="' + CSS.escape(id) + '"][data-cue-id="' + CSS.escape(cue.id) + '"]')) return;
       const el = template.content.firstElementChild.cloneNode(true);
-      el.dataset.room = id;
+      el.dataset.room = id;  // the room's key: its id, or site/id
       el.dataset.cueId = cue.id;
       el.querySelector(".cue-room").textContent = id;
       el.querySelector(".cue-notify").textContent = cue.notify;
@@ -171,10 +128,11 @@
     if (out) { out.textContent = text; out.classList.toggle("error", !!bad); }
   }
 
-  async function send(id, command) {
+  async function send(key, command) {
+    const r = rooms[key] || {site: pageSite, id: pageRoom};
     let answer;
     try {
-      const response = await fetch("/api/rooms/" + encodeURIComponent(id) + "/commands", {
+      const response = await fetch("/api" + roomUrl(r.site, r.id) + "/commands", {
         method: "POST", credentials: "same-origin",
         headers: {"Content-Type": "application/json", "X-CSRF-Token": csrf},
         body: JSON.stringify(command),
@@ -206,13 +164,13 @@
     document.querySelectorAll("button[data-action]").forEach((button) => {
       button.addEventListener("click", () => {
         if (button.dataset.action === "stop" && dialog) { dialog.showModal(); return; }
-        send(pageRoom, commandOf(button));
+        send(pageKey, commandOf(button));
       });
     });
     if (dialog) {
       document.querySelector("#confirm-yes").addEventListener("click", () => {
         dialog.close();
-        send(pageRoom, {action: "stop"});
+        send(pageKey, {action: "stop"});
       });
       document.querySelector("#confirm-no").addEventListener("click", () => dialog.close());
     }
@@ -229,12 +187,12 @@
   async function refreshTimeline() {
     const holder = document.querySelector("#timeline-box");
     if (!holder || !pageRoom) return;
-    const response = await fetch("/rooms/" + encodeURIComponent(pageRoom) + "/timeline.svg",
+    const response = await fetch(roomUrl(pageSite, pageRoom) + "/timeline.svg",
       {credentials: "same-origin"});
     if (!response.ok) return;
     const svg = new DOMParser().parseFromString(await response.text(), "image/svg+xml").documentElement;
     holder.replaceChildren(document.importNode(svg, true));
-    const r = room(pageRoom);
+    const r = room(pageSite, pageRoom);
     moveNow(r.state || {}, drift(r));
   }
 
@@ -254,9 +212,9 @@
     log.prepend(item);
   }
 
-  function updateProfiles(id, profiles) {
+  function updateProfiles(key, profiles) {
     const select = document.querySelector("#profile-select");
-    if (!select || pageRoom !== id) return;
+    if (!select || pageKey !== key) return;
     const chosen = select.value;
     select.replaceChildren(...profiles.map((p) => new Option(p.title || p.name, p.name)));
     if (profiles.some((p) => p.name === chosen)) select.value = chosen;
@@ -266,8 +224,23 @@
   const REDRAW = new Set(["session_started", "paused", "resumed", "extended", "skipped",
     "stopped", "session_ended", "recovered"]);
 
+  function takeLink(message) {
+    links[message.site] = {up: message.up, down_since: message.down_since};
+    document.querySelectorAll('.site[data-site="' + CSS.escape(message.site) + '"]').forEach((el) => {
+      el.classList.toggle("site-stale", message.up === false);
+      const shown = el.querySelector(".site-link");
+      if (!shown) return;
+      shown.textContent = linkText(message);
+      shown.classList.toggle("link-down", message.up === false);
+      shown.classList.toggle("link-up", message.up === true);
+    });
+    Object.keys(rooms).forEach((key) => { if (rooms[key].site === message.site) render(key); });
+  }
+
   function take(message) {
-    const r = room(message.room);
+    if (message.kind === "link") { takeLink(message); return; }
+    const site = message.site || "", key = keyOf(site, message.room);
+    const r = room(site, message.room);
     if (message.pauses) r.pauses = message.pauses;
     if (message.kind === "availability") {
       r.availability = message.availability;
@@ -280,17 +253,17 @@
       const ends = (st) => ((st.phases || []).slice(-1)[0] || {}).end_s;
       const changed = before.session_id !== message.state.session_id ||
         before.status !== message.state.status || ends(before) !== ends(message.state);
-      if (pageRoom === message.room && changed) refreshTimeline();
+      if (pageKey === key && changed) refreshTimeline();
     } else if (message.kind === "event") {
-      if (pageRoom === message.room) {
+      if (pageKey === key) {
         logEvent(message.event);
         if (REDRAW.has(message.event.type)) refreshTimeline();
       }
     } else if (message.kind === "catalog") {
       r.profiles = message.profiles || [];
-      updateProfiles(message.room, r.profiles);
+      updateProfiles(key, r.profiles);
     }
-    render(message.room);
+    render(key);
     if (message.kind !== "event" && message.kind !== "catalog") renderCues();
   }
 
@@ -298,7 +271,8 @@
   const RECONNECT_MS = 5000;
 
   function connect() {
-    const source = new EventSource(pageRoom ? "/live?room=" + encodeURIComponent(pageRoom) : "/live");
+    const only = pageRoom ? "?site=" + encodeURIComponent(pageSite) + "&room=" + encodeURIComponent(pageRoom) : "";
+    const source = new EventSource("/live" + only);
     source.onmessage = (e) => take(JSON.parse(e.data));
     // The browser retries a dropped stream by itself but gives up on a refused one: a
     // session ended (logged out elsewhere, idle, removed) goes to the login page rather
