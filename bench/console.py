@@ -123,9 +123,23 @@ class Rig:
     room_page: Page
 
 
+def _forget_earlier_rooms(broker_url: str) -> int:
+    """Clear the retained messages of earlier parts' rooms (their daemons have stopped).
+
+    The console shows every room on its broker: without this, the 20 pages would each
+    draw the hundreds of rooms the scale part left behind, not the one room measured.
+    """
+    with Client(parse_broker_url(broker_url)) as client:
+        topics = sorted({d.topic for d in client.retained("roomctl/#") if d.retained})
+        client.clear_retained(*topics)
+    return len(topics)
+
+
 def _rig(bench: Bench) -> Rig:
     """Start the room's daemon and session, the console, Chromium and its pages."""
     sup = bench.sup
+    cleared = _forget_earlier_rooms(bench.broker.url)
+    bench.say(f"console: cleared {cleared} retained messages of earlier parts' rooms")
     if "rtt" not in bench.results:  # the latency part's echo process is not running
         bench.process("bench.echo", ["--broker", bench.broker.url], "echo-console.log")
     daemon = bench.daemon([bench.files.room(ROOM, LIGHT)], "console")

@@ -293,6 +293,7 @@
     wireButtons();
     if (!document.querySelector("#logout")) return;  // the login page has nothing live
     connect();
-    setInterval(() => Object.keys(rooms).forEach(render), TICK_MS);
+    // Only a running room's clocks move between states: the others wait for news.
+    setInterval(() => Object.keys(rooms).filter((k) => drift(rooms[k]) > 0).forEach(render), TICK_MS);
   });
 })();
