@@ -119,6 +119,7 @@ class CatalogPublisher:
             self._published[served.room.id] = content
             topic = RoomTopics(served.room.id).catalog
             served.publish(Message(topic, catalog.payload(), qos=1, retain=True))
+            time.sleep(0)  # let the rooms' threads have the interpreter between two rooms
             _LOGGER.info(
                 "room %s: catalog of %d profiles (%d that do not fit) published",
                 served.room.id,
