@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from roomctl.api.catalog import Catalog
 from roomctl.api.messages import Message
 from roomctl.api.topics import RoomTopics
 from roomctl.config.folders import sounds_dir
@@ -26,6 +27,10 @@ CATALOG_POLL_S = 2.0
 # and time stay the same: an edit within one tick of a coarse file-system clock (FAT and
 # SMB shares count in 2-s steps) would otherwise go unnoticed (see config.library).
 SETTLE_S = 2.0
+# A catalog is no emergency: this gap between two rooms' catalogs keeps a change of the
+# folder from sending 200 rooms' catalogs (megabytes) at once through the network thread
+# that carries the rooms' light commands; 200 rooms take 2 s.
+CATALOG_GAP_S = 0.01
 # How long stop() waits for a catalog being built: a few profiles take milliseconds.
 STOP_WAIT_S = 2.0
 
@@ -97,6 +102,22 @@ class CatalogPublisher:
             except Exception:  # a bad day on one folder must not end the catalogs
                 _LOGGER.exception("catalog of the profiles in %s failed", folder)
 
+    def _publish(self, served: CatalogRoom, catalog: Catalog) -> None:
+        """Publish a room's catalog if it differs from the last one, then leave a gap."""
+        content = catalog.model_copy(update={"updated_at": ""}).payload()
+        if self._published.get(served.room.id) == content:
+            return  # a file touched or a sound added that changes nothing here
+        self._published[served.room.id] = content
+        topic = RoomTopics(served.room.id).catalog
+        served.publish(Message(topic, catalog.payload(), qos=1, retain=True))
+        _LOGGER.info(
+            "room %s: catalog of %d profiles (%d that do not fit) published",
+            served.room.id,
+            len(catalog.profiles),
+            len(catalog.problems),
+        )
+        self._stop.wait(CATALOG_GAP_S)
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self.poll()
@@ -111,21 +132,15 @@ class CatalogPublisher:
         started = time.perf_counter()
         # The catalog's own library: its parses never hold up a room loading a profile.
         library = self._libraries.setdefault(folder, ProfileLibrary(folder))
+        # Rooms alike (the same lights and limits) have the same catalog but for their id:
+        # it is built once per kind of room, and only its `room` differs on the wire.
+        alike: dict[str, list[CatalogRoom]] = {}
         for served in (r for r in self._rooms if r.folder == folder):
-            catalog = room_catalog(served.room, library, time.time())
-            content = catalog.model_copy(update={"updated_at": ""}).payload()
-            if self._published.get(served.room.id) == content:
-                continue  # a file touched or a sound added that changes nothing here
-            self._published[served.room.id] = content
-            topic = RoomTopics(served.room.id).catalog
-            served.publish(Message(topic, catalog.payload(), qos=1, retain=True))
-            time.sleep(0)  # let the rooms' threads have the interpreter between two rooms
-            _LOGGER.info(
-                "room %s: catalog of %d profiles (%d that do not fit) published",
-                served.room.id,
-                len(catalog.profiles),
-                len(catalog.problems),
-            )
+            alike.setdefault(served.room.model_dump_json(exclude={"id"}), []).append(served)
+        for rooms in alike.values():
+            catalog = room_catalog(rooms[0].room, library, time.time())
+            for served in rooms:
+                self._publish(served, catalog.model_copy(update={"room": served.room.id}))
         _LOGGER.debug(
             "catalog of %s built in %.1f ms", folder, (time.perf_counter() - started) * 1000
         )
