@@ -15,7 +15,7 @@ import pytest
 from roomctl.api.contract import asyncapi_document
 from roomctl.api.messages import Message
 from roomctl.config.library import ProfileLibrary, load_room
-from roomctl.runtime.catalog import room_catalog
+from roomctl.runtime.catalog import catalog_shape, room_catalog
 from roomctl.runtime.catalog_watch import SETTLE_S, CatalogPublisher, CatalogRoom
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,3 +167,43 @@ def test_building_the_shipped_catalog_takes_milliseconds(clinic: Path) -> None:
     took = time.perf_counter() - started
     # About 20 ms on an idle 2-core machine; a loaded one may take several times that.
     assert took < 1.0
+
+
+def test_rooms_alike_share_one_catalog_each_under_its_own_id(clinic: Path) -> None:
+    sessions = clinic / "sessions"
+    room = load_room(clinic / "rooms" / "room-1.yaml")
+    # Another room with the same lights at other addresses: the same catalog but its id.
+    devices = {
+        name: spec.model_copy(update={"topic": f"elsewhere/{name}"})
+        if hasattr(spec, "topic")
+        else spec
+        for name, spec in room.devices.items()
+    }
+    twin = room.model_copy(update={"id": "room-2", "name": "Room two", "devices": devices})
+    dimmer = room.model_copy(
+        update={"id": "room-3", "limits": room.limits.model_copy(update={"max_volume": -30.0})}
+    )
+    assert catalog_shape(twin) == catalog_shape(room) != catalog_shape(dimmer)
+    sent: list[Message] = []
+    publisher = CatalogPublisher(
+        [CatalogRoom(r, sessions, sent.append) for r in (room, twin, dimmer)]
+    )
+    _settle(clinic)
+    publisher.poll()
+    catalogs = {m.topic: json.loads(m.payload) for m in sent}
+    assert sorted(catalogs) == [f"roomctl/room-{n}/catalog" for n in (1, 2, 3)]
+    assert [catalogs[f"roomctl/room-{n}/catalog"]["room"] for n in (1, 2, 3)] == [
+        "room-1",
+        "room-2",
+        "room-3",
+    ]
+    one, two, three = (catalogs[f"roomctl/room-{n}/catalog"] for n in (1, 2, 3))
+    assert {**one, "room": ""} == {**two, "room": ""}
+
+    def loudest(catalog: dict[str, Any]) -> float:
+        return max(
+            p[3] for prof in catalog["profiles"] for ph in prof["phases"] for p in ph["points"]
+        )
+
+    # The quieter room's cap (-30 dB, a gain of 0.0316) shows in its own pictures only.
+    assert loudest(three) <= 10 ** (-30 / 20) + 1e-4 < loudest(one)

@@ -10,12 +10,13 @@ from pathlib import Path
 
 from roomctl.api.catalog import Catalog, CatalogCue, CatalogPhase, CatalogProblem, CatalogProfile
 from roomctl.api.catalog import Point as WirePoint
-from roomctl.api.wire import iso_timestamp
+from roomctl.api.wire import compact_json, iso_timestamp
 from roomctl.config.folders import sounds_dir
 from roomctl.config.library import PROFILE_SUFFIXES, ProfileLibrary
 from roomctl.config.problems import ConfigError, errors
 from roomctl.core.plan_picture import PhasePicture, Point, plan_picture
 from roomctl.models import RoomPreset
+from roomctl.models.devices import LightSpec
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,6 +38,22 @@ def profile_files(folder: Path) -> list[Path]:
     return [by_name[name] for name in sorted(by_name)]
 
 
+def catalog_shape(room: RoomPreset) -> str:
+    """Return what a room's catalog depends on, as text: rooms with the same have the same.
+
+    Its lights' names, types and capabilities, its groups, scenes, standby and limits: not
+    its id, name, site or the lights' addresses (a floor of rooms alike differs only there).
+    """
+    devices = {
+        name: [spec.type, sorted(spec.capabilities or spec.default_capabilities())]
+        if isinstance(spec, LightSpec)
+        else [spec.type]
+        for name, spec in sorted(room.devices.items())
+    }
+    rest = room.model_dump(mode="json", include={"groups", "standby", "scenes", "limits"})
+    return compact_json({"devices": devices, **rest})
+
+
 def room_catalog(room: RoomPreset, library: ProfileLibrary, wall: float) -> Catalog:
     """Return the room's catalog: each profile without error against it, with its plan.
 
@@ -46,7 +63,7 @@ def room_catalog(room: RoomPreset, library: ProfileLibrary, wall: float) -> Cata
     fitting: list[CatalogProfile] = []
     problems: list[CatalogProblem] = []
     hidden = _folders(library.directory)
-    shape = room.model_dump_json(exclude={"id"})  # what a picture depends on, but the name
+    shape = catalog_shape(room)
     for path in profile_files(library.directory):
         name = path.stem
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -15,7 +16,7 @@ from roomctl.api.topics import RoomTopics
 from roomctl.config.folders import sounds_dir
 from roomctl.config.library import ProfileLibrary
 from roomctl.models import RoomPreset
-from roomctl.runtime.catalog import room_catalog
+from roomctl.runtime.catalog import catalog_shape, room_catalog
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -102,14 +103,10 @@ class CatalogPublisher:
             except Exception:  # a bad day on one folder must not end the catalogs
                 _LOGGER.exception("catalog of the profiles in %s failed", folder)
 
-    def _publish(self, served: CatalogRoom, catalog: Catalog) -> None:
-        """Publish a room's catalog if it differs from the last one, then leave a gap."""
-        content = catalog.model_copy(update={"updated_at": ""}).payload()
-        if self._published.get(served.room.id) == content:
-            return  # a file touched or a sound added that changes nothing here
-        self._published[served.room.id] = content
+    def _publish(self, served: CatalogRoom, catalog: Catalog, payload: str) -> None:
+        """Publish a room's catalog, then leave a gap before the next room's."""
         topic = RoomTopics(served.room.id).catalog
-        served.publish(Message(topic, catalog.payload(), qos=1, retain=True))
+        served.publish(Message(topic, payload, qos=1, retain=True))
         _LOGGER.info(
             "room %s: catalog of %d profiles (%d that do not fit) published",
             served.room.id,
@@ -136,11 +133,23 @@ class CatalogPublisher:
         # it is built once per kind of room, and only its `room` differs on the wire.
         alike: dict[str, list[CatalogRoom]] = {}
         for served in (r for r in self._rooms if r.folder == folder):
-            alike.setdefault(served.room.model_dump_json(exclude={"id"}), []).append(served)
+            alike.setdefault(catalog_shape(served.room), []).append(served)
         for rooms in alike.values():
             catalog = room_catalog(rooms[0].room, library, time.time())
+            content = catalog.model_copy(update={"room": "", "updated_at": ""}).payload()
+            wire = catalog.model_copy(update={"room": ""}).payload()
             for served in rooms:
-                self._publish(served, catalog.model_copy(update={"room": served.room.id}))
+                if self._published.get(served.room.id) != content:
+                    self._published[served.room.id] = content
+                    self._publish(served, catalog, _with_room(wire, served.room.id))
         _LOGGER.debug(
             "catalog of %s built in %.1f ms", folder, (time.perf_counter() - started) * 1000
         )
+
+
+def _with_room(payload: str, room_id: str) -> str:
+    """Return a catalog encoded with an empty `room` (its first field) as room_id's own."""
+    empty = '{"room":""'
+    if not payload.startswith(empty):
+        raise ValueError("a catalog's payload starts with its room")
+    return '{"room":' + json.dumps(room_id) + payload[len(empty) :]
