@@ -18,6 +18,7 @@ room's commands or light commands queued behind another room's flood.
 
 from __future__ import annotations
 
+from roomctl.mqtt.acks import AckingClient
 from roomctl.mqtt.broker_url import (
     BROKER_ENV,
     DEFAULT_BROKER,
@@ -43,6 +44,7 @@ __all__ = [
     "CONNECT_TIMEOUT_S",
     "DEFAULT_BROKER",
     "KEEPALIVE_S",
+    "AckingClient",
     "BrokerError",
     "BrokerUrl",
     "Bus",

@@ -1,0 +1,45 @@
+"""A paho client that takes a successful PUBACK without building its reason code and properties.
+
+Every QoS 1 message the daemon publishes comes back as a PUBACK, which paho decodes into a
+new ReasonCode and Properties before it looks up the message: about 11 us of the network
+thread's ~45 us per message. A success without properties (the message id, and under v5
+reason 0 or 0x10 "no matching subscribers": what Mosquitto sends) is taken here with
+shared, never-changed values; any other PUBACK, and every PUBCOMP, goes through paho.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import MQTTErrorCode, MQTTProtocolVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+# What paho would hand on_publish (roomctl's daemon sets none) for each success, by what
+# follows the message id: nothing (MQTT 3.1.1, or v5's short form), 0, or 0x10.
+_SUCCESSES = {
+    b"": ReasonCode(PacketTypes.PUBACK),
+    b"\x00": ReasonCode(PacketTypes.PUBACK, identifier=0x00),
+    b"\x10": ReasonCode(PacketTypes.PUBACK, identifier=0x10),
+}
+_NO_PROPERTIES = Properties(PacketTypes.PUBACK)  # type: ignore[no-untyped-call]
+# The message id's length: two bytes right after the fixed header.
+_MID_BYTES = 2
+
+
+class AckingClient(mqtt.Client):
+    """paho's client, taking a successful PUBACK (the usual one) without decoding it in full."""
+
+    def _handle_pubackcomp(self, cmd: Literal["PUBACK", "PUBCOMP"]) -> MQTTErrorCode:
+        packet = bytes(self._in_packet["packet"])
+        rest = packet[_MID_BYTES:]
+        plain = len(packet) == _MID_BYTES or self._protocol == MQTTProtocolVersion.MQTTv5
+        if cmd != "PUBACK" or len(packet) < _MID_BYTES or not plain or rest not in _SUCCESSES:
+            return super()._handle_pubackcomp(cmd)
+        mid = int.from_bytes(packet[:_MID_BYTES], "big")
+        with self._out_message_mutex:
+            if mid in self._out_messages:
+                return self._do_on_publish(mid, _SUCCESSES[rest], _NO_PROPERTIES)
+        return MQTTErrorCode.MQTT_ERR_SUCCESS

@@ -1,0 +1,93 @@
+"""Successful PUBACKs taken without paho's full decoding: every message still ends published."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
+from paho.mqtt.reasoncodes import ReasonCode
+
+from roomctl.api.messages import Message
+from roomctl.mqtt import AckingClient, Bus, acks, parse_broker_url
+from tests.fixtures.broker import Mosquitto
+from tests.fixtures.room import wait_for
+
+# More than paho's window of 20 messages in flight: the rest go out as PUBACKs come back.
+MESSAGES = 60
+# Mosquitto acknowledges within milliseconds; a loaded machine may take seconds.
+PUBLISH_TIMEOUT_S = 20.0
+
+
+def _queued(protocol: MQTTProtocolVersion) -> tuple[AckingClient, list[ReasonCode], int]:
+    """Return a client with one QoS 1 message waiting for its PUBACK, and what on_publish hears."""
+    client = AckingClient(CallbackAPIVersion.VERSION2, protocol=protocol)
+    heard: list[ReasonCode] = []
+    client.on_publish = lambda _c, _u, _mid, reason, _props: heard.append(reason)
+    info = client.publish("t", "x", qos=1)
+    return client, heard, info.mid
+
+
+@pytest.mark.parametrize(
+    ("protocol", "tail", "value", "shared"),
+    [
+        (MQTTProtocolVersion.MQTTv311, b"", 0x00, True),
+        (MQTTProtocolVersion.MQTTv5, b"", 0x00, True),
+        (MQTTProtocolVersion.MQTTv5, b"\x00", 0x00, True),
+        (MQTTProtocolVersion.MQTTv5, b"\x10", 0x10, True),  # no matching subscribers
+        (MQTTProtocolVersion.MQTTv5, b"\x87", 0x87, False),  # not authorized: paho decodes it
+        (MQTTProtocolVersion.MQTTv5, b"\x10\x03\x1f\x00\x00", 0x10, False),  # properties
+    ],
+)
+def test_a_puback_ends_its_message_with_the_reason_paho_would_give(
+    protocol: MQTTProtocolVersion, tail: bytes, value: int, shared: bool
+) -> None:
+    client, heard, mid = _queued(protocol)
+    client._in_packet["packet"] = bytearray(mid.to_bytes(2, "big") + tail)
+    client._handle_pubackcomp("PUBACK")
+    assert [reason.value for reason in heard] == [value]
+    assert mid not in client._out_messages
+    assert (heard[0] is acks._SUCCESSES.get(tail)) == shared  # taken without paho's decoding
+
+
+def test_a_puback_for_an_unknown_message_is_ignored() -> None:
+    client, heard, mid = _queued(MQTTProtocolVersion.MQTTv5)
+    client._in_packet["packet"] = bytearray((mid + 1).to_bytes(2, "big") + b"\x00")
+    client._handle_pubackcomp("PUBACK")
+    assert heard == []
+    assert mid in client._out_messages
+
+
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
+def test_every_message_beyond_the_window_reaches_a_subscriber_in_order(
+    tmp_path: Path, protocol: str
+) -> None:
+    broker = Mosquitto(workdir=tmp_path)
+    broker.start()
+    received: list[bytes] = []
+    subscribed = threading.Event()
+    watcher = mqtt.Client(CallbackAPIVersion.VERSION2)
+    watcher.on_message = lambda _c, _u, msg: received.append(bytes(msg.payload))
+    watcher.on_subscribe = lambda *_: subscribed.set()
+    watcher.connect("127.0.0.1", broker.port)
+    watcher.loop_start()
+    url = parse_broker_url(f"{broker.url}?protocol={protocol}")
+    bus = Bus(url, "acks", lambda _m: None)
+    try:
+        watcher.subscribe("t/seen", qos=1)
+        wait_for(subscribed.is_set, what="the watcher's subscription")
+        bus.start()
+        assert bus.wait_connected(PUBLISH_TIMEOUT_S)
+        for index in range(MESSAGES):  # half to a topic nobody reads (v5: reason 0x10)
+            bus.publish(Message("t/unseen", str(index)))
+            bus.publish(Message("t/seen", str(index)))
+        wanted = [str(index).encode() for index in range(MESSAGES)]
+        wait_for(lambda: received == wanted, timeout=PUBLISH_TIMEOUT_S, what="every message")
+        final = Message("t/seen", "last")
+        assert bus.stop([final])  # every PUBACK came back: the broker took it all
+    finally:
+        watcher.loop_stop()
+        watcher.disconnect()
+        broker.stop()
