@@ -18,7 +18,7 @@ room's commands or light commands queued behind another room's flood.
 
 from __future__ import annotations
 
-from roomctl.mqtt.acks import AckingClient
+from roomctl.mqtt.batch import MAX_BATCH_BYTES, join_waiting
 from roomctl.mqtt.broker_url import (
     BROKER_ENV,
     DEFAULT_BROKER,
@@ -36,6 +36,7 @@ from roomctl.mqtt.client import (
     broker_url,
 )
 from roomctl.mqtt.connection import CONNECT_TIMEOUT_S, KEEPALIVE_S, no_delay
+from roomctl.mqtt.fast_client import FastClient
 from roomctl.mqtt.loop import NetworkLoop
 from roomctl.mqtt.urgent_line import UrgentLine
 
@@ -44,18 +45,20 @@ __all__ = [
     "CONNECT_TIMEOUT_S",
     "DEFAULT_BROKER",
     "KEEPALIVE_S",
-    "AckingClient",
+    "MAX_BATCH_BYTES",
     "BrokerError",
     "BrokerUrl",
     "Bus",
     "Client",
     "ClientError",
     "Delivery",
+    "FastClient",
     "NetworkLoop",
     "NoReplyError",
     "UrgentLine",
     "broker_url",
     "is_embedded",
+    "join_waiting",
     "no_delay",
     "parse_broker_url",
 ]

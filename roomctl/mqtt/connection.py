@@ -11,8 +11,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 from roomctl.api.messages import Message
-from roomctl.mqtt.acks import AckingClient
 from roomctl.mqtt.broker_url import BrokerUrl
+from roomctl.mqtt.fast_client import FastClient
 
 # TCP connect and TLS handshake limit per attempt: a LAN broker answers in milliseconds, a
 # remote one within a few seconds; longer only delays the next attempt or the CLI's answer.
@@ -48,7 +48,7 @@ def paho_client(
 ) -> mqtt.Client:
     """Return a paho client for url with roomctl's settings, not yet connected."""
     protocol = MQTTProtocolVersion.MQTTv5 if v5 else MQTTProtocolVersion.MQTTv311
-    client = AckingClient(
+    client = FastClient(
         CallbackAPIVersion.VERSION2,
         client_id=client_id,
         protocol=protocol,

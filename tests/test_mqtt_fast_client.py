@@ -1,9 +1,11 @@
-"""Successful PUBACKs taken without paho's full decoding: every message still ends published."""
+"""The daemon's paho client: PUBACKs taken cheaply, waiting packets joined into one write."""
 
 from __future__ import annotations
 
 import threading
+from collections import deque
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -11,7 +13,14 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from roomctl.api.messages import Message
-from roomctl.mqtt import AckingClient, Bus, acks, parse_broker_url
+from roomctl.mqtt import (
+    MAX_BATCH_BYTES,
+    Bus,
+    FastClient,
+    fast_client,
+    join_waiting,
+    parse_broker_url,
+)
 from tests.fixtures.broker import Mosquitto
 from tests.fixtures.room import wait_for
 
@@ -21,9 +30,9 @@ MESSAGES = 60
 PUBLISH_TIMEOUT_S = 20.0
 
 
-def _queued(protocol: MQTTProtocolVersion) -> tuple[AckingClient, list[ReasonCode], int]:
+def _queued(protocol: MQTTProtocolVersion) -> tuple[FastClient, list[ReasonCode], int]:
     """Return a client with one QoS 1 message waiting for its PUBACK, and what on_publish hears."""
-    client = AckingClient(CallbackAPIVersion.VERSION2, protocol=protocol)
+    client = FastClient(CallbackAPIVersion.VERSION2, protocol=protocol)
     heard: list[ReasonCode] = []
     client.on_publish = lambda _c, _u, _mid, reason, _props: heard.append(reason)
     info = client.publish("t", "x", qos=1)
@@ -49,7 +58,7 @@ def test_a_puback_ends_its_message_with_the_reason_paho_would_give(
     client._handle_pubackcomp("PUBACK")
     assert [reason.value for reason in heard] == [value]
     assert mid not in client._out_messages
-    assert (heard[0] is acks._SUCCESSES.get(tail)) == shared  # taken without paho's decoding
+    assert (heard[0] is fast_client._SUCCESSES.get(tail)) == shared  # taken without paho's decoding
 
 
 def test_a_puback_for_an_unknown_message_is_ignored() -> None:
@@ -91,3 +100,56 @@ def test_every_message_beyond_the_window_reaches_a_subscriber_in_order(
         watcher.loop_stop()
         watcher.disconnect()
         broker.stop()
+
+
+def _packet(data: bytes, qos: int = 1, command: int = 0x32, pos: int = 0) -> dict[str, Any]:
+    """Return a send-queue entry as paho makes it (default: a QoS 1 PUBLISH)."""
+    info = object()
+    return {
+        "command": command,
+        "mid": 1,
+        "qos": qos,
+        "pos": pos,
+        "to_process": len(data) - pos,
+        "packet": bytearray(data),
+        "info": info,
+    }
+
+
+def test_waiting_publications_and_acks_are_joined_in_order() -> None:
+    packets = deque([_packet(b"pub-1"), _packet(b"ack", 0, 0x40), _packet(b"pub-2", 2, 0x34)])
+    join_waiting(packets)
+    assert len(packets) == 1
+    assert bytes(packets[0]["packet"]) == b"pub-1ackpub-2"
+    assert (packets[0]["pos"], packets[0]["to_process"]) == (0, 13)
+    assert packets[0]["command"] == 0x32
+    assert packets[0]["qos"] == 1
+
+
+def test_packets_paho_must_see_written_stay_on_their_own() -> None:
+    qos0 = _packet(b"pub-0", 0, 0x30)  # its waiter is told once it is written
+    disconnect = _packet(b"bye", 0, 0xE0)  # the socket closes after it
+    packets = deque([_packet(b"a"), _packet(b"b"), qos0, _packet(b"c"), disconnect])
+    join_waiting(packets)
+    assert [bytes(p["packet"]) for p in packets] == [b"ab", b"pub-0", b"c", b"bye"]
+    assert packets[1] is qos0
+    assert packets[3] is disconnect
+
+
+def test_a_packet_written_in_part_or_alone_is_left_as_it_is() -> None:
+    partial = _packet(b"half-sent", pos=4)
+    packets = deque([partial, _packet(b"next")])
+    join_waiting(packets)
+    assert packets[0] is partial
+    assert len(packets) == 2
+    alone = _packet(b"only")
+    packets = deque([alone])
+    join_waiting(packets)
+    assert list(packets) == [alone]
+
+
+def test_a_join_stops_at_the_byte_limit() -> None:
+    big = b"x" * (MAX_BATCH_BYTES // 2)
+    packets = deque([_packet(big), _packet(big), _packet(b"over")])
+    join_waiting(packets)
+    assert [p["to_process"] for p in packets] == [MAX_BATCH_BYTES, 4]

@@ -1,10 +1,11 @@
-"""A paho client that takes a successful PUBACK without building its reason code and properties.
+"""paho's client with two cheaper paths: successful PUBACKs, and the writes of many packets.
 
 Every QoS 1 message the daemon publishes comes back as a PUBACK, which paho decodes into a
 new ReasonCode and Properties before it looks up the message: about 11 us of the network
 thread's ~45 us per message. A success without properties (the message id, and under v5
 reason 0 or 0x10 "no matching subscribers": what Mosquitto sends) is taken here with
 shared, never-changed values; any other PUBACK, and every PUBCOMP, goes through paho.
+The packets waiting to be sent are joined into one write first (see batch.join_waiting).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from paho.mqtt.enums import MQTTErrorCode, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
+
+from roomctl.mqtt.batch import join_waiting
 
 # What paho would hand on_publish (roomctl's daemon sets none) for each success, by what
 # follows the message id: nothing (MQTT 3.1.1, or v5's short form), 0, or 0x10.
@@ -29,8 +32,12 @@ _NO_PROPERTIES = Properties(PacketTypes.PUBACK)  # type: ignore[no-untyped-call]
 _MID_BYTES = 2
 
 
-class AckingClient(mqtt.Client):
-    """paho's client, taking a successful PUBACK (the usual one) without decoding it in full."""
+class FastClient(mqtt.Client):
+    """paho's client: a successful PUBACK taken without full decoding, waiting packets joined."""
+
+    def _packet_write(self) -> MQTTErrorCode:
+        join_waiting(self._out_packet)
+        return super()._packet_write()
 
     def _handle_pubackcomp(self, cmd: Literal["PUBACK", "PUBCOMP"]) -> MQTTErrorCode:
         packet = bytes(self._in_packet["packet"])
