@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from roomctl.api.events import Cue, CueAcknowledged
-from roomctl.core import Accept, KeepSnapshot, Recover, Refuse, Wake
+from roomctl.core import Accept, Heartbeat, KeepSnapshot, Recover, Refuse, Wake
 from tests.test_core_room import T0, Rig, events, kinds
 
 
@@ -44,6 +44,23 @@ def test_fired_cues_stay_pending_oldest_first_and_the_next_cue_has_its_id() -> N
         ("0.0", "Check identity", "2027-01-15T08:00:00.000Z"),
         ("0.1", "Blood pressure", "2027-01-15T08:05:00.000Z"),
     ]
+
+
+def test_a_turn_taken_past_a_cue_before_its_wake_up_keeps_the_wake_up_at_the_cue() -> None:
+    """Another input handled just after a cue's time must not plan the next wake past it.
+
+    Under load a room can take a heartbeat (or a device's news) after a cue's instant and
+    before the wake-up planned for it; the edge then skips wake-ups that come before the
+    core's own, so a wake planned after the cue would leave it unfired until the next change.
+    """
+    rig = Rig()
+    rig.send(T0, action="start", profile="cues")
+    rig.feed(Wake(), T0 + 60.0)
+    late = T0 + 300.004  # the 5-min cue's instant has passed; its wake-up not yet handled
+    turn = rig.feed(Heartbeat(), late)
+    assert turn.wake is not None and turn.wake <= late
+    fired = rig.feed(Wake(), late)
+    assert [e.cue_id for e in events(fired) if isinstance(e, Cue)] == ["0.1"]
 
 
 def test_an_ack_names_who_and_how_long_after_and_clears_that_cue_only() -> None:

@@ -138,7 +138,11 @@ class RoomCore:
         if self.memory.status != "running" or session is None:
             return None
         tau = session.clock.session_time(now)
-        change = session.timeline(self.room).next_change(tau)
+        # From where the course was last brought up to (cues, phases and fades go together),
+        # not from now: a turn taken for something else just after a change, before the
+        # change's own wake-up, must not plan past it.
+        since = min(tau, self.memory.cues_until)
+        change = session.timeline(self.room).next_change(since)
         return None if change is None else now + (change - tau) / self.speed
 
     def view(

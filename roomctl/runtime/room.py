@@ -45,6 +45,7 @@ from roomctl.core import (
     RoomCore,
     Session,
     SilenceSound,
+    Wake,
 )
 from roomctl.core import Recover as RecoverSession
 from roomctl.core.levels import LightLevel
@@ -67,6 +68,12 @@ from roomctl.runtime.recorder import JOURNAL_STALL_S, Recorder
 from roomctl.runtime.sound import SoundOutput
 
 _LOGGER = logging.getLogger(__name__)
+# A Wake this close before the session's change counts as the change's: the wall time the
+# core asked for and the session time it stands for are converted in floating point, and a
+# wake that fell a few microseconds short while the session time had reached the change
+# would skip it (the next wake is planned after it). 1 ms is far above that rounding and
+# far below the time between any two changes or light steps.
+WAKE_ROUNDING_S = 0.001
 
 
 def new_session_id() -> str:
@@ -135,6 +142,11 @@ class RoomRuntime:
             seen = LightReported(item.device, self._lights.has_availability(item.device))
             self._decide(seen, now)
             self._judge_report(item.device, item.level, now)
+        elif isinstance(item, Wake):
+            # Only the session's own change needs the core; a light's step or a reply's
+            # deadline does not (it cost every room a full decision several times a second).
+            if self._wake is not None and now >= self._wake - WAKE_ROUNDING_S:
+                self._decide(item, now)
         elif not isinstance(item, JournalWritten):  # it needs no more than the turn's end
             self._decide(item, now)
         if isinstance(item, Shutdown):
