@@ -17,6 +17,7 @@ from roomctl.cli.group import cli
 from roomctl.config import ConfigError
 from roomctl.journal import JournalError
 from roomctl.mqtt import BROKER_ENV, DEFAULT_BROKER, BrokerUrl, broker_url, parse_broker_url
+from roomctl.runtime.collector import SurvivorFreezer
 from roomctl.runtime.daemon import Daemon, DaemonOptions, default_state_dir
 from roomctl.runtime.service import RoomService
 from roomctl.runtime.site import DAEMON_SITE_ENV
@@ -103,8 +104,10 @@ def run(
     # What start-up built (rooms, adapters, modules, the scheduler) lives as long as the
     # process: set it aside from the cyclic collector, whose full passes over it paused
     # every room for up to 0.2 s with 200 rooms. Garbage is collected first, not kept.
+    # The same for what outlives each later full pass (sessions' timelines): see collector.
     gc.collect()
     gc.freeze()
+    SurvivorFreezer().install()
     for line in serving_lines(daemon.rooms):
         click.echo(line, err=True)
     daemon.serve()
