@@ -254,3 +254,21 @@ def test_compact_json_reads_as_json_dumps_did() -> None:
     assert compact_json(value) == (
         '{"a":[1,2.5,null,true],"\\u00e9":"x\\n\\u2028","n":{"inf":Infinity}}'
     )
+
+
+@pytest.mark.parametrize(
+    "phases",
+    [
+        None,
+        [],
+        [PhaseSpan(name="a", start_s=0, end_s=600), PhaseSpan(name="b", start_s=600, end_s=1234.5)],
+    ],
+)
+def test_the_state_writes_its_phases_as_pydantic_would(phases: list[PhaseSpan] | None) -> None:
+    state = RoomState(room="room-1", status="running", phases=phases, speed=1.0)
+    expected = {}
+    for key, value in state.model_dump(mode="json").items():
+        expected[key] = value
+        if key == "paused_by":
+            expected["updated_at"] = "2027-01-15T08:00:00.201Z"
+    assert state.payload(WALL) == compact_json(expected)

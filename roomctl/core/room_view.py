@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from roomctl.api.state import DeviceState, JournalProblem, NextCue, PhaseSpan, RoomState
 from roomctl.api.wire import iso_timestamp
@@ -11,6 +12,10 @@ from roomctl.core.levels import LightLevel
 from roomctl.core.room_cues import pending_view
 from roomctl.core.room_step import RoomMemory, light_fields
 from roomctl.models import RoomPreset
+
+# Plans whose phase spans are kept: a daemon's sessions share a few profiles, and a plan
+# changes only with an extend or a skip; each state message would otherwise build them.
+PHASE_SPANS_KEPT = 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,17 +105,21 @@ def room_state(
         remaining_s=remaining,
         paused_by=session.paused_by,
         devices=shown,
-        phases=[
-            PhaseSpan(
-                name=p.name,
-                start_s=round(session.plan.start_of(i), 1),
-                end_s=round(session.plan.end_of(i), 1),
-            )
-            for i, p in enumerate(session.profile.phases)
-        ],
+        phases=list(
+            phase_spans(tuple(p.name for p in session.profile.phases), session.plan.bounds)
+        ),
         speed=speed,
         next_cue=next_cue,
         pending_cues=pending_view(session),
         ends_at=ends_at,
         journal=journal,
+    )
+
+
+@lru_cache(maxsize=PHASE_SPANS_KEPT)
+def phase_spans(names: tuple[str, ...], bounds: tuple[float, ...]) -> tuple[PhaseSpan, ...]:
+    """Return each phase's planned start and end as the state shows them (one per plan)."""
+    return tuple(
+        PhaseSpan(name=name, start_s=round(bounds[i], 1), end_s=round(bounds[i + 1], 1))
+        for i, name in enumerate(names)
     )
