@@ -33,6 +33,13 @@ def _checked_site(_ctx: click.Context, _param: click.Parameter, value: str | Non
     return value
 
 
+# How long a thread keeps the interpreter while another waits for it (Python's default is
+# 5 ms). The network thread, which writes every room's messages, waited that long behind
+# the room threads' work at 500 rooms, several times per message batch; 1 ms bounds that
+# wait at a small cost in switches (see the README's Benchmarks).
+SWITCH_INTERVAL_S = 0.001
+
+
 @cli.command("run")
 @click.option(
     "--room",
@@ -108,6 +115,7 @@ def run(
     gc.collect()
     gc.freeze()
     SurvivorFreezer().install()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     for line in serving_lines(daemon.rooms):
         click.echo(line, err=True)
     daemon.serve()
