@@ -59,6 +59,10 @@ class HealthRecordLimit:
         window.unrecorded += 1
         return False
 
+    def has_gaps(self) -> bool:
+        """Tell whether a window has left events out (its summary is due when it closes)."""
+        return any(window.unrecorded for window in self._windows.values())
+
     def closed(self, now: float) -> list[Unrecorded]:
         """Return (and forget) the summaries of windows closed by `now` that left events out."""
         out: list[Unrecorded] = []

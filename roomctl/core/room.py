@@ -132,6 +132,11 @@ class RoomCore:
         memory.dirty = False
         return Decision(tuple(step.effects), self.next_wake(now))
 
+    def gaps_open(self) -> bool:
+        """Tell whether a record window left events out: settle() summarises it once closed."""
+        memory = self.memory
+        return memory.refusal_record.has_gaps() or memory.health_record.has_gaps()
+
     def next_wake(self, now: float) -> float | None:
         """Return the wall time of the session's next change (phase, fade, cue), or None."""
         session = self.memory.session

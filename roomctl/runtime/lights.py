@@ -175,11 +175,24 @@ class LightOutput:
         out: list[tuple[str, LightLevel]] = []
         for name, track in self._tracks.items():
             report = track.unjudged
-            pending = name in self._limiter(track).pending
-            if report is not None and not pending and now >= track.sent_at + ECHO_GRACE_S:
+            if report is not None and self._judgeable(name, track, now):
                 track.unjudged = None
                 out.append((name, report))
         return out
+
+    def upkeep_due(self, now: float) -> bool:
+        """Tell whether `silent` or `unjudged` would return anything now (without taking it)."""
+        for name, track in self._tracks.items():
+            if track.answer_due is not None and track.answer_due <= now:
+                return True
+            if track.unjudged is not None and self._judgeable(name, track, now):
+                return True
+        return False
+
+    def _judgeable(self, name: str, track: Track, now: float) -> bool:
+        """Tell whether a report can be judged: its light's last command has settled."""
+        pending = name in self._limiter(track).pending
+        return not pending and now >= track.sent_at + ECHO_GRACE_S
 
     def silent(self, now: float) -> list[str]:
         """Return the lights without availability that stopped answering commands."""

@@ -147,6 +147,9 @@ class RoomRuntime:
             # deadline does not (it cost every room a full decision several times a second).
             if self._wake is not None and now >= self._wake - WAKE_ROUNDING_S:
                 self._decide(item, now)
+            elif self._light_steps_only(now):
+                self._lights.flush(now)  # the rest of a turn would find nothing to do
+                return
         elif not isinstance(item, JournalWritten):  # it needs no more than the turn's end
             self._decide(item, now)
         if isinstance(item, Shutdown):
@@ -163,6 +166,20 @@ class RoomRuntime:
         if self._recorder.stalled(now) != self._stall_shown:
             self._stall_shown = not self._stall_shown
             self.publish_state(now)
+
+    def _light_steps_only(self, now: float) -> bool:
+        """Tell whether nothing but lights' steps is due: no reply, journal, device or record.
+
+        Most wake-ups of a fading room are a light's next step; a whole turn for each (the
+        devices' upkeep, the turn's settling, the journal, the replies) was most of a fading
+        room's work.
+        """
+        reply_due = self._replies.next_due()
+        if reply_due is not None and reply_due <= now:
+            return False
+        if self._recorder.stalled(now) != self._stall_shown:
+            return False
+        return not self._lights.upkeep_due(now) and not self.core.gaps_open()
 
     def _command_in(self, arrived: CommandArrived) -> CommandIn:
         """Return the core's command input; a start's profile is looked up here."""
