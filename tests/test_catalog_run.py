@@ -5,12 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 from tests.fixtures.broker import Mosquitto
-from tests.fixtures.room import ROOM_ID, Supervisor, room_yaml, wait_for
+from tests.fixtures.room import ROOM_ID, Supervisor, clinic_files, room_yaml, run_command, wait_for
 
 # From standby (40 % at 3500 K) to 100 % at 3000 K, straight, over 40 s of 60.
 RISE = """\
@@ -68,16 +67,10 @@ def _profile(catalog: dict[str, Any], name: str) -> dict[str, Any] | None:
 def test_run_publishes_the_catalog_and_publishes_it_again_when_a_profile_changes(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
-    rooms, sessions = tmp_path / "clinic" / "rooms", tmp_path / "clinic" / "sessions"
-    rooms.mkdir(parents=True)
-    sessions.mkdir()
-    room_file = rooms / f"{ROOM_ID}.yaml"
-    room_file.write_text(room_yaml())
-    (sessions / "rise.yaml").write_text(RISE)
-    (sessions / "misfit.yaml").write_text(MISFIT)
+    room_file = clinic_files(tmp_path / "clinic", room_yaml(), {"rise": RISE, "misfit": MISFIT})
+    sessions = tmp_path / "clinic" / "sessions"
     log = (tmp_path / "roomctl.log").open("wb")
-    command = [sys.executable, "-m", "roomctl", "run", "--room", str(room_file)]
-    command += ["--broker", mosquitto.url, "--state-dir", str(tmp_path / "state"), "--no-sound"]
+    command = run_command(room_file, mosquitto.url, tmp_path / "state")
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "xdg")}
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     watcher = Supervisor(mosquitto.url)

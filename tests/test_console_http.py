@@ -6,7 +6,6 @@ import json
 import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +16,8 @@ from roomctl.console.security import CSP
 from roomctl.console.throttle import MAX_FAILURES
 from roomctl.console.users import load_users
 from tests.fixtures.broker import Mosquitto
-from tests.fixtures.console import ConsoleProcess, DaemonProcess, add_users, roomctl
-from tests.fixtures.room import ROOM_ID, Supervisor, wait_for
+from tests.fixtures.console import ConsoleRig, console_rig, roomctl
+from tests.fixtures.room import ROOM_ID, wait_for
 
 # The reply to a command through the console: the daemon answers within milliseconds.
 STATUS_TIMEOUT_S = 10.0
@@ -30,39 +29,18 @@ USERS = {
 }
 
 
-@dataclass
-class Rig:
-    """Broker, daemon, console and a supervisor watching the room."""
-
-    console: ConsoleProcess
-    daemon: DaemonProcess
-    sup: Supervisor
-    passwords: dict[str, str]
-
-    def login(self, name: str) -> tuple[httpx.Client, str]:
-        return self.console.login(name, self.passwords[name])
+class Rig(ConsoleRig):
+    """The console rig, sending commands as a logged-in client."""
 
     def command(self, client: httpx.Client, csrf: str, body: dict[str, Any]) -> httpx.Response:
-        return client.post(
-            f"/api/rooms/{ROOM_ID}/commands", json=body, headers={"X-CSRF-Token": csrf}
-        )
+        """Send a command through the console's API; return the HTTP response."""
+        return self.post_command(client, csrf, body)
 
 
 @pytest.fixture
 def rig(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[Rig]:
-    passwords = add_users(tmp_path / "users.yaml", **USERS)
-    sup = Supervisor(mosquitto.url)
-    sup.start()
-    daemon = DaemonProcess(mosquitto, tmp_path)
-    console = ConsoleProcess(mosquitto, tmp_path / "users.yaml", tmp_path)
-    try:
-        daemon.start(sup)
-        console.start()
-        yield Rig(console, daemon, sup, passwords)
-    finally:
-        console.stop()
-        daemon.stop()
-        sup.stop()
+    with console_rig(mosquitto, tmp_path, USERS) as shared:
+        yield Rig(shared.console, shared.daemon, shared.sup, shared.passwords)
 
 
 def assert_nothing_secret_in(log: str, secrets: list[str]) -> None:

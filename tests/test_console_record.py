@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +11,8 @@ import httpx
 import pytest
 
 from tests.fixtures.broker import Mosquitto
-from tests.fixtures.console import ConsoleProcess, DaemonProcess, add_users
-from tests.fixtures.room import ROOM_ID, Supervisor, wait_for
+from tests.fixtures.console import ConsoleRig, console_rig
+from tests.fixtures.room import ROOM_ID, wait_for
 
 # The session clock's speed: the two 1-minute phases last 10 s of wall time.
 SPEED = 12.0
@@ -51,24 +50,13 @@ phases:
 """
 
 
-@dataclass
-class Rig:
-    """Broker, a fast daemon, the console and a supervisor watching the room."""
-
-    console: ConsoleProcess
-    daemon: DaemonProcess
-    sup: Supervisor
-    passwords: dict[str, str]
-
-    def login(self, name: str) -> tuple[httpx.Client, str]:
-        return self.console.login(name, self.passwords[name])
+class Rig(ConsoleRig):
+    """The console rig, sending commands as named users."""
 
     def command(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
         """Send a command through the console's API as a user; return the daemon's reply."""
         client, csrf = self.login(name)
-        response = client.post(
-            f"/api/rooms/{ROOM_ID}/commands", json=body, headers={"X-CSRF-Token": csrf}
-        )
+        response = self.post_command(client, csrf, body)
         assert response.status_code == 200, response.text
         reply: dict[str, Any] = response.json()
         assert reply["ok"] is True, reply
@@ -77,22 +65,11 @@ class Rig:
 
 @pytest.fixture
 def rig(mosquitto: Mosquitto, tmp_path: Path) -> Iterator[Rig]:
-    passwords = add_users(tmp_path / "users.yaml", **USERS)
     sessions = tmp_path / "profiles" / "sessions"
     sessions.mkdir(parents=True)
     (sessions / "short.yaml").write_text(SHORT)
-    sup = Supervisor(mosquitto.url)
-    sup.start()
-    daemon = DaemonProcess(mosquitto, tmp_path, speed=SPEED)
-    console = ConsoleProcess(mosquitto, tmp_path / "users.yaml", tmp_path)
-    try:
-        daemon.start(sup)
-        console.start()
-        yield Rig(console, daemon, sup, passwords)
-    finally:
-        console.stop()
-        daemon.stop()
-        sup.stop()
+    with console_rig(mosquitto, tmp_path, USERS, speed=SPEED) as shared:
+        yield Rig(shared.console, shared.daemon, shared.sup, shared.passwords)
 
 
 def _state(client: httpx.Client) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -16,8 +15,10 @@ from tests.fixtures.room import (
     QUIET_S,
     ROOM_ID,
     Supervisor,
+    clinic_files,
     received,
     room_yaml,
+    run_command,
     set_lights_to_standby,
     wait_for,
 )
@@ -46,19 +47,12 @@ def test_run_serves_until_sigterm_and_leaves_the_lights_alone(
     mosquitto: Mosquitto, tmp_path: Path
 ) -> None:
     # Profiles come from sessions/ beside the room file's folder when --profiles is not given.
-    rooms, sessions = tmp_path / "profiles" / "rooms", tmp_path / "profiles" / "sessions"
-    rooms.mkdir(parents=True)
-    sessions.mkdir()
-    room_file = rooms / f"{ROOM_ID}.yaml"
-    room_file.write_text(room_yaml())
-    (sessions / "rise.yaml").write_text(RISE)
+    room_file = clinic_files(tmp_path / "profiles", room_yaml(), {"rise": RISE})
     room = load_room(room_file)
     sim = SimulatedRoom(room, mosquitto.url)
     sim.start()
     log = (tmp_path / "roomctl.log").open("wb")
-    command = [sys.executable, "-m", "roomctl", "run", "--room", str(room_file)]
-    command += ["--broker", mosquitto.url, "--state-dir", str(tmp_path / "state"), "--no-sound"]
-    command += ["--speed", "10"]
+    command = run_command(room_file, mosquitto.url, tmp_path / "state", "--speed", "10")
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path / "xdg")}
     process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
     sup = Supervisor(mosquitto.url)

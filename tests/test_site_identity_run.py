@@ -18,7 +18,15 @@ from roomctl.journal import JOURNAL_FILE
 from roomctl.journal.schema import MIGRATIONS
 from tests.fixtures.broker import Mosquitto
 from tests.fixtures.home_assistant import HomeAssistantClient
-from tests.fixtures.room import QUIET_S, ROOM_ID, Supervisor, room_yaml, wait_for
+from tests.fixtures.room import (
+    QUIET_S,
+    ROOM_ID,
+    Supervisor,
+    clinic_files,
+    room_yaml,
+    run_command,
+    wait_for,
+)
 
 SITE = "north"
 # One phase of a minute; at SPEED it runs in a second of wall time.
@@ -72,12 +80,8 @@ def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_a_daemon_at_a_site_names_it_in_state_home_assistant_and_record(
     tmp_path: Path, mosquitto: Mosquitto
 ) -> None:
-    rooms, sessions = tmp_path / "clinic" / "rooms", tmp_path / "clinic" / "sessions"
-    rooms.mkdir(parents=True)
-    sessions.mkdir()
-    room_file = rooms / f"{ROOM_ID}.yaml"
-    room_file.write_text(room_yaml(extra="home_assistant: {}\n"))
-    (sessions / "short.yaml").write_text(SHORT)
+    room_yaml_text = room_yaml(extra="home_assistant: {}\n")
+    room_file = clinic_files(tmp_path / "clinic", room_yaml_text, {"short": SHORT})
     state_dir = tmp_path / "state"
     _old_journal(state_dir)
     # The CLI's variable says "through the centre": the daemon must not take it as its site.
@@ -89,8 +93,7 @@ def test_a_daemon_at_a_site_names_it_in_state_home_assistant_and_record(
     ha.start()
     sup = Supervisor(mosquitto.url)
     sup.start()
-    command = [sys.executable, "-m", "roomctl", "run", "--room", str(room_file), "--no-sound"]
-    command += ["--broker", mosquitto.url, "--state-dir", str(state_dir), "--site", SITE]
+    command = run_command(room_file, mosquitto.url, state_dir, "--site", SITE)
     command += ["--speed", str(SPEED)]
     log_path = tmp_path / "roomctl.log"
     with log_path.open("wb") as log:
