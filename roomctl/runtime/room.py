@@ -8,6 +8,7 @@ journal to hold its records (durable before acknowledged; see runtime.acks).
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Callable
 
@@ -74,6 +75,12 @@ _LOGGER = logging.getLogger(__name__)
 # would skip it (the next wake is planned after it). 1 ms is far above that rounding and
 # far below the time between any two changes or light steps.
 WAKE_ROUNDING_S = 0.001
+# After a pause's or an emergency's light commands are handed to the network thread, the
+# room gives way this long: that thread, woken by them, takes the interpreter and writes
+# them now, not after the rest of the turn (the event, the state, the record) or the
+# switch interval. 0.2 ms is a few times a thread's wake-up; it costs only these turns.
+# Pause → last light's freeze p50 went from 4.5 to about 3.3 ms (see Benchmarks).
+URGENT_HANDOVER_S = 0.0002
 
 
 def new_session_id() -> str:
@@ -242,8 +249,10 @@ class RoomRuntime:
                 self._lights.play(effect.fades, now)
             case FreezeLights():
                 self._lights.freeze(now)
+                time.sleep(URGENT_HANDOVER_S)
             case JumpLights():
                 self._lights.jump(effect.levels, now)
+                time.sleep(URGENT_HANDOVER_S)
             case ReapplyLights(device=None):
                 self._lights.reapply_all(now)
             case ReapplyLights(device=str(device)):
