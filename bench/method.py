@@ -32,7 +32,9 @@ METHOD = (
     "fading; peak RSS: its VmHWM.",
     "- Idle: two one-room daemons with simulated lights, one without a session and one "
     "holding a scene; CPU time from /proc/PID/stat (utime+stime, 10 ms ticks) and from "
-    "each thread's schedstat (ns), measured while the scale steps run.",
+    "each thread's schedstat (ns), measured while the scale steps run (each idle daemon "
+    "serves a profiles folder of its own, so the other parts' profile writes do not make "
+    "it rebuild its catalog).",
     "- Memory: peak RSS (VmHWM). Audio: a private PulseAudio null sink playing brown "
     "noise at -30 dB, recorded back to check it sounds.",
     "- Fade economy: plan_fade and each adapter for a 5 % → 100 % fade at 3000 K over "

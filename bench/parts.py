@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from typing import Any
@@ -120,8 +121,10 @@ def start_idle(bench: Bench) -> None:
     daemons through the shared `roomctl/rpc` topic (see the bench report).
     """
     bench.say(f"idle cost: two one-room daemons for {bench.plan.idle_s:.0f} s, meanwhile:")
+    files = bench.idle_files
+    start = functools.partial(bench.daemon, profiles=files.sessions)
     bench.finish_idle = idle_cost(
-        bench.sup, bench.daemon, bench.idle_rooms, bench.files.hold(), bench.plan.idle_s
+        bench.sup, start, bench.idle_rooms, files.hold(), bench.plan.idle_s
     )
 
 

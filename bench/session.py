@@ -39,9 +39,13 @@ class Bench:
         self.broker.start()
         stack.callback(self.broker.stop)
         self.files = BenchFiles(work / "profiles")
+        # The idle daemons serve a folder of their own: the other parts write profiles into
+        # the shared one while the idle window runs, and each write has every daemon that
+        # serves it check and draw its catalog again (work, but not an idle daemon's).
+        self.idle_files = BenchFiles(work / "idle-profiles")
         self.idle_rooms = (
-            self.files.room("idle-none", SIX_LIGHTS),
-            self.files.room("idle-session", SIX_LIGHTS),
+            self.idle_files.room("idle-none", SIX_LIGHTS),
+            self.idle_files.room("idle-session", SIX_LIGHTS),
         )
         self.finish_idle: Callable[[], dict[str, Any]] | None = None
         self.sup = Supervisor(self.broker.url)
@@ -68,14 +72,18 @@ class Bench:
         env: dict[str, str] | None = None,
         speed: float = 1.0,
         state_dir: Path | None = None,
+        profiles: Path | None = None,
     ) -> DaemonProcess:
-        """Start `roomctl run` for rooms, with its own fresh journal (or `state_dir`) and log."""
+        """Start `roomctl run` for rooms, with its own fresh journal (or `state_dir`) and log.
+
+        Its profiles are the bench's shared folder unless `profiles` names another.
+        """
         self._daemons += 1
         label = f"{self._daemons:02d}-{name}"
         daemon = DaemonProcess(
             rooms,
             self.broker.url,
-            self.files.sessions,
+            profiles or self.files.sessions,
             state_dir or self.dir("state") / label,
             self.dir("logs") / f"{label}.log",
             sound=sound,
