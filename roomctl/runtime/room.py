@@ -71,9 +71,10 @@ from roomctl.runtime.sound import SoundOutput
 _LOGGER = logging.getLogger(__name__)
 # A Wake this close before the session's change counts as the change's: the wall time the
 # core asked for and the session time it stands for are converted in floating point, and a
-# wake that fell a few microseconds short while the session time had reached the change
-# would skip it (the next wake is planned after it). 1 ms is far above that rounding and
-# far below the time between any two changes or light steps.
+# wake that fell a few microseconds short would skip the core and need a second wake-up
+# right after (the core plans from where it last brought the session, so nothing is
+# lost). 1 ms is far above that rounding and far below the time between any two changes
+# or light steps.
 WAKE_ROUNDING_S = 0.001
 # After a pause's or an emergency's light commands are handed to the network thread, the
 # room gives way this long: that thread, woken by them, takes the interpreter and writes
