@@ -13,6 +13,7 @@ then answers one JSON request per stdin line with one JSON line on stdout:
 - `{"op": "received", "room": R, "after": T, "until": T2}`: each light's commands that
   arrived in (T, T2]: [[monotonic, topic, payload], ...].
 - `{"op": "count"}`: how many commands all lights have received.
+- `{"op": "topics"}`: the topic filters every light listens on (for the bench's tap).
 - `{"op": "reached", "room": R, "after": T, "timeout": S}`: wait until every light of
   room R has received a full-brightness command (the emergency scene's) after monotonic
   time T, or S seconds passed; answer each light's first such arrival (or null).
@@ -104,6 +105,9 @@ def _answer(rooms: dict[str, SimulatedRoom], request: dict[str, Any]) -> dict[st
     if op == "count":
         total = sum(len(d.received) for r in rooms.values() for d in r.devices.values())
         return {"count": total}
+    if op == "topics":
+        topics = {t for r in rooms.values() for d in r.devices.values() for t in d.topics}
+        return {"topics": sorted(topics)}
     room = rooms[request["room"]]
     if op == "wait":
         return _wait(room, request["after"], request["settle"], request["timeout"])

@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from bench.tap import Tap
+
 # The repo root, where `python -m bench.device_server` finds the bench package.
 ROOT = Path(__file__).resolve().parent.parent
 # How long the bench waits for all simulated lights to connect: 300 paho clients take a
@@ -58,6 +60,11 @@ class DeviceProcess:
             stdin.flush()
             timeout = float(request.get("timeout", 0.0)) + ANSWER_TIMEOUT_S
             return self._read(timeout)
+
+    def tap(self, broker_url: str) -> Tap:
+        """Start a tap on every light's command topics (see bench.tap)."""
+        topics: list[str] = self.ask(op="topics")["topics"]
+        return Tap(broker_url, topics)
 
     def _read(self, timeout: float) -> dict[str, Any]:
         stdout: IO[str] | None = self.process.stdout

@@ -62,6 +62,8 @@ def latency(bench: Bench) -> None:
         bench.dir("logs") / "devices.log",
     )
     bench.stack.callback(devices.stop)
+    tap = devices.tap(bench.broker.url)
+    bench.stack.callback(tap.stop)
     daemon = bench.daemon([*pause_rooms, emergency], "latency")
     live_daemon = bench.daemon([economy], "economy", speed=plan.live_speed)
     ids = [p.stem for p in pause_rooms]
@@ -84,10 +86,10 @@ def latency(bench: Bench) -> None:
     live_thread = threading.Thread(target=play_live)
     live_thread.start()
     bench.say(f"pause: {plan.pause_trials} pauses over {PAUSE_ROOMS} rooms")
-    measured = pause_bench(sup, devices, ids, plan.pause_trials, bench.rng)
+    measured = pause_bench(sup, devices, tap, ids, plan.pause_trials, bench.rng)
     bench.say(f"emergency: {plan.emergency_trials} calls, 12 lights")
     measured["emergency"] = emergency_bench(
-        sup, devices, "emergency", plan.emergency_trials, bench.rng
+        sup, devices, tap, "emergency", plan.emergency_trials, bench.rng
     )
     daemon.check_running()
     daemon.stop()

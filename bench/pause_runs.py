@@ -36,6 +36,7 @@ def pause_run(bench: Bench, index: int, trials: int) -> dict[str, Any]:
         bench.broker.url, [*rooms, emergency], bench.dir("logs") / f"devices-pause-{index}.log"
     )
     bench.stack.callback(devices.stop)
+    tap = devices.tap(bench.broker.url)
     try:
         daemon = bench.daemon([*rooms, emergency], f"pause-{index}")
         ids = [path.stem for path in rooms]
@@ -45,11 +46,12 @@ def pause_run(bench: Bench, index: int, trials: int) -> dict[str, Any]:
             sup.command(room_id, "start", profile=files.long_fade())
         sup.command("emergency", "start", profile=files.stepped(STEPPED_PHASES))
         time.sleep(LEAD_IN_S)
-        measured = pause_bench(sup, devices, ids, trials, bench.rng)
+        measured = pause_bench(sup, devices, tap, ids, trials, bench.rng)
         daemon.check_running()
         daemon.stop()
     except PAUSE_FAILURES as error:
         return {"error": str(error)}
     finally:
+        tap.stop()
         devices.stop()
     return measured

@@ -8,7 +8,7 @@ from bench.fade import ONE_PER_SECOND
 from bench.figure import Figure, ms, under
 from bench.report_backlog import backlog_rows
 from bench.report_console import console_rows
-from bench.report_scale import scale_rows
+from bench.report_scale import SIMULATED_LABEL, SIMULATED_NOTE, scale_rows
 from bench.report_sites import sites_rows
 from bench.targets import (
     AUDIO_RSS_MB,
@@ -100,6 +100,7 @@ def _pause_rows(pause: dict[str, Any], rtt_p99_ms: float) -> list[Figure]:
         spread = pause[key]
         met = under(spread["p99_ms"], limits[key])
         rows.append(Figure(label, ms(spread) + note, targets[key], met and not missed))
+    rows.append(Figure(SIMULATED_LABEL, ms(pause["last_simulated"]), SIMULATED_NOTE, None))
     return rows
 
 

@@ -26,6 +26,10 @@ PAUSE_ROWS = (
     ),
 )
 
+# The freeze as the simulated lights' own process logged it (see bench.tap): a reference.
+SIMULATED_LABEL = "  logged by the simulated lights"
+SIMULATED_NOTE = "reference: dozens of lights' threads in one Python process"
+
 
 def p99(step: dict[str, Any]) -> float | None:
     """Return a run's cue p99 in ms, or None when it failed or timed nothing."""
@@ -158,6 +162,10 @@ def pause_runs_rows(pauses: list[dict[str, Any]]) -> list[Figure]:
             measured = "nothing timed"
         met = all(ratio <= 1.0 for ratio in ratios) if n else None
         rows.append(Figure(f"{label}, worst of {n}", measured, target, met))
+    logged = [p["pause"]["last_simulated"]["p99_ms"] for p in pauses if "error" not in p]
+    if logged:
+        runs = " / ".join(f"{value:.1f}" for value in logged)
+        rows.insert(1, Figure(SIMULATED_LABEL, f"runs' p99: {runs} ms", SIMULATED_NOTE, None))
     return rows
 
 

@@ -141,7 +141,8 @@ def _pause_summary(pause: dict[str, Any]) -> str:
     return (
         f"RTT p99 {pause['rtt']['p99_ms']:.1f} ms, pause reply p99 "
         f"{pause['pause']['reply']['p99_ms']:.1f} ms, last light's freeze p99 "
-        f"{pause['pause']['last_light']['p99_ms']:.1f} ms"
+        f"{pause['pause']['last_light']['p99_ms']:.1f} ms (logged by the simulated lights "
+        f"{pause['pause']['last_simulated']['p99_ms']:.1f} ms)"
     )
 
 

@@ -103,6 +103,11 @@ class SimDevice(ABC):
     # -- public API ------------------------------------------------------------------
 
     @property
+    def topics(self) -> list[str]:
+        """Return the topics (filters allowed) the device listens on for commands."""
+        return self._subscriptions()
+
+    @property
     def online(self) -> bool:
         """Return whether the device answers commands (False after go_offline or crash)."""
         return self._online and self._running
