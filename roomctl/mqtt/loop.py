@@ -178,19 +178,20 @@ class NetworkLoop:
 
     def _run(self) -> None:
         while True:
-            self._service(self._selector.select(self._timeout()))
+            events = self._selector.select(self._timeout())
+            # What the rooms queued goes out before anything is read: a pause's freeze
+            # waits for no read of the lights' echoes and acknowledgements.
+            self._write_waiting()
+            self._service(events)
             with self._lock:
                 posted, self._posted = self._posted, deque()
-                writers, self._writers = self._writers, deque()
                 stopping = self._stopping
             for fn in posted:
                 try:
                     fn()
                 except Exception:
                     _LOGGER.exception("a network loop task failed")
-            for client in writers:
-                if client in self._watched:
-                    self._call(client.loop_write, client)
+            self._write_waiting()
             self._run_timers()
             self._misc()
             if stopping:
@@ -198,6 +199,14 @@ class NetworkLoop:
                 self._wake_r.close()
                 self._wake_w.close()
                 return
+
+    def _write_waiting(self) -> None:
+        """Write for every client that has asked to since the last time."""
+        with self._lock:
+            writers, self._writers = self._writers, deque()
+        for client in writers:
+            if client in self._watched:
+                self._call(client.loop_write, client)
 
     def _service(self, events: list[tuple[selectors.SelectorKey, int]]) -> None:
         """Read and write the ready sockets, the urgent line's first."""
