@@ -1,4 +1,4 @@
-"""paho's client with two cheaper paths: successful PUBACKs, and the writes of many packets.
+"""paho's client, cheaper: successful PUBACKs, many packets in one write, writes from any thread.
 
 Every QoS 1 message the daemon publishes comes back as a PUBACK, which paho decodes into a
 new ReasonCode and Properties before it looks up the message: about 11 us of the network
@@ -6,11 +6,16 @@ thread's ~45 us per message. A success without properties (the message id, and u
 reason 0 or 0x10 "no matching subscribers": what Mosquitto sends) is taken here with
 shared, never-changed values; any other PUBACK, and every PUBCOMP, goes through paho.
 The packets waiting to be sent are joined into one write first (see batch.join_waiting).
+
+A room's thread may write its own publications (see held_writes): every read, write and
+keepalive step then holds the client's I/O lock, so two threads never use the socket (or
+a TLS session, which allows one user at a time) at once.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import threading
+from typing import Any, Literal
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode, MQTTProtocolVersion
@@ -30,10 +35,55 @@ _SUCCESSES = {
 _NO_PROPERTIES = Properties(PacketTypes.PUBACK)  # type: ignore[no-untyped-call]
 # The message id's length: two bytes right after the fixed header.
 _MID_BYTES = 2
+# A DISCONNECT packet's type (the fixed header's high nibble).
+_DISCONNECT = 0xE0
 
 
 class FastClient(mqtt.Client):
     """paho's client: a successful PUBACK taken without full decoding, waiting packets joined."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.io_lock = threading.RLock()  # paho writes from within its own reads (CONNACK)
+
+    def loop_read(self, max_packets: int = 1) -> MQTTErrorCode:
+        """Read as paho does, holding the I/O lock."""
+        with self.io_lock:
+            return super().loop_read(max_packets)
+
+    def loop_write(self) -> MQTTErrorCode:
+        """Write as paho does, holding the I/O lock."""
+        with self.io_lock:
+            return super().loop_write()
+
+    def loop_misc(self) -> MQTTErrorCode:
+        """Keep the connection alive as paho does, holding the I/O lock."""
+        with self.io_lock:
+            return super().loop_misc()
+
+    def write_waiting(self) -> bool:
+        """Write what is waiting, from any thread; return whether the loop must take over.
+
+        Only a plain write happens here: an error, a full socket buffer or a DISCONNECT
+        waiting (whose write closes the connection and calls back) is left to the network
+        thread, where paho handles it as always.
+        """
+        with self.io_lock:
+            if self._sock is None or any(
+                packet["command"] & 0xF0 == _DISCONNECT for packet in self._out_packet
+            ):
+                return True
+            try:
+                rc = self._packet_write()
+            except OSError:
+                return True
+            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
+                return True
+            if not self.want_write():
+                self._call_socket_unregister_write()
+            # Another thread may have queued a packet while paho still counted us as
+            # registered for writing: then nobody else would write it.
+            return self.want_write()
 
     def _packet_write(self) -> MQTTErrorCode:
         join_waiting(self._out_packet)

@@ -27,6 +27,8 @@ from typing import Any, cast
 
 import paho.mqtt.client as mqtt
 
+from roomctl.mqtt.held_writes import hold
+
 _LOGGER = logging.getLogger(__name__)
 
 # How often every connection's keepalive is looked at (paho's own loop does it at least
@@ -118,7 +120,15 @@ class NetworkLoop:
         self.call_soon(lambda: self._watch(client, priority))
 
     def register_write(self, client: mqtt.Client, _userdata: Any, _sock: Any) -> None:
-        """Paho has queued something to send (on any thread): write it from the loop."""
+        """Paho has queued something to send (on any thread): write it from the loop.
+
+        A thread that holds its writes (see held_writes) writes it itself instead.
+        """
+        if not hold(client, self):
+            self.hand_over(client)
+
+    def hand_over(self, client: mqtt.Client) -> None:
+        """Write client's waiting data on the loop's thread (from any thread)."""
         with self._lock:
             self._writers.append(client)
         if not self.in_loop():
@@ -218,6 +228,8 @@ class NetworkLoop:
                 ready.append((self._watched[key.data].priority, key.data, mask))
         ready.sort(key=lambda entry: entry[0])
         for _priority, client, mask in ready:
+            if self._writers:  # queued while reading: out first (an unlocked peek)
+                self._write_waiting()
             if client not in self._watched:
                 continue  # closed while an earlier one was serviced
             if mask & selectors.EVENT_READ:

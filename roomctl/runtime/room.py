@@ -8,7 +8,6 @@ journal to hold its records (durable before acknowledged; see runtime.acks).
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Callable
 
@@ -54,6 +53,7 @@ from roomctl.devices.base import DeviceEcho, DeviceHealth
 from roomctl.journal import SessionRow, StoredEvent
 from roomctl.logs import log_event
 from roomctl.models import RoomPreset
+from roomctl.mqtt.held_writes import write_held
 from roomctl.runtime.acks import Outbox, Replies
 from roomctl.runtime.inputs import (
     CommandArrived,
@@ -76,12 +76,6 @@ _LOGGER = logging.getLogger(__name__)
 # lost). 1 ms is far above that rounding and far below the time between any two changes
 # or light steps.
 WAKE_ROUNDING_S = 0.001
-# After a pause's or an emergency's light commands are handed to the network thread, the
-# room gives way this long: that thread, woken by them, takes the interpreter and writes
-# them now, not after the rest of the turn (the event, the state, the record) or the
-# switch interval. 0.2 ms is a few times a thread's wake-up; it costs only these turns.
-# Pause → last light's freeze p50 went from 4.5 to about 3.3 ms (see Benchmarks).
-URGENT_HANDOVER_S = 0.0002
 
 
 def new_session_id() -> str:
@@ -250,10 +244,10 @@ class RoomRuntime:
                 self._lights.play(effect.fades, now)
             case FreezeLights():
                 self._lights.freeze(now)
-                time.sleep(URGENT_HANDOVER_S)
+                write_held()  # now, not after the event, the state and the record
             case JumpLights():
                 self._lights.jump(effect.levels, now)
-                time.sleep(URGENT_HANDOVER_S)
+                write_held()
             case ReapplyLights(device=None):
                 self._lights.reapply_all(now)
             case ReapplyLights(device=str(device)):

@@ -11,6 +11,7 @@ from datetime import datetime
 from apscheduler.triggers.cron import CronTrigger
 
 from roomctl.api.excerpt import excerpt
+from roomctl.mqtt.held_writes import held_writes
 from roomctl.runtime.inputs import (
     CommandArrived,
     Heartbeat,
@@ -108,7 +109,8 @@ class RoomWorker:
         assert isinstance(item, RoomInput)
         try:
             now = self._pool.clock()
-            self.runtime.handle(item, now)
+            with held_writes():  # what the turn published leaves at its end, from here
+                self.runtime.handle(item, now)
             if isinstance(item, Shutdown):
                 self._finish()
                 return
