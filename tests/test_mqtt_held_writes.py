@@ -1,0 +1,169 @@
+"""A room's thread writes its turn's publications itself, with the network thread busy or not."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from roomctl.api.messages import Message
+from roomctl.mqtt import Bus, FastClient, NetworkLoop, parse_broker_url
+from roomctl.mqtt.held_writes import held_writes, write_held
+from tests.fixtures.broker import Mosquitto
+from tests.fixtures.room import wait_for
+
+# Mosquitto passes a message on within milliseconds; a loaded machine may take seconds.
+ARRIVAL_TIMEOUT_S = 20.0
+# How long a write held up by another thread's use of the connection is watched for.
+LOCKED_WAIT_S = 0.3
+# Threads publishing at once on one connection, and the messages each sends: 800 in all,
+# below the 1,000 Mosquitto queues for a subscriber before it drops (the watcher is slower
+# than four publishers).
+THREADS = 4
+PER_THREAD = 200
+
+
+@dataclass
+class Rig:
+    """A real broker, a subscriber that keeps what it hears, and a bus on its own loop."""
+
+    broker: Mosquitto
+    loop: NetworkLoop
+    bus: Bus
+    received: list[str]
+
+    def block_loop(self) -> threading.Event:
+        """Keep the network thread busy until the returned event is set."""
+        release, blocked = threading.Event(), threading.Event()
+
+        def hold_thread() -> None:
+            blocked.set()
+            release.wait(ARRIVAL_TIMEOUT_S)
+
+        self.loop.call_soon(hold_thread)
+        assert blocked.wait(ARRIVAL_TIMEOUT_S)
+        return release
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    broker = Mosquitto(workdir=tmp_path)
+    broker.start()
+    received: list[str] = []
+    subscribed = threading.Event()
+    watcher = mqtt.Client(CallbackAPIVersion.VERSION2)
+    watcher.on_message = lambda _c, _u, msg: received.append(msg.payload.decode())
+    watcher.on_subscribe = lambda *_: subscribed.set()
+    watcher.connect("127.0.0.1", broker.port)
+    watcher.loop_start()
+    loop = NetworkLoop()
+    loop.start()
+    bus = Bus(parse_broker_url(broker.url), "held", lambda _m: None, loop=loop)
+    try:
+        watcher.subscribe("t/#", qos=1)
+        wait_for(subscribed.is_set, what="the watcher's subscription")
+        bus.start()
+        assert bus.wait_connected(ARRIVAL_TIMEOUT_S)
+        yield Rig(broker, loop, bus, received)
+    finally:
+        bus.stop()
+        loop.stop()
+        watcher.loop_stop()
+        watcher.disconnect()
+        broker.stop()
+
+
+def test_a_turns_publications_leave_from_its_own_thread_while_the_network_thread_is_busy(
+    rig: Rig,
+) -> None:
+    release = rig.block_loop()
+    try:
+        with held_writes():
+            rig.bus.publish(Message("t/a", "event"))
+            rig.bus.publish(Message("t/a", "state"))
+        # Written by this thread on leaving: nothing waited for the blocked network thread.
+        wait_for(
+            lambda: rig.received == ["event", "state"],
+            timeout=ARRIVAL_TIMEOUT_S,
+            what="the turn's publications",
+        )
+    finally:
+        release.set()
+
+
+def test_write_held_sends_at_once_what_the_turn_published_so_far(rig: Rig) -> None:
+    release = rig.block_loop()
+    try:
+        with held_writes():
+            rig.bus.publish(Message("t/a", "freeze"))
+            write_held()
+            wait_for(
+                lambda: rig.received == ["freeze"],
+                timeout=ARRIVAL_TIMEOUT_S,
+                what="the freeze, before the turn ends",
+            )
+            rig.bus.publish(Message("t/a", "event"))
+        wait_for(
+            lambda: rig.received == ["freeze", "event"],
+            timeout=ARRIVAL_TIMEOUT_S,
+            what="the rest of the turn",
+        )
+    finally:
+        release.set()
+
+
+def test_without_held_writes_the_network_thread_writes_as_before(rig: Rig) -> None:
+    release = rig.block_loop()
+    rig.bus.publish(Message("t/a", "reply"))
+    assert rig.received == []  # the network thread is the one to write it
+    release.set()
+    wait_for(lambda: rig.received == ["reply"], timeout=ARRIVAL_TIMEOUT_S, what="the reply")
+
+
+def test_a_thread_never_writes_while_another_uses_the_connection(rig: Rig) -> None:
+    # The network thread holds the client's I/O lock while it reads (here: the test holds
+    # it); a room's write waits for it, so a socket or TLS session has one user at a time.
+    client = rig.bus._client
+    assert isinstance(client, FastClient)
+    done = threading.Event()
+
+    def turn() -> None:
+        with held_writes():
+            rig.bus.publish(Message("t/a", "event"))
+        done.set()
+
+    with client.io_lock:
+        writer = threading.Thread(target=turn)
+        writer.start()
+        assert not done.wait(LOCKED_WAIT_S)
+        assert rig.received == []
+    writer.join(ARRIVAL_TIMEOUT_S)
+    wait_for(lambda: rig.received == ["event"], timeout=ARRIVAL_TIMEOUT_S, what="the event")
+
+
+def test_threads_writing_one_connection_at_once_lose_and_mix_up_nothing(rig: Rig) -> None:
+    # The network thread reads the PUBACKs meanwhile.
+    def publish(thread: int) -> None:
+        for index in range(PER_THREAD):
+            with held_writes():
+                rig.bus.publish(Message(f"t/{thread}", f"{thread}:{index}"))
+
+    threads = [threading.Thread(target=publish, args=(n,)) for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wait_for(
+        lambda: len(rig.received) == THREADS * PER_THREAD,
+        timeout=ARRIVAL_TIMEOUT_S,
+        what="every message",
+    )
+    for number in range(THREADS):
+        mine = [m for m in rig.received if m.startswith(f"{number}:")]
+        assert mine == [f"{number}:{index}" for index in range(PER_THREAD)]
+    assert rig.bus.connected
