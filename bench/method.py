@@ -14,8 +14,11 @@ METHOD = (
     "sides come from the same run.",
     "- Pause: pause and resume in rotation over 4 rooms of one daemon, each in a one-hour "
     "fade on 6 lights (2 zigbee2mqtt, tasmota, wled, shelly, mqtt_json). A light's freeze "
-    "is the last command it receives before the resume, timed on arrival at the simulated "
-    "light (CLOCK_MONOTONIC, one clock for every process).",
+    "is the last command it receives before the resume, timed where the broker hands it "
+    "over: a `mosquitto_sub` on the lights' command topics stamps each message (wall "
+    "clock, nanoseconds), as a light with a processor of its own would receive it; the "
+    "simulated lights, dozens of paho threads in one Python process, log it later (the "
+    "row below it, CLOCK_MONOTONIC). The emergency's 12th light is timed the same way.",
     "- Emergency: 12 lights (6 zigbee2mqtt sharing one 5/s network, 6 stepped Tasmotas) "
     "in one-minute fades, called 0.1-0.3 s after a resume re-planned all 12, so the Zigbee "
     "queue is full; each light's last command must set full brightness.",
@@ -77,7 +80,9 @@ def scale_method(scale: dict[str, Any]) -> tuple[str, ...]:
         "fading in the same daemon), "
         f"{scale.get('pause_trials', 0)} pauses per run, each beside an echo round trip "
         "(TCP_NODELAY); each run's p99 is judged against 4 x that run's round-trip p99 "
-        "(the reply also against 20 ms).",
+        "(the reply also against 20 ms). A freeze is timed where the broker hands it over "
+        "(a `mosquitto_sub` on the lights' topics); the simulated lights' own log is shown "
+        "as a reference.",
         "- Cue timing: as in `make bench` (12-s phases, every light fading, 5 cues inside; "
         f"sessions started over 2 s; the events of a {window_s:.0f}-s window timed on arrival "
         "against the daemon's session start plus the planned session time), "
