@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ from tests.fixtures.room import wait_for
 
 # Mosquitto passes a message on within milliseconds; a loaded machine may take seconds.
 ARRIVAL_TIMEOUT_S = 20.0
-# How long a connection in use is watched for writes that should not happen meanwhile.
+# How long a write held up by another thread's use of the connection is watched for.
 LOCKED_WAIT_S = 0.3
 # Threads publishing at once on one connection, and the messages each sends: 800 in all,
 # below the 1,000 Mosquitto queues for a subscriber before it drops (the watcher is slower
@@ -126,26 +125,25 @@ def test_without_held_writes_the_network_thread_writes_as_before(rig: Rig) -> No
     wait_for(lambda: rig.received == ["reply"], timeout=ARRIVAL_TIMEOUT_S, what="the reply")
 
 
-def test_a_write_waits_while_the_connection_is_in_use_but_the_room_does_not(rig: Rig) -> None:
-    # The network thread holds the client's I/O lock while it reads a connection (here the
-    # test holds it). A room's turn does not wait for it: its write goes to the network
-    # thread, which writes once the read is over, so a socket or a TLS session never has
-    # two users at once.
+def test_a_thread_never_writes_while_another_uses_the_connection(rig: Rig) -> None:
+    # The network thread holds the client's I/O lock while it reads (here: the test holds
+    # it); a room's write waits for it, so a socket or TLS session has one user at a time.
     client = rig.bus._client
     assert isinstance(client, FastClient)
+    done = threading.Event()
+
+    def turn() -> None:
+        with held_writes():
+            rig.bus.publish(Message("t/a", "event"))
+        done.set()
+
     with client.io_lock:
-        turn = threading.Thread(target=_turn, args=(rig.bus,))
-        turn.start()
-        turn.join(ARRIVAL_TIMEOUT_S)
-        assert not turn.is_alive()  # the turn ended without waiting for the lock
-        time.sleep(LOCKED_WAIT_S)
-        assert rig.received == []  # nothing was written meanwhile
+        writer = threading.Thread(target=turn)
+        writer.start()
+        assert not done.wait(LOCKED_WAIT_S)
+        assert rig.received == []
+    writer.join(ARRIVAL_TIMEOUT_S)
     wait_for(lambda: rig.received == ["event"], timeout=ARRIVAL_TIMEOUT_S, what="the event")
-
-
-def _turn(bus: Bus) -> None:
-    with held_writes():
-        bus.publish(Message("t/a", "event"))
 
 
 def test_threads_writing_one_connection_at_once_lose_and_mix_up_nothing(rig: Rig) -> None:

@@ -66,12 +66,9 @@ class FastClient(mqtt.Client):
 
         Only a plain write happens here: an error, a full socket buffer or a DISCONNECT
         waiting (whose write closes the connection and calls back) is left to the network
-        thread, where paho handles it as always. So is a write while the network thread
-        is reading this connection: it writes it next, rather than this thread waiting.
+        thread, where paho handles it as always.
         """
-        if not self.io_lock.acquire(blocking=False):
-            return True
-        try:
+        with self.io_lock:
             if self._sock is None or any(
                 packet["command"] & 0xF0 == _DISCONNECT for packet in self._out_packet
             ):
@@ -87,8 +84,6 @@ class FastClient(mqtt.Client):
             # Another thread may have queued a packet while paho still counted us as
             # registered for writing: then nobody else would write it.
             return self.want_write()
-        finally:
-            self.io_lock.release()
 
     def _packet_write(self) -> MQTTErrorCode:
         join_waiting(self._out_packet)
