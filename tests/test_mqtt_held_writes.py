@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,8 +38,9 @@ class Rig:
     bus: Bus
     received: list[str]
 
-    def block_loop(self) -> threading.Event:
-        """Keep the network thread busy until the returned event is set."""
+    @contextmanager
+    def loop_blocked(self) -> Iterator[threading.Event]:
+        """Keep the network thread busy until the block ends or the yielded event is set."""
         release, blocked = threading.Event(), threading.Event()
 
         def hold_thread() -> None:
@@ -47,7 +49,14 @@ class Rig:
 
         self.loop.call_soon(hold_thread)
         assert blocked.wait(ARRIVAL_TIMEOUT_S)
-        return release
+        try:
+            yield release
+        finally:
+            release.set()
+
+    def expect(self, payloads: list[str], what: str) -> None:
+        """Wait until the subscriber has heard exactly these payloads, in this order."""
+        wait_for(lambda: self.received == payloads, timeout=ARRIVAL_TIMEOUT_S, what=what)
 
 
 @pytest.fixture
@@ -81,48 +90,30 @@ def rig(tmp_path: Path) -> Iterator[Rig]:
 def test_a_turns_publications_leave_from_its_own_thread_while_the_network_thread_is_busy(
     rig: Rig,
 ) -> None:
-    release = rig.block_loop()
-    try:
+    with rig.loop_blocked():
         with held_writes():
             rig.bus.publish(Message("t/a", "event"))
             rig.bus.publish(Message("t/a", "state"))
         # Written by this thread on leaving: nothing waited for the blocked network thread.
-        wait_for(
-            lambda: rig.received == ["event", "state"],
-            timeout=ARRIVAL_TIMEOUT_S,
-            what="the turn's publications",
-        )
-    finally:
-        release.set()
+        rig.expect(["event", "state"], "the turn's publications")
 
 
 def test_write_held_sends_at_once_what_the_turn_published_so_far(rig: Rig) -> None:
-    release = rig.block_loop()
-    try:
+    with rig.loop_blocked():
         with held_writes():
             rig.bus.publish(Message("t/a", "freeze"))
             write_held()
-            wait_for(
-                lambda: rig.received == ["freeze"],
-                timeout=ARRIVAL_TIMEOUT_S,
-                what="the freeze, before the turn ends",
-            )
+            rig.expect(["freeze"], "the freeze, before the turn ends")
             rig.bus.publish(Message("t/a", "event"))
-        wait_for(
-            lambda: rig.received == ["freeze", "event"],
-            timeout=ARRIVAL_TIMEOUT_S,
-            what="the rest of the turn",
-        )
-    finally:
-        release.set()
+        rig.expect(["freeze", "event"], "the rest of the turn")
 
 
 def test_without_held_writes_the_network_thread_writes_as_before(rig: Rig) -> None:
-    release = rig.block_loop()
-    rig.bus.publish(Message("t/a", "reply"))
-    assert rig.received == []  # the network thread is the one to write it
-    release.set()
-    wait_for(lambda: rig.received == ["reply"], timeout=ARRIVAL_TIMEOUT_S, what="the reply")
+    with rig.loop_blocked() as release:
+        rig.bus.publish(Message("t/a", "reply"))
+        assert rig.received == []  # the network thread is the one to write it
+        release.set()
+        rig.expect(["reply"], "the reply")
 
 
 def test_a_thread_never_writes_while_another_uses_the_connection(rig: Rig) -> None:
@@ -143,7 +134,7 @@ def test_a_thread_never_writes_while_another_uses_the_connection(rig: Rig) -> No
         assert not done.wait(LOCKED_WAIT_S)
         assert rig.received == []
     writer.join(ARRIVAL_TIMEOUT_S)
-    wait_for(lambda: rig.received == ["event"], timeout=ARRIVAL_TIMEOUT_S, what="the event")
+    rig.expect(["event"], "the event")
 
 
 def test_threads_writing_one_connection_at_once_lose_and_mix_up_nothing(rig: Rig) -> None:
