@@ -106,7 +106,13 @@ def _daemon(mosquitto: Mosquitto, tmp_path: Path, paths: list[Path]) -> Iterator
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=EXIT_TIMEOUT_S) in (0, -signal.SIGKILL)
+        try:
+            code = process.wait(timeout=EXIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()  # a daemon that would not stop must not outlive the test
+            process.wait()
+            raise
+        assert code in (0, -signal.SIGKILL)
 
 
 def _threads(pid: int) -> int:
