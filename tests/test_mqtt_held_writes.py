@@ -20,6 +20,9 @@ from tests.fixtures.room import wait_for
 
 # Mosquitto passes a message on within milliseconds; a loaded machine may take seconds.
 ARRIVAL_TIMEOUT_S = 20.0
+# Longest the network thread is kept busy: beyond any wait for an arrival, so what arrives
+# meanwhile was not written by it (the block ends earlier, when the test is done).
+LOOP_BLOCK_LIMIT_S = 3 * ARRIVAL_TIMEOUT_S
 # How long a write held up by another thread's use of the connection is watched for.
 LOCKED_WAIT_S = 0.3
 # Threads publishing at once on one connection, and the messages each sends: 800 in all,
@@ -45,7 +48,7 @@ class Rig:
 
         def hold_thread() -> None:
             blocked.set()
-            release.wait(ARRIVAL_TIMEOUT_S)
+            release.wait(LOOP_BLOCK_LIMIT_S)
 
         self.loop.call_soon(hold_thread)
         assert blocked.wait(ARRIVAL_TIMEOUT_S)
