@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -14,7 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from roomctl.api.messages import Message
 from roomctl.mqtt import Bus, FastClient, NetworkLoop, parse_broker_url
-from roomctl.mqtt.held_writes import held_writes, write_held
+from roomctl.mqtt.held_writes import held_writes, hold, write_held
 from tests.fixtures.broker import Mosquitto
 from tests.fixtures.room import wait_for
 
@@ -161,3 +162,39 @@ def test_threads_writing_one_connection_at_once_lose_and_mix_up_nothing(rig: Rig
         mine = [m for m in rig.received if m.startswith(f"{number}:")]
         assert mine == [f"{number}:{index}" for index in range(PER_THREAD)]
     assert rig.bus.connected
+
+
+class _Client:
+    """A connection that counts its own writes and says whether some is left."""
+
+    def __init__(self, left: bool = False) -> None:
+        self.writes = 0
+        self.left = left
+
+    def write_waiting(self) -> bool:
+        self.writes += 1
+        return self.left
+
+
+class _Loop:
+    """The network loop's side: what it was handed."""
+
+    def __init__(self) -> None:
+        self.handed: list[mqtt.Client] = []
+
+    def hand_over(self, client: mqtt.Client) -> None:
+        self.handed.append(client)
+
+
+def test_nested_holding_writes_once_at_the_outer_end_and_leftovers_go_to_the_loop() -> None:
+    loop, done_fake, stuck_fake = _Loop(), _Client(), _Client(left=True)
+    done, stuck = cast(mqtt.Client, done_fake), cast(mqtt.Client, stuck_fake)
+    assert not hold(done, loop)  # outside a turn: the loop writes
+    with held_writes():
+        with held_writes():
+            assert hold(done, loop)
+            assert hold(stuck, loop)
+        assert (done_fake.writes, stuck_fake.writes) == (0, 0)  # the inner end writes nothing
+    assert (done_fake.writes, stuck_fake.writes) == (1, 1)
+    assert loop.handed == [stuck]  # what could not be written at once
+    assert not hold(done, loop)

@@ -41,7 +41,10 @@ def hold(client: mqtt.Client, writer: Writer) -> bool:
 
 @contextmanager
 def held_writes() -> Iterator[None]:
-    """Hold what this thread publishes meanwhile, and write it on leaving."""
+    """Hold what this thread publishes meanwhile, and write it on leaving (the outermost)."""
+    if getattr(_held, "clients", None) is not None:
+        yield  # already held: the outer block writes it all
+        return
     _held.clients = {}
     try:
         yield
