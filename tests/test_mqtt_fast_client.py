@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections import deque
 from pathlib import Path
@@ -153,3 +154,21 @@ def test_a_join_stops_at_the_byte_limit() -> None:
     packets = deque([_packet(big), _packet(big), _packet(b"over")])
     join_waiting(packets)
     assert [p["to_process"] for p in packets] == [MAX_BATCH_BYTES, 4]
+
+
+def test_a_waiting_disconnect_is_left_to_the_network_thread() -> None:
+    # Its write closes the socket and calls paho's callbacks: not from a room's thread.
+    client = FastClient(CallbackAPIVersion.VERSION2)
+    ours, theirs = socket.socketpair()
+    try:
+        client._sock = ours
+        client._out_packet.extend([_packet(b"pub"), _packet(b"bye", 0, 0xE0)])
+        assert client.write_waiting() is True
+        assert len(client._out_packet) == 2  # nothing written
+        client._out_packet.pop()
+        assert client.write_waiting() is False  # the publication alone goes out here
+        assert theirs.recv(16) == b"pub"
+    finally:
+        client._sock = None
+        ours.close()
+        theirs.close()

@@ -28,8 +28,9 @@ def _joinable(packet: dict[str, Any]) -> bool:
 def join_waiting(packets: deque[Any]) -> None:
     """Replace the leading joinable packets of paho's send queue with one packet holding them.
 
-    Other threads only append to the queue's right end; only the writing thread takes from
-    the left, so the packets joined here are never touched by anyone else meanwhile.
+    Other threads only append to the queue's right end; only the thread writing (under the
+    client's I/O lock) takes from the left, so the packets joined here are never touched
+    by anyone else meanwhile.
     """
     joined: list[dict[str, Any]] = []
     size = 0
@@ -43,3 +44,8 @@ def join_waiting(packets: deque[Any]) -> None:
     data = b"".join(bytes(packet["packet"]) for packet in joined)
     first = joined[0]
     packets.appendleft({**first, "packet": data, "pos": 0, "to_process": len(data), "info": None})
+
+
+def disconnect_waiting(packets: deque[Any]) -> bool:
+    """Tell whether a DISCONNECT waits in paho's send queue (its write closes the socket)."""
+    return any(packet["command"] & 0xF0 == _DISCONNECT for packet in packets)

@@ -23,7 +23,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from roomctl.mqtt.batch import join_waiting
+from roomctl.mqtt.batch import disconnect_waiting, join_waiting
 
 # What paho would hand on_publish (roomctl's daemon sets none) for each success, by what
 # follows the message id: nothing (MQTT 3.1.1, or v5's short form), 0, or 0x10.
@@ -35,8 +35,6 @@ _SUCCESSES = {
 _NO_PROPERTIES = Properties(PacketTypes.PUBACK)  # type: ignore[no-untyped-call]
 # The message id's length: two bytes right after the fixed header.
 _MID_BYTES = 2
-# A DISCONNECT packet's type (the fixed header's high nibble).
-_DISCONNECT = 0xE0
 
 
 class FastClient(mqtt.Client):
@@ -69,9 +67,7 @@ class FastClient(mqtt.Client):
         thread, where paho handles it as always.
         """
         with self.io_lock:
-            if self._sock is None or any(
-                packet["command"] & 0xF0 == _DISCONNECT for packet in self._out_packet
-            ):
+            if self._sock is None or disconnect_waiting(self._out_packet):
                 return True
             try:
                 rc = self._packet_write()
