@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import selectors
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -198,3 +199,13 @@ def test_nested_holding_writes_once_at_the_outer_end_and_leftovers_go_to_the_loo
     assert (done_fake.writes, stuck_fake.writes) == (1, 1)
     assert loop.handed == [stuck]  # what could not be written at once
     assert not hold(done, loop)
+
+
+def test_a_connection_closed_by_a_write_before_its_read_is_skipped() -> None:
+    # The loop writes before it reads: a write that fails closes the connection, and the
+    # select's news of that socket must then be passed over, not stop the network thread.
+    loop = NetworkLoop()
+    gone = cast(mqtt.Client, _Client())
+    key = selectors.SelectorKey(fileobj=0, fd=0, events=selectors.EVENT_READ, data=gone)
+    loop._service([(key, selectors.EVENT_READ)])  # raised KeyError before
+    loop.stop()

@@ -224,8 +224,8 @@ class NetworkLoop:
         for key, mask in events:
             if key.data is None:
                 self._drain_wake()
-            else:
-                ready.append((self._watched[key.data].priority, key.data, mask))
+            elif (watched := self._watched.get(key.data)) is not None:  # not closed since
+                ready.append((watched.priority, key.data, mask))
         ready.sort(key=lambda entry: entry[0])
         for _priority, client, mask in ready:
             if self._writers:  # queued while reading: out first (an unlocked peek)
