@@ -20,6 +20,7 @@ import termios
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -74,6 +75,22 @@ def row(output: str, room: str) -> str:
     found = [line for line in output.splitlines() if line.strip().startswith(f"{room} ")]
     assert found, f"no row for {room} in:\n{output}"
     return found[0]
+
+
+@contextmanager
+def as_a_shell_starts_it() -> Iterator[None]:
+    """Have a process started inside take Ctrl-C as a shell's foreground job does.
+
+    A shell gives its foreground job SIGINT's default action. A CI runner may start the
+    tests in the background with SIGINT ignored, which a child inherits across exec (and
+    Python then installs no KeyboardInterrupt): the child would never see the Ctrl-C. A
+    handler, unlike an ignore, is reset to the default in the child.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @dataclass
@@ -244,13 +261,14 @@ class Watching:
 
 def test_watch_shows_cues_as_they_fire_and_a_dead_daemon_as_offline(served: Served) -> None:
     env = {k: v for k, v in os.environ.items() if k != "ROOMCTL_BROKER"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "roomctl", "status", "--watch", "--broker", served.broker.url],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    with as_a_shell_starts_it():
+        process = subprocess.Popen(
+            [sys.executable, "-m", "roomctl", "status", "--watch", "--broker", served.broker.url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
     watching = Watching(process)
     reader = threading.Thread(target=watching.read, daemon=True)
     reader.start()
@@ -293,13 +311,14 @@ def test_watch_on_a_terminal_shows_the_cue_and_stops_on_ctrl_c(served: Served) -
     fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
     env = {k: v for k, v in os.environ.items() if k not in ("ROOMCTL_BROKER", "COLUMNS")}
     env["TERM"] = "xterm-256color"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "roomctl", "status", "--watch", "--broker", served.broker.url],
-        stdin=secondary,
-        stdout=secondary,
-        stderr=secondary,
-        env=env,
-    )
+    with as_a_shell_starts_it():
+        process = subprocess.Popen(
+            [sys.executable, "-m", "roomctl", "status", "--watch", "--broker", served.broker.url],
+            stdin=secondary,
+            stdout=secondary,
+            stderr=secondary,
+            env=env,
+        )
     os.close(secondary)
     screen: list[str] = []
     ansi = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
