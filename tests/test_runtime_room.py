@@ -17,6 +17,7 @@ from roomctl.devices.registry import adapter_for
 from roomctl.journal import Journal
 from roomctl.journal.spill import RUNTIME_ENV
 from roomctl.models import RoomPreset
+from roomctl.mqtt.held_writes import held_writes, hold
 from roomctl.runtime.acks import ACK_WAIT_S
 from roomctl.runtime.inputs import JournalWritten, Recover, Shutdown, Wake
 from roomctl.runtime.intake import CommandIntake
@@ -88,14 +89,16 @@ class Speaker:
         self.calls.append(("silence", (), 0.0))
 
 
-def _runtime(tmp_path: Path, journal: Journal | None = None) -> tuple[RoomRuntime, Outbox]:
+def _runtime(
+    tmp_path: Path, journal: Journal | None = None, outbox: Outbox | None = None
+) -> tuple[RoomRuntime, Outbox]:
     room = RoomPreset.model_validate(
         {"id": "room-t", "devices": {"ceiling": {"type": "zigbee2mqtt", "topic": "z/ceiling"}}}
     )
     sessions = tmp_path / "sessions"
     sessions.mkdir(exist_ok=True)
     (sessions / "cues.yaml").write_text(PROFILE)
-    outbox = Outbox()
+    outbox = outbox or Outbox()
     adapters = {n: adapter_for(n, s) for n, s in room.lights().items()}
     runtime = RoomRuntime(
         room,
@@ -130,6 +133,44 @@ def test_a_cue_at_the_start_fires_at_start_and_the_next_at_its_time(tmp_path: Pa
     cues = [e for e in outbox.events() if e["type"] == "cue"]
     assert [c["notify"] for c in cues] == ["Check identity", "Blood pressure"]
     assert cues[1]["at_s"] == 300.0
+
+
+class Connection(Outbox):
+    """An outbox that holds a turn's publications as a bus does; `writes` is what left when."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting: list[Message] = []
+        self.writes: list[list[str]] = []  # each write's topics, in order
+
+    def publish(self, msg: Message) -> None:
+        super().publish(msg)
+        self.waiting.append(msg)
+        if not hold(self, self):  # type: ignore[arg-type]  # a connection's stand-in
+            self.write_waiting()
+
+    def write_waiting(self) -> bool:
+        self.writes.append([m.topic for m in self.waiting])
+        self.waiting = []
+        return False  # nothing left for a network thread
+
+    def hand_over(self, client: object) -> None:
+        raise AssertionError("everything was written")
+
+
+def test_a_phases_event_leaves_before_the_rest_of_its_turn(tmp_path: Path) -> None:
+    connection = Connection()
+    runtime, _ = _runtime(tmp_path, outbox=connection)
+    _command(runtime, T0, action="start", profile="cues")
+    connection.writes.clear()
+    with held_writes():  # as the worker runs a turn
+        runtime.handle(Wake(), T0 + 600.0)  # the second phase starts
+    first, *rest = connection.writes
+    assert first == ["roomctl/room-t/events"]  # alone: the state and the fade come after
+    later = [topic for write in rest for topic in write]
+    assert "roomctl/room-t/state" in later and "z/ceiling/set" in later
+    assert connection.events()[-1]["type"] == "phase_started"
+    assert connection.events()[-1]["phase"] == "second"
 
 
 def test_pause_sends_the_ceiling_its_current_level_without_transition(tmp_path: Path) -> None:

@@ -5,9 +5,9 @@ per turn: under 500 rooms the network thread waited for it behind the rooms' thr
 and a cue's event left up to 20 ms after the room published it. Within `held_writes()`,
 a thread's publications are only noted; on leaving, it writes them itself, one write per
 connection, while it still holds the interpreter. `write_held()` writes them at once (a
-pause's or an emergency's light commands, before the rest of the turn). What cannot be
-written at once (a full socket buffer, a connection going away, a client without
-`write_waiting`) goes to the network thread as before.
+pause's or an emergency's light commands, an event, before the rest of the turn). What
+cannot be written at once (a full socket buffer, a connection going away, a client
+without `write_waiting`) goes to the network thread as before.
 """
 
 from __future__ import annotations
