@@ -149,6 +149,9 @@ class Connection(Outbox):
         if not hold(self, self):  # type: ignore[arg-type]  # a connection's stand-in
             self.write_waiting()
 
+    def reply(self, inbound: Inbound, msg: Message) -> None:
+        self.publish(msg)
+
     def write_waiting(self) -> bool:
         self.writes.append([m.topic for m in self.waiting])
         self.waiting = []
@@ -171,6 +174,16 @@ def test_a_phases_event_leaves_before_the_rest_of_its_turn(tmp_path: Path) -> No
     assert "roomctl/room-t/state" in later and "z/ceiling/set" in later
     assert connection.events()[-1]["type"] == "phase_started"
     assert connection.events()[-1]["phase"] == "second"
+
+
+def test_a_refusal_leaves_with_its_reply_in_one_write(tmp_path: Path) -> None:
+    connection = Connection()
+    runtime, _ = _runtime(tmp_path, outbox=connection)
+    with held_writes():
+        _command(runtime, T0, action="resume", request_id="r1")  # nothing to resume
+    assert connection.writes == [["roomctl/room-t/events", _REPLY]]  # a flood's, once each
+    assert connection.events()[-1]["type"] == "command_rejected"
+    assert connection.replies()[-1]["ok"] is False
 
 
 def test_pause_sends_the_ceiling_its_current_level_without_transition(tmp_path: Path) -> None:
