@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 
 from roomctl.api.commands import StartCommand
-from roomctl.api.events import CommandRejected, event_fields, event_payload
+from roomctl.api.events import event_fields, event_payload
 from roomctl.api.messages import Inbound, Message
 from roomctl.api.state import RoomState, Status
 from roomctl.api.topics import RoomTopics
@@ -291,15 +291,15 @@ class RoomRuntime:
                 _LOGGER.log(effect.level, effect.message, *effect.args)
 
     def _emit(self, emit: Emit, now: float) -> None:
-        """Publish an event (written at once, but for a refusal); then record and log it."""
+        """Publish an event (written at once, but in a command's turn); then record and log it."""
         event, session_id = emit.event, emit.session_id
         fields = event_fields(event)
         payload = event_payload(event, self.room.id, session_id, now, fields)
         self._outbox.publish(Message(self.topics.events, payload, emit.qos))
         # Staff see a cue when it is due, not after the rest of the turn (the state, a
         # phase's fades, the snapshot): that rest was 1 ms at the median and up to 6 ms.
-        # A refusal leaves with its reply at the turn's end: a flood's would write twice.
-        if not isinstance(event, CommandRejected):
+        # A command's events leave with its turn, in one write (a flood's would be two).
+        if self._inbound is None:
             write_held()
         if emit.record:
             self._recorder.event(StoredEvent(self.room.id, session_id, now, event.type, fields))
