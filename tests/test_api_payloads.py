@@ -266,9 +266,57 @@ def test_compact_json_reads_as_json_dumps_did() -> None:
 )
 def test_the_state_writes_its_phases_as_pydantic_would(phases: list[PhaseSpan] | None) -> None:
     state = RoomState(room="room-1", status="running", phases=phases, speed=1.0)
+    assert state.payload(WALL) == _state_as_pydantic_writes_it(state)
+
+
+def _state_as_pydantic_writes_it(state: RoomState) -> str:
+    """Return the state's payload the way model_dump would write it, `updated_at` added."""
     expected = {}
     for key, value in state.model_dump(mode="json").items():
         expected[key] = value
         if key == "paused_by":
             expected["updated_at"] = "2027-01-15T08:00:00.201Z"
-    assert state.payload(WALL) == compact_json(expected)
+    return compact_json(expected)
+
+
+_MANUAL = {
+    "plain": DeviceState(online=True),
+    "unheard": DeviceState(online=None),
+    "warm": DeviceState(online=False, manual=LightLevelFields(on=True, brightness=0.5, mireds=370)),
+    "red": DeviceState(
+        online=True, manual=LightLevelFields(on=False, brightness=0, color=(255, 0, 0))
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"status": "idle"},
+        {"status": "idle", "site": "north", "devices": _MANUAL},
+        {
+            "status": "running",
+            "profile": "p",
+            "session_id": "s1",
+            "phase": "onset",
+            "phase_index": 0,
+            "phase_count": 3,
+            "elapsed_s": 12,
+            "phase_remaining_s": 47.96,
+            "remaining_s": 1e9,
+            "speed": 60,
+            "next_cue": NextCue(id="0.1", notify="é\n", phase="onset", at_s=30, in_s=17.5),
+            "pending_cues": [
+                PendingCue(id=f"0.{i}", notify="BP", phase="p", at_s=i, fired_at="x")
+                for i in range(3)
+            ],
+            "ends_at": "2027-01-15T08:30:00.000Z",
+            "devices": _MANUAL,
+        },
+        {"status": "paused", "elapsed_s": float("inf"), "remaining_s": float("nan"), "speed": 1.0},
+        {"status": "ended", "journal": JournalProblem(error="disk full"), "paused_by": "kim"},
+    ],
+)
+def test_the_state_writes_every_field_as_pydantic_would(fields: dict[str, Any]) -> None:
+    state = RoomState(room="room-1", **fields)
+    assert state.payload(WALL) == _state_as_pydantic_writes_it(state)

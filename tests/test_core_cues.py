@@ -6,7 +6,10 @@ import json
 from typing import Any
 
 from roomctl.api.events import Cue, CueAcknowledged
+from roomctl.api.state import PendingCue
 from roomctl.core import Accept, Heartbeat, KeepSnapshot, Recover, Refuse, Wake
+from roomctl.core.room_cues import PendingViews
+from roomctl.core.room_session import FiredCue, Session
 from tests.test_core_room import T0, Rig, events, kinds
 
 
@@ -145,3 +148,40 @@ def test_an_ended_session_comes_back_for_its_pending_cues_quietly_and_keeps_its_
     assert [c["id"] for c in kept.snapshot["pending_cues"]] == ["0.1"]
     again.send(T0 + 920.0, action="start", profile="cues")
     assert [c[0] for c in pending(again, T0 + 921.0)] == ["0.0"]  # the new session's own
+
+
+def _session_with(*cues: FiredCue) -> Session:
+    """Return a started session of the cue profile whose pending cues are `cues`."""
+    rig = Rig()
+    rig.send(T0, action="start", profile="cues")
+    session = rig.core.session
+    assert session is not None
+    return session.with_pending(cues)
+
+
+def _shown(views: list[PendingCue]) -> list[tuple[str, str]]:
+    return [(view.id, view.fired_at) for view in views]
+
+
+def test_pending_views_follow_fires_acks_and_a_restored_session_and_reuse_the_unchanged() -> None:
+    first = FiredCue("0.0", "arrival", "Check identity", 0.0, T0)
+    second = FiredCue("0.1", "arrival", "Blood pressure", 300.0, T0 + 300.0)
+    third = FiredCue("1.0", "onset", "Breathing", 900.0, T0 + 900.5)
+    views = PendingViews()
+    one = views.of(_session_with(first))
+    three = views.of(_session_with(first, second, third))  # fired: added at the end
+    assert _shown(three) == [
+        ("0.0", "2027-01-15T08:00:00.000Z"),
+        ("0.1", "2027-01-15T08:05:00.000Z"),
+        ("1.0", "2027-01-15T08:15:00.500Z"),
+    ]
+    assert three[0] is one[0]  # made once, not again for every state message
+    acked = views.of(_session_with(first, third))  # the middle one acknowledged
+    assert _shown(acked) == [
+        ("0.0", "2027-01-15T08:00:00.000Z"),
+        ("1.0", "2027-01-15T08:15:00.500Z"),
+    ]
+    assert acked[1] is three[2]
+    restored = FiredCue("0.0", "arrival", "Check identity", 0.0, T0 + 1.0)  # not the same cue
+    assert _shown(views.of(_session_with(restored))) == [("0.0", "2027-01-15T08:00:01.000Z")]
+    assert views.of(_session_with()) == []

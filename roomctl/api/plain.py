@@ -10,6 +10,7 @@ write the same JSON.
 from __future__ import annotations
 
 import math
+from functools import cache
 from types import UnionType
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -64,3 +65,16 @@ def dump_plain(value: WireModel, fields: PlainFields) -> dict[str, object] | Non
                 return None  # pydantic writes inf and nan as null
         data[name] = item
     return data
+
+
+@cache
+def _fields_of(model: type[WireModel]) -> PlainFields | None:
+    """Return plain_fields(model), worked out once per model."""
+    return plain_fields(model)
+
+
+def dump_part(value: WireModel) -> dict[str, object]:
+    """Return a payload part as model_dump(mode="json") would: read directly when plain."""
+    fields = _fields_of(type(value))
+    data = None if fields is None else dump_plain(value, fields)
+    return data if data is not None else value.model_dump(mode="json")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar, Final, Literal
 
 from pydantic import ConfigDict, Field, field_serializer
 
+from roomctl.api.plain import dump_part
 from roomctl.api.wire import WireModel, compact_json, iso_timestamp
 
 Status = Literal["idle", "running", "paused", "emergency", "ended"]
@@ -36,6 +38,12 @@ class DeviceState(WireModel):
     manual: LightLevelFields | None = Field(
         default=None, description="the level set by hand, kept until the next phase or scene"
     )
+
+    def wire(self) -> dict[str, object]:
+        """Return the device as model_dump(mode="json") writes it (a state lists every one)."""
+        if self.manual is None:
+            return {"online": self.online}
+        return {"online": self.online, "manual": dump_part(self.manual)}
 
 
 class PhaseSpan(WireModel):
@@ -183,19 +191,44 @@ class RoomState(WireModel):
 
     def payload(self, wall: float) -> str:
         """Return the state as the JSON the contract shows, published at wall time `wall`."""
-        # The phases are written here, not by pydantic: a serializer call for each phase
-        # of every state message was a third of the message's cost (same JSON either way).
-        dumped = self.model_dump(mode="json", exclude={"phases"})
+        # Written field by field, not by model_dump: pydantic called back into Python for
+        # every pending cue and device of every state message, which was a quarter of a
+        # cue's turn with a dozen cues pending (the same JSON either way; see
+        # tests/test_api_payloads.py).
         data: dict[str, object] = {}
         for key in type(self).model_fields:
-            if key == "phases":
-                if self.phases is not None:
-                    data["phases"] = [
-                        {"name": p.name, "start_s": float(p.start_s), "end_s": float(p.end_s)}
-                        for p in self.phases
-                    ]
-            elif key in dumped:
-                data[key] = dumped[key]
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = self._wire_field(key, value)
+            elif key not in self.OMIT_WHEN_NONE:
+                data[key] = None
             if key == "paused_by":
                 data["updated_at"] = iso_timestamp(wall)
         return compact_json(data)
+
+    def _wire_field(self, key: str, value: object) -> object:
+        """Return one field's JSON value (not None) as model_dump(mode="json") writes it."""
+        match value:
+            case float():
+                return _finite(round(value, 1) if key in _TENTHS else value)
+            case WireModel():
+                return dump_part(value)
+            case dict():  # the devices
+                return {name: device.wire() for name, device in self.devices.items()}
+            case list() if key == "phases":
+                return [
+                    {"name": p.name, "start_s": float(p.start_s), "end_s": float(p.end_s)}
+                    for p in value
+                ]
+            case list():  # the pending cues
+                return [dump_part(cue) for cue in self.pending_cues]
+        return value
+
+
+# The fields the state rounds to tenths of a second (see RoomState._tenths).
+_TENTHS = frozenset({"elapsed_s", "phase_remaining_s", "remaining_s"})
+
+
+def _finite(value: float) -> float | None:
+    """Return a float as pydantic writes it in JSON: infinity and NaN as null."""
+    return value if math.isfinite(value) else None

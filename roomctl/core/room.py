@@ -22,6 +22,7 @@ from roomctl.api.state import RoomState, Status
 from roomctl.core.levels import LightLevel
 from roomctl.core.room_commands import decide_command
 from roomctl.core.room_course import advance, apply_scene, recover
+from roomctl.core.room_cues import PendingViews
 from roomctl.core.room_devices import (
     device_seen,
     light_reported,
@@ -57,6 +58,7 @@ class RoomCore:
         self.room = room
         self.speed = speed
         self.memory = RoomMemory(health=dict.fromkeys(room.devices))
+        self._pending_views = PendingViews()
 
     @property
     def status(self) -> Status:
@@ -161,4 +163,5 @@ class RoomCore:
             now,
             manual,
             journal_error,
+            self._pending_views,
         )

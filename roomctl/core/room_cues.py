@@ -54,15 +54,36 @@ def acknowledge(step: Step, command: AckCommand) -> None:
     )
 
 
-def pending_view(session: Session) -> list[PendingCue]:
-    """Return the session's pending cues as the state shows them, oldest first."""
-    return [
-        PendingCue(
-            id=cue.cue_id,
-            notify=cue.notify,
-            phase=cue.phase,
-            at_s=round(cue.at, 1),
-            fired_at=iso_timestamp(cue.fired_wall),
-        )
-        for cue in session.pending
-    ]
+class PendingViews:
+    """One room's pending cues as the state shows them, each cue's view made once.
+
+    Every state message lists every pending cue; making each again (a payload model and
+    its timestamp) was a fifth of a cue's turn with a dozen pending. A cue fired adds one
+    to the end, an acknowledgement takes one out: views are kept by the cue they show.
+    """
+
+    def __init__(self) -> None:
+        self._cues: tuple[FiredCue, ...] = ()
+        self._views: list[PendingCue] = []
+
+    def of(self, session: Session) -> list[PendingCue]:
+        """Return the session's pending cues as the state shows them, oldest first."""
+        cues, kept = session.pending, len(self._cues)
+        if len(cues) >= kept and all(a is b for a, b in zip(cues[:kept], self._cues, strict=True)):
+            views = self._views + [_pending_cue(cue) for cue in cues[kept:]]
+        else:
+            # Ids are safe keys: self._cues keeps every cue they name alive.
+            known = {id(cue): view for cue, view in zip(self._cues, self._views, strict=True)}
+            views = [known.get(id(cue)) or _pending_cue(cue) for cue in cues]
+        self._cues, self._views = cues, views
+        return list(views)
+
+
+def _pending_cue(cue: FiredCue) -> PendingCue:
+    return PendingCue(
+        id=cue.cue_id,
+        notify=cue.notify,
+        phase=cue.phase,
+        at_s=round(cue.at, 1),
+        fired_at=iso_timestamp(cue.fired_wall),
+    )

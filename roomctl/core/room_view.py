@@ -9,7 +9,7 @@ from functools import lru_cache
 from roomctl.api.state import DeviceState, JournalProblem, NextCue, PhaseSpan, RoomState
 from roomctl.api.wire import iso_timestamp
 from roomctl.core.levels import LightLevel
-from roomctl.core.room_cues import pending_view
+from roomctl.core.room_cues import PendingViews
 from roomctl.core.room_step import RoomMemory, light_fields
 from roomctl.models import RoomPreset
 
@@ -53,11 +53,12 @@ def room_state(
     now: float,
     manual: Mapping[str, LightLevel],
     journal_error: str | None,
+    pending: PendingViews,
 ) -> RoomState:
     """Return the room's state at wall time `now`.
 
     `manual` holds the levels lights keep because set by hand; `journal_error` what keeps
-    the journal from recording, if anything.
+    the journal from recording, if anything; `pending` the room's pending cues' views.
     """
     shown = {
         name: DeviceState(
@@ -110,7 +111,7 @@ def room_state(
         ),
         speed=speed,
         next_cue=next_cue,
-        pending_cues=pending_view(session),
+        pending_cues=pending.of(session),
         ends_at=ends_at,
         journal=journal,
     )
