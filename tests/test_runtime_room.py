@@ -14,7 +14,7 @@ from roomctl.config.library import ProfileLibrary
 from roomctl.core.easing import Easing
 from roomctl.core.levels import SoundMix
 from roomctl.devices.registry import adapter_for
-from roomctl.journal import Journal
+from roomctl.journal import Journal, StoredEvent
 from roomctl.journal.spill import RUNTIME_ENV
 from roomctl.models import RoomPreset
 from roomctl.mqtt.held_writes import held_writes, hold
@@ -230,6 +230,71 @@ def test_a_command_is_answered_once_its_record_is_on_disk(tmp_path: Path) -> Non
         {"request_id": "r1", "ok": True, "status": "running", "recorded": True}
     ]
     assert journal.unfinished("room-t") is not None
+
+
+class WriteEnds:
+    """Counts the journal writes the room asked a turn for (on the journal's thread)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._called = threading.Semaphore(0)
+
+    def __call__(self) -> None:
+        self.calls += 1
+        self._called.release()
+
+    def turn(self, runtime: RoomRuntime, now: float) -> None:
+        """Wait for the next write the room asked a turn for, and give the room that turn."""
+        assert self._called.acquire(timeout=WRITE_TIMEOUT_S), "no turn asked for"
+        runtime.handle(JournalWritten(), now)
+
+
+def _after_the_writes_so_far(journal: Journal) -> None:
+    """Return once every write handed to the journal so far has ended and called back.
+
+    The journal's thread ends writes, and calls their callbacks, in the order handed over.
+    """
+    marker, ended = Recorder(journal), threading.Event()
+    marker.on_written = ended.set
+    marker.event(StoredEvent("room-x", None, T0, "marker", {}))
+    marker.flush(wait=False)
+    assert ended.wait(WRITE_TIMEOUT_S)
+
+
+def test_a_write_nothing_waits_on_asks_no_turn_of_the_room(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "state")
+    runtime, outbox = _runtime(tmp_path, journal)
+    ends = WriteEnds()
+    runtime.on_journal_written(ends)
+    _command(runtime, T0, action="start", profile="cues", request_id="r1")
+    ends.turn(runtime, T0 + 0.01)  # the reply waited for it
+    runtime.handle(Wake(), T0 + 300.0)  # a cue: its event and snapshot, nothing waits
+    _after_the_writes_so_far(journal)
+    _command(runtime, T0 + 301.0, action="pause", request_id="r2")
+    while len(outbox.replies()) < 2:
+        ends.turn(runtime, T0 + 301.01)
+    # Writes end in order: the cue's ended before the pause's, without asking a turn.
+    assert ends.calls == 2
+    assert [r["request_id"] for r in outbox.replies() if r["recorded"]] == ["r1", "r2"]
+
+
+def test_records_made_behind_a_slow_write_go_with_the_turn_its_end_asks_for(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "state")
+    runtime, _outbox = _runtime(tmp_path, journal)
+    ends = WriteEnds()
+    runtime.on_journal_written(ends)
+    _command(runtime, T0, action="start", profile="cues")
+    ends.turn(runtime, T0 + 0.01)
+    with journal._lock:  # a slow disk: the cue's write stays in flight
+        runtime.handle(Wake(), T0 + 599.5)  # the cue due at 5 min
+        runtime.handle(Wake(), T0 + 600.0)  # the second phase's records wait behind it
+    ends.turn(runtime, T0 + 600.1)  # the cue's write ended: the phase's records go now
+    _after_the_writes_so_far(journal)
+    kept = journal.unfinished("room-t")
+    assert kept is not None and kept.snapshot["announced_phase"] == 1
+    assert ends.calls == 2  # the start's (its reply waited) and the cue's
 
 
 def test_a_command_whose_record_is_late_is_answered_as_not_yet_recorded(tmp_path: Path) -> None:

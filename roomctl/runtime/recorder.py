@@ -49,6 +49,7 @@ class Recorder:
         self._in_flight_upto = 0  # the records the write in flight holds, counted from the first
         self._written_upto = 0  # the records known to be on disk, counted from the first
         self.in_flight_since: float | None = None  # when the write in flight was handed over
+        self._submitted = 0.0  # the same, on this machine's monotonic clock
         self.on_written: Callable[[], None] | None = None
         # A journal that cannot be written from the start shows so before a write fails.
         self.error: str | None = journal.fault if journal is not None else None
@@ -98,6 +99,19 @@ class Recorder:
         return self._written_upto >= mark
 
     @property
+    def queued(self) -> bool:
+        """Tell whether records wait for the next write (one is in flight, or failed)."""
+        return bool(self._events or self._sessions)
+
+    def write_failed_or_slow(self, slow_s: float) -> bool:
+        """Tell whether the write in flight failed, or has been in flight `slow_s` or more."""
+        write = self._in_flight
+        if write is None:
+            return False
+        slow = time.monotonic() - self._submitted >= slow_s
+        return slow or (write.done and write.error is not None)
+
+    @property
     def pending(self) -> int:
         """Return how many records are not yet known to be on disk."""
         events, sessions = self._in_flight_records
@@ -127,6 +141,7 @@ class Recorder:
     def _submit(self, journal: Journal, now: float | None) -> None:
         """Hand the queued records to the journal as the one write in flight."""
         self._in_flight_upto, self.in_flight_since = self._made, now
+        self._submitted = time.monotonic()  # the room's clock may be a test's
         write = journal.submit(self._events, list(self._sessions.values()), self._written)
         self._in_flight, self._in_flight_records = write, (self._events, self._sessions)
         self._events, self._sessions = [], {}

@@ -195,8 +195,33 @@ class RoomRuntime:
         return CommandIn(command, arrived.seq, profile, session_id=new_session_id())
 
     def on_journal_written(self, callback: Callable[[], None]) -> None:
-        """Have `callback` called when a journal write ends (see Recorder.on_written)."""
-        self._recorder.on_written = callback
+        """Have `callback` called when a journal write ends and the room waits on it.
+
+        Most writes (a cue's event and snapshot) end with nothing waiting: a turn for each
+        was a sixth of a busy daemon's turns, for nothing (see _waits_on_journal).
+        """
+
+        def written() -> None:
+            if self._waits_on_journal():
+                callback()
+
+        self._recorder.on_written = written
+
+    def _waits_on_journal(self) -> bool:
+        """Tell whether the end of a journal write needs a turn (asked on the journal's thread).
+
+        It does when records wait to go with the next write, a reply waits for the disk,
+        the write failed or was slow enough that the state may show it (a problem shown
+        is cleared in that turn), or the journal had failed before.
+        """
+        recorder = self._recorder
+        return (
+            recorder.queued
+            or recorder.write_failed_or_slow(JOURNAL_STALL_S / 2)
+            or recorder.error is not None
+            or self._stall_shown
+            or self._replies.next_due() is not None
+        )
 
     def next_wake(self, now: float) -> float | None:
         """Return the wall time the room must next be woken, or None."""
