@@ -19,7 +19,7 @@ from roomctl.journal.spill import RUNTIME_ENV
 from roomctl.models import RoomPreset
 from roomctl.mqtt.held_writes import held_writes, hold
 from roomctl.runtime.acks import ACK_WAIT_S
-from roomctl.runtime.inputs import JournalWritten, Recover, Shutdown, Wake
+from roomctl.runtime.inputs import Heartbeat, JournalWritten, Recover, Shutdown, Wake
 from roomctl.runtime.intake import CommandIntake
 from roomctl.runtime.lights import LightOutput
 from roomctl.runtime.pool import RoomPool
@@ -270,9 +270,13 @@ def test_a_write_nothing_waits_on_asks_no_turn_of_the_room(tmp_path: Path) -> No
     ends.turn(runtime, T0 + 0.01)  # the reply waited for it
     runtime.handle(Wake(), T0 + 300.0)  # a cue: its event and snapshot, nothing waits
     _after_the_writes_so_far(journal)
-    _command(runtime, T0 + 301.0, action="pause", request_id="r2")
+    # The room has not taken up the finished write: it shows no stalled disk for it.
+    runtime.handle(Heartbeat(), T0 + 300.0 + JOURNAL_STALL_S + 1.0)
+    assert "journal" not in outbox.to("roomctl/room-t/state")[-1]
+    _after_the_writes_so_far(journal)  # the heartbeat's snapshot, which nothing waits on
+    _command(runtime, T0 + 304.0, action="pause", request_id="r2")
     while len(outbox.replies()) < 2:
-        ends.turn(runtime, T0 + 301.01)
+        ends.turn(runtime, T0 + 304.01)
     # Writes end in order: the cue's ended before the pause's, without asking a turn.
     assert ends.calls == 2
     assert [r["request_id"] for r in outbox.replies() if r["recorded"]] == ["r1", "r2"]

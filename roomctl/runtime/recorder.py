@@ -73,16 +73,27 @@ class Recorder:
         """Tell whether there is a journal to record to (a rehearsal has none)."""
         return self._journal is not None
 
+    @property
+    def waiting_since(self) -> float | None:
+        """Return when the write the disk has not finished was handed over, or None.
+
+        A finished write is taken up at the room's next turn, which a write nothing waits
+        on does not ask for (see RoomRuntime.on_journal_written): until then it is done,
+        not stalled.
+        """
+        write = self._in_flight
+        return None if write is None or write.done else self.in_flight_since
+
     def stalled(self, now: float) -> bool:
         """Tell whether the write in flight has waited for the disk for JOURNAL_STALL_S."""
-        since = self.in_flight_since
+        since = self.waiting_since
         return since is not None and now - since >= JOURNAL_STALL_S
 
     def problem(self, now: float) -> str | None:
         """Return what keeps the journal from recording now, if anything."""
         if self.error is not None:
             return f"not yet recorded: {self.error}; the room keeps it in memory"
-        since = self.in_flight_since
+        since = self.waiting_since
         if since is not None and now - since >= SLOW_WRITE_S:
             return (
                 f"not yet recorded: the state disk has not answered for {now - since:.0f} s;"

@@ -226,7 +226,7 @@ class RoomRuntime:
     def next_wake(self, now: float) -> float | None:
         """Return the wall time the room must next be woken, or None."""
         candidates = [self._lights.next_due(), self._replies.next_due(), self._wake]
-        since = self._recorder.in_flight_since
+        since = self._recorder.waiting_since
         if since is not None and not self._stall_shown:
             candidates.append(since + JOURNAL_STALL_S)
         times = [t for t in candidates if t is not None]
