@@ -311,3 +311,13 @@ def test_a_report_shows_phases_pauses_cues_and_incidents() -> None:
     assert data["cues"][0]["acknowledged_after_s"] == 41.3
     assert data["cues"][1]["acknowledged"] is None
     assert data["end_reason"] == "completed"
+
+
+def test_a_finished_write_lets_go_of_its_rows_and_its_records_are_kept(tmp_path: Path) -> None:
+    """A room may hold a finished write until its next turn: the rows (kilobytes) go."""
+    journal = Journal(tmp_path)
+    write = journal.submit([_event("cue", 1.0, cue_id="0.1")], [_row()])
+    assert write.wait(5.0) is None
+    assert (write.events, write.sessions) == ([], [])
+    assert [e.type for e in journal.events("s1")] == ["cue"]
+    journal.close()

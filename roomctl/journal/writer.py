@@ -42,8 +42,14 @@ class PendingWrite:
         return self.error
 
     def finish(self, error: JournalError | None) -> None:
-        """Record how the write went, wake its waiter and call its callback."""
+        """Record how the write went, drop its rows, wake its waiter and call its callback.
+
+        The rows (a snapshot's JSON is kilobytes) are not needed once tried: who made
+        them keeps a failed write's records to hand over again, and a room may take up a
+        finished write only at its next turn (see RoomRuntime.on_journal_written).
+        """
         self.error = error
+        self.events, self.sessions = [], []
         self._done.set()
         if self._on_done is not None:
             try:
