@@ -16,6 +16,8 @@ Availability = Literal["online", "offline"]
 # The retained availability payloads; OFFLINE is also the daemon's last will.
 ONLINE: Final[Availability] = "online"
 OFFLINE: Final[Availability] = "offline"
+# The state's session times, written to a tenth of a second.
+_TENTHS = ("elapsed_s", "phase_remaining_s", "remaining_s")
 
 
 class LightLevelFields(WireModel):
@@ -185,7 +187,7 @@ class RoomState(WireModel):
     )
     journal: JournalProblem | None = None
 
-    @field_serializer("elapsed_s", "phase_remaining_s", "remaining_s")
+    @field_serializer(*_TENTHS)
     def _tenths(self, value: float | None) -> float | None:
         return None if value is None else round(value, 1)
 
@@ -214,19 +216,15 @@ class RoomState(WireModel):
             case WireModel():
                 return dump_part(value)
             case dict():  # the devices
-                return {name: device.wire() for name, device in self.devices.items()}
+                return {name: device.wire() for name, device in value.items()}
             case list() if key == "phases":
                 return [
                     {"name": p.name, "start_s": float(p.start_s), "end_s": float(p.end_s)}
                     for p in value
                 ]
             case list():  # the pending cues
-                return [dump_part(cue) for cue in self.pending_cues]
+                return [dump_part(cue) for cue in value]
         return value
-
-
-# The fields the state rounds to tenths of a second (see RoomState._tenths).
-_TENTHS = frozenset({"elapsed_s", "phase_remaining_s", "remaining_s"})
 
 
 def _finite(value: float) -> float | None:

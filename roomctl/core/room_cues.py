@@ -58,8 +58,8 @@ class PendingViews:
     """One room's pending cues as the state shows them, each cue's view made once.
 
     Every state message lists every pending cue; making each again (a payload model and
-    its timestamp) was a fifth of a cue's turn with a dozen pending. A cue fired adds one
-    to the end, an acknowledgement takes one out: views are kept by the cue they show.
+    its timestamp) was a fifth of a cue's turn with a dozen pending. Views are kept by
+    the cue they show, as cues fire and are acknowledged.
     """
 
     def __init__(self) -> None:
@@ -68,14 +68,10 @@ class PendingViews:
 
     def of(self, session: Session) -> list[PendingCue]:
         """Return the session's pending cues as the state shows them, oldest first."""
-        cues, kept = session.pending, len(self._cues)
-        if len(cues) >= kept and all(a is b for a, b in zip(cues[:kept], self._cues, strict=True)):
-            views = self._views + [_pending_cue(cue) for cue in cues[kept:]]
-        else:
-            # Ids are safe keys: self._cues keeps every cue they name alive.
-            known = {id(cue): view for cue, view in zip(self._cues, self._views, strict=True)}
-            views = [known.get(id(cue)) or _pending_cue(cue) for cue in cues]
-        self._cues, self._views = cues, views
+        # Ids are safe keys: self._cues keeps every cue they name alive.
+        known = {id(cue): view for cue, view in zip(self._cues, self._views, strict=True)}
+        views = [known.get(id(cue)) or _pending_cue(cue) for cue in session.pending]
+        self._cues, self._views = session.pending, views
         return list(views)
 
 
