@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from roomctl.core.levels import LightLevel, SoundMix
 from roomctl.core.timeline import SessionClock, SessionPlan, Timeline
+from roomctl.core.timeline.shared import TIMELINES
 from roomctl.models import RoomPreset, SessionProfile
 
 
@@ -39,10 +40,10 @@ class Session:
     timeline_cache: dict[str, Timeline] = field(default_factory=dict, compare=False, repr=False)
 
     def timeline(self, room: RoomPreset) -> Timeline:
-        """Return the timeline for this session's plan (built once per plan)."""
+        """Return the timeline for this session's plan (shared with sessions alike)."""
         cached = self.timeline_cache.get("timeline")
         if cached is None:
-            cached = Timeline(
+            cached = TIMELINES.timeline(
                 self.profile, room, self.plan, self.initial_lights, self.initial_sound
             )
             self.timeline_cache["timeline"] = cached
