@@ -20,6 +20,7 @@ from dataclasses import replace
 from roomctl.core.levels import LightFade
 from roomctl.devices.base import Capabilities
 from roomctl.devices.fade_plan import LightStep, plan_fade
+from roomctl.devices.step_queue import StepQueue
 
 # A fade this young is played from the plan of its start, while that plan's second step is
 # still ahead (so the step due now is its first). A saturated daemon picks its rooms up
@@ -54,9 +55,22 @@ class PlanCache:
         floor_brightness: float = 0.0,
     ) -> list[LightStep]:
         """Return plan_fade's steps for `fade` from now, from the shared plan if it is fresh."""
+        return self.queue(fade, now, caps, min_interval_s, floor_brightness).remaining()
+
+    def queue(
+        self,
+        fade: LightFade,
+        now: float,
+        caps: Capabilities,
+        min_interval_s: float,
+        floor_brightness: float = 0.0,
+    ) -> StepQueue:
+        """Return the steps of `plan` as a queue that reads the shared plan in place."""
         late = now - fade.start
         if not 0.0 <= late < FRESH_S:
-            return plan_fade(fade, now, caps, min_interval_s, floor_brightness=floor_brightness)
+            return StepQueue(
+                plan_fade(fade, now, caps, min_interval_s, floor_brightness=floor_brightness)
+            )
         key = _key(fade, caps, min_interval_s, floor_brightness)
         with self._lock:
             relative = self._plans.get(key)
@@ -75,8 +89,10 @@ class PlanCache:
                     self._plans.popitem(last=False)
         if len(relative) > 1 and fade.start + relative[1].at <= now:
             # Later than the plan's first step: plan from now.
-            return plan_fade(fade, now, caps, min_interval_s, floor_brightness=floor_brightness)
-        return _from(relative, fade.start, now)
+            return StepQueue(
+                plan_fade(fade, now, caps, min_interval_s, floor_brightness=floor_brightness)
+            )
+        return StepQueue(relative, fade.start, _first_now(relative, fade.start, now))
 
 
 def _key(fade: LightFade, caps: Capabilities, min_interval_s: float, floor: float) -> _Key:
@@ -94,16 +110,18 @@ def _key(fade: LightFade, caps: Capabilities, min_interval_s: float, floor: floa
     return (*shape, *device, min_interval_s, floor)
 
 
-def _from(relative: tuple[LightStep, ...], start: float, now: float) -> list[LightStep]:
-    """Return the steps at their wall times; the first, due at the start, goes now."""
-    steps = [replace(s, at=start + s.at) for s in relative]
-    first = steps[0]
-    if first.at < now:
-        transition = first.transition_s
-        if transition > 0.0 and len(steps) > 1:
-            transition = min(transition, max(0.0, steps[1].at - now))
-        steps[0] = LightStep(now, first.level, transition)
-    return steps
+def _first_now(relative: tuple[LightStep, ...], start: float, now: float) -> LightStep | None:
+    """Return the first step sent now if it is late (its transition shortened), else None.
+
+    Shortened, it still ends when the second step is due, so the later steps keep time.
+    """
+    first = relative[0]
+    if start + first.at >= now:
+        return None
+    transition = first.transition_s
+    if transition > 0.0 and len(relative) > 1:
+        transition = min(transition, max(0.0, start + relative[1].at - now))
+    return LightStep(now, first.level, transition)
 
 
 # The daemon's one cache: its rooms play the same profiles' fades.

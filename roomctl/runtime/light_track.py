@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from roomctl.core.levels import COLOR_FULL, LightFade, LightLevel
 from roomctl.devices.base import Capabilities, LightAdapter
-from roomctl.devices.fade_plan import JUST_NOTICEABLE, LightStep
+from roomctl.devices.fade_plan import JUST_NOTICEABLE
+from roomctl.devices.step_queue import StepQueue
 
 if TYPE_CHECKING:
     from roomctl.runtime.lights import LightOutput
@@ -24,7 +24,7 @@ class Track:
     min_interval_s: float
     fade: LightFade | None = None
     observed: LightLevel | None = None
-    steps: deque[LightStep] = field(default_factory=deque)
+    steps: StepQueue = field(default_factory=StepQueue)
     transition_ends: float = 0.0
     # The level last commanded (queued or sent) and when it went out on the network.
     sent: LightLevel | None = None

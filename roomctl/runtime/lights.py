@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Mapping
 
 from roomctl.api.messages import Message
@@ -12,6 +12,7 @@ from roomctl.devices.base import LightAdapter, Network
 from roomctl.devices.fade_plan import LightStep, plan_fade
 from roomctl.devices.plan_cache import PLANS
 from roomctl.devices.rate_limit import RateLimiter
+from roomctl.devices.step_queue import StepQueue
 from roomctl.runtime.light_track import LevelsAt, Track, arrived, looks_same
 from roomctl.runtime.reconcile import ECHO_GRACE_S, LightMemory, Verdict, judge, within_limits
 
@@ -217,9 +218,7 @@ class LightOutput:
     def flush(self, now: float) -> None:
         """Queue the steps that are due and send what each network's rate allows."""
         for name, track in self._tracks.items():
-            due: LightStep | None = None
-            while track.steps and track.steps[0].at <= now:
-                due = track.steps.popleft()
+            due = track.steps.pop_due(now)
             if due is not None:
                 self._offer(name, track, due, now)
         for limiter in self._limiters.values():
@@ -230,7 +229,7 @@ class LightOutput:
 
     def next_due(self) -> float | None:
         """Return the wall time of the next step or rate-limited send, or None."""
-        times = [track.steps[0].at for track in self._tracks.values() if track.steps]
+        times = [track.steps.next_at() for track in self._tracks.values() if track.steps]
         times += [
             t for limiter in self._limiters.values() if (t := limiter.next_time()) is not None
         ]
@@ -265,9 +264,9 @@ class LightOutput:
                 current=here,
                 floor_brightness=self._floor,
             )
-            track.steps = deque([LightStep(now, here, 0.0), *rest])
+            track.steps = StepQueue((LightStep(now, here, 0.0), *rest))
             return
-        track.steps = deque(PLANS.plan(fade, now, caps, track.min_interval_s, self._floor))
+        track.steps = PLANS.queue(fade, now, caps, track.min_interval_s, self._floor)
 
     def _urgent(self, name: str, track: Track, level: LightLevel, now: float) -> None:
         track.sent = level
