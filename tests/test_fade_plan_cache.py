@@ -34,11 +34,11 @@ def _pairs(steps: list[LightStep]) -> list[tuple[float, LightLevel, float]]:
 @pytest.mark.parametrize("caps", [ZIGBEE, TASMOTA])
 def test_a_hit_returns_the_same_plan_shifted_in_time(caps: Capabilities) -> None:
     cache = PlanCache()
-    first = cache.plan(_fade(T0), T0, caps, INTERVAL_S)
+    first = cache.queue(_fade(T0), T0, caps, INTERVAL_S).remaining()
     assert _pairs(first) == _pairs(plan_fade(_fade(T0), T0, caps, INTERVAL_S))
     # Another light of another network (room), the same kind: the same plan, later.
     other_caps = replace(caps, network=Network("another-room"))
-    again = cache.plan(_fade(T0 + LATER), T0 + LATER, other_caps, INTERVAL_S)
+    again = cache.queue(_fade(T0 + LATER), T0 + LATER, other_caps, INTERVAL_S).remaining()
     assert (cache.hits, cache.misses) == (1, 1)
     assert len(again) == len(first) > 1
     for a, b in zip(first, again, strict=True):
@@ -48,9 +48,9 @@ def test_a_hit_returns_the_same_plan_shifted_in_time(caps: Capabilities) -> None
 
 def test_a_room_woken_late_sends_its_first_step_now_and_keeps_the_rest_on_time() -> None:
     cache = PlanCache()
-    on_time = cache.plan(_fade(T0), T0, ZIGBEE, INTERVAL_S)
+    on_time = cache.queue(_fade(T0), T0, ZIGBEE, INTERVAL_S).remaining()
     late = FRESH_S / 2
-    steps = cache.plan(_fade(T0), T0 + late, ZIGBEE, INTERVAL_S)
+    steps = cache.queue(_fade(T0), T0 + late, ZIGBEE, INTERVAL_S).remaining()
     assert cache.hits == 1
     assert steps[0].at == T0 + late
     assert steps[0].level == on_time[0].level
@@ -61,9 +61,9 @@ def test_a_room_woken_late_sends_its_first_step_now_and_keeps_the_rest_on_time()
 
 def test_a_different_fade_or_light_misses() -> None:
     cache = PlanCache()
-    cache.plan(_fade(T0), T0, ZIGBEE, INTERVAL_S)
-    linear = cache.plan(_fade(T0, "linear"), T0, ZIGBEE, INTERVAL_S)
-    stepped = cache.plan(_fade(T0), T0, TASMOTA, INTERVAL_S)
+    cache.queue(_fade(T0), T0, ZIGBEE, INTERVAL_S).remaining()
+    linear = cache.queue(_fade(T0, "linear"), T0, ZIGBEE, INTERVAL_S).remaining()
+    stepped = cache.queue(_fade(T0), T0, TASMOTA, INTERVAL_S).remaining()
     assert (cache.hits, cache.misses) == (0, 3)
     assert _pairs(linear) == _pairs(plan_fade(_fade(T0, "linear"), T0, ZIGBEE, INTERVAL_S))
     assert _pairs(stepped) == _pairs(plan_fade(_fade(T0), T0, TASMOTA, INTERVAL_S))
@@ -73,24 +73,24 @@ def test_a_different_fade_or_light_misses() -> None:
 def test_a_fade_joined_later_is_planned_from_now() -> None:
     cache = PlanCache()
     mid = T0 + 5.0  # a resume or a light that came back: not a fresh fade
-    steps = cache.plan(_fade(T0), mid, ZIGBEE, INTERVAL_S)
+    steps = cache.queue(_fade(T0), mid, ZIGBEE, INTERVAL_S).remaining()
     assert (cache.hits, cache.misses) == (0, 0)
     assert _pairs(steps) == _pairs(plan_fade(_fade(T0), mid, ZIGBEE, INTERVAL_S))
 
 
 def test_the_least_recently_used_plan_goes_first() -> None:
     cache = PlanCache(size=1)
-    cache.plan(_fade(T0), T0, ZIGBEE, INTERVAL_S)
-    cache.plan(_fade(T0, "linear"), T0, ZIGBEE, INTERVAL_S)
-    cache.plan(_fade(T0), T0, ZIGBEE, INTERVAL_S)
+    cache.queue(_fade(T0), T0, ZIGBEE, INTERVAL_S).remaining()
+    cache.queue(_fade(T0, "linear"), T0, ZIGBEE, INTERVAL_S).remaining()
+    cache.queue(_fade(T0), T0, ZIGBEE, INTERVAL_S).remaining()
     assert (cache.hits, cache.misses) == (0, 3)
 
 
 def test_a_room_woken_after_the_plans_second_step_plans_from_now() -> None:
     cache = PlanCache()
-    on_time = cache.plan(_fade(T0), T0, TASMOTA, INTERVAL_S)
+    on_time = cache.queue(_fade(T0), T0, TASMOTA, INTERVAL_S).remaining()
     past = on_time[1].at + 0.01
     assert past - T0 < FRESH_S
-    steps = cache.plan(_fade(T0), past, TASMOTA, INTERVAL_S)
+    steps = cache.queue(_fade(T0), past, TASMOTA, INTERVAL_S).remaining()
     assert _pairs(steps) == _pairs(plan_fade(_fade(T0), past, TASMOTA, INTERVAL_S))
     assert steps[0].at == past

@@ -46,17 +46,6 @@ class PlanCache:
         self.hits = 0
         self.misses = 0
 
-    def plan(
-        self,
-        fade: LightFade,
-        now: float,
-        caps: Capabilities,
-        min_interval_s: float,
-        floor_brightness: float = 0.0,
-    ) -> list[LightStep]:
-        """Return plan_fade's steps for `fade` from now, from the shared plan if it is fresh."""
-        return self.queue(fade, now, caps, min_interval_s, floor_brightness).remaining()
-
     def queue(
         self,
         fade: LightFade,
@@ -65,7 +54,10 @@ class PlanCache:
         min_interval_s: float,
         floor_brightness: float = 0.0,
     ) -> StepQueue:
-        """Return the steps of `plan` as a queue that reads the shared plan in place."""
+        """Return plan_fade's steps for `fade` from now: the shared plan, if it is fresh.
+
+        A fresh fade's queue reads the shared plan in place (see StepQueue).
+        """
         late = now - fade.start
         if not 0.0 <= late < FRESH_S:
             return StepQueue(
