@@ -46,7 +46,7 @@ def test_what_a_timeline_reads_gives_sessions_their_own() -> None:
     assert others[0].lights_at(1800.0) != base.lights_at(1800.0)
 
 
-def test_the_least_recently_used_is_dropped_past_the_size() -> None:
+def test_past_its_size_the_store_starts_afresh() -> None:
     shared = SharedTimelines(size=1)
     first = shared.timeline(PROFILE, ROOM, PLAN, INITIAL, SILENCE)
     shared.timeline(PROFILE, ROOM, PLAN, {}, SILENCE)
