@@ -35,9 +35,10 @@ bench-quick: setup
 	$(BIN)/python -m bench --quick
 
 # Issue 15's pause rows (round trip, reply and last light's freeze, each run against 4 x
-# its own RTT p99), cue timing (50 rooms x 6 lights) and scale rows (50, 200 and 500
-# rooms, with threads and peak RSS) five times, each run and the worst; bench-scale.json.
-# About 10 minutes. `--rooms 10,25 --runs 2` chooses other sizes.
+# its own RTT p99), cue timing (50 rooms x 6 lights, 60 s) and scale rows (50, 200 and
+# 500 rooms, with threads and peak RSS) five times, each run and the worst, each cue
+# figure beside the machine's own stalls (bench/stalls.py); bench-scale.json.
+# About 13 minutes. `--rooms 10,25 --runs 2` chooses other sizes.
 bench-scale: setup
 	$(BIN)/python -m bench --only scale
 

@@ -26,6 +26,7 @@ from typing import Any
 from bench.daemon import StartDaemon, cpu_seconds
 from bench.devices import DeviceProcess
 from bench.rooms import CUE_PHASE_S, CUES_PER_PHASE, SIX_LIGHTS, BenchFiles
+from bench.stalls import Stall, read_stalls
 from bench.stats import Spread
 from bench.supervisor import Arrival, Reply, Supervisor
 
@@ -69,6 +70,7 @@ class CueRun:
     peak_rss_mb: float
     threads: int
     device_commands: int | None
+    machine: dict[str, Any] | None
 
     def as_dict(self) -> dict[str, Any]:
         """Return the run as JSON-able data."""
@@ -86,6 +88,7 @@ class CueRun:
             "peak_rss_mb": self.peak_rss_mb,
             "threads": self.threads,
             "device_commands": self.device_commands,
+            "machine_stalls": self.machine,
         }
 
 
@@ -132,12 +135,15 @@ def cue_run(
     devices_log: Path | None,
     broker: tuple[str, int],
     rng: random.Random,
+    stalls: Path | None = None,
 ) -> CueRun:
     """Serve `rooms` rooms from one daemon, play the cue profile in all, time their events.
 
     Sessions start spread over STAGGER_S (or longer, as fast as the daemon takes them);
     the events planned from START_SETTLE_S after the last start's reply, for `measure_s`
     seconds, are timed: the steady state of many rooms fading, not the start-up burst.
+    With `stalls` (bench.stalls' file), the machine's own stalls in the window are shown
+    beside the figure, with the events they held and the timing of the others.
     """
     run = next(_RUNS)
     ids = [f"c{run}-{index}" for index in range(rooms)]
@@ -178,7 +184,8 @@ def cue_run(
         daemon.stop()
         if devices is not None:
             devices.stop()
-    run_result = _timing(sup.events(), replies, window, phases)
+    seen = None if stalls is None else read_stalls(stalls)
+    run_result = _timing(sup.events(), replies, window, phases, seen)
     return CueRun(
         rooms=rooms,
         devices=devices is not None,
@@ -197,6 +204,7 @@ def _timing(
     replies: dict[str, Reply],
     window: tuple[float, float],
     phases: int,
+    stalls: list[Stall] | None,
 ) -> dict[str, Any]:
     """Return the timing errors of the events planned inside the window, and the counts."""
     mine = [e for e in events if e.payload.get("room") in replies]
@@ -207,6 +215,7 @@ def _timing(
     }
     arrival: list[float] = []
     daemon: list[float] = []
+    spans: list[tuple[float, float]] = []  # each event's planned instant to its arrival
     for event in mine:
         planned = _planned(event.payload)
         start = starts.get(event.payload["room"])
@@ -214,6 +223,7 @@ def _timing(
             continue
         arrival.append(event.wall - (start + planned))
         daemon.append(parse_ts(event.payload["ts"]) - (start + planned))
+        spans.append((start + planned, event.wall))
     instants = _instants(phases)
     expected = sum(
         1 for start in starts.values() for t in instants if window[0] <= start + t < window[1]
@@ -224,4 +234,27 @@ def _timing(
         "expected": expected,
         "received": len(arrival),
         "early_ms": round(min(arrival, default=math.nan) * 1000.0, 2),
+        "machine": None if stalls is None else machine_summary(stalls, window, spans, arrival),
+    }
+
+
+def machine_summary(
+    stalls: list[Stall],
+    window: tuple[float, float],
+    spans: list[tuple[float, float]],
+    arrival: list[float],
+) -> dict[str, Any]:
+    """Return the machine's stalls in the window, the events they held, the others' timing.
+
+    An event was held by the machine when a stall fell between its planned instant and
+    its arrival: every process, the daemon's, the broker's and the bench's, stood still.
+    """
+    inside = [s for s in stalls if s.overlaps(window[0], window[1] + DRAIN_S)]
+    held = [any(s.overlaps(*span) for s in inside) for span in spans]
+    clear = [abs(error) for error, was_held in zip(arrival, held, strict=True) if not was_held]
+    return {
+        "stalls": len(inside),
+        "worst_stall_ms": round(max((s.ms for s in inside), default=0.0), 1),
+        "events_held": sum(held),
+        "clear_arrival_error": Spread.of(clear).as_dict(),
     }

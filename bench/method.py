@@ -6,6 +6,15 @@ from typing import Any
 
 from bench.targets import THREADS_SLACK
 
+# How the machine's stalls beside each cue figure are found (bench.stalls).
+MACHINE_METHOD = (
+    "The machine's stalls: an idle process (`python -m bench.stalls`) sleeps 2 ms at a "
+    "time and notes each wake-up 10 ms late or more, when the machine ran none of its "
+    "processes; an event whose planned instant to arrival spans such a stall was held "
+    "by the machine, and the others' p99 is shown beside (a reference: every row is "
+    "judged on all events)."
+)
+
 # How each figure is measured, printed under the README table.
 METHOD = (
     "- One machine: Mosquitto (with `set_tcp_nodelay true`), `roomctl run` as a child "
@@ -27,7 +36,7 @@ METHOD = (
     "start are timed on arrival at the supervisor (wall clock, microseconds) against the "
     "daemon's session start plus the planned session time. The start is the "
     "`session_started` ts (milliseconds) narrowed by the start command's send and reply "
-    "times. `daemon ts` is the event's own ts against the same instant.",
+    "times. `daemon ts` is the event's own ts against the same instant. " + MACHINE_METHOD,
     "- Scale: the cue profile without simulated lights (commands reach the broker, nothing "
     "answers) in 50, 200 and 500 rooms of one daemon, as many as fit the time budget "
     "(`make bench-scale` runs every size five times). Threads: `Threads` in "
@@ -70,6 +79,7 @@ def scale_method(scale: dict[str, Any]) -> tuple[str, ...]:
     """Return how issue 15's repeated rows were measured (`make bench-scale`), from its results."""
     runs, sizes = len(scale["runs"]), scale["sizes"]
     cue_rooms, window_s = scale["cue_rooms"], scale["window_s"]
+    lit_window_s = scale.get("cue_window_s", window_s)
     shown = ", ".join(str(n) for n in sizes[:-1]) + f" and {sizes[-1]}" if len(sizes) > 1 else ""
     return (
         "- One machine: Mosquitto (with `set_tcp_nodelay true`), `roomctl run` as a child "
@@ -84,11 +94,12 @@ def scale_method(scale: dict[str, Any]) -> tuple[str, ...]:
         "(a `mosquitto_sub` on the lights' topics); the simulated lights' own log is shown "
         "as a reference.",
         "- Cue timing: as in `make bench` (12-s phases, every light fading, 5 cues inside; "
-        f"sessions started over 2 s; the events of a {window_s:.0f}-s window timed on arrival "
+        "sessions started over 2 s; the events of a window timed on arrival "
         "against the daemon's session start plus the planned session time), "
-        f"{cue_rooms} rooms x 6 simulated lights.",
+        f"{cue_rooms} rooms x 6 simulated lights, a {lit_window_s:.0f}-s window.",
         "- Scale: the same profile without simulated lights in "
-        f"{shown or sizes[0]} rooms of one daemon. Threads: `Threads` in /proc/PID/status of "
+        f"{shown or sizes[0]} rooms of one daemon, a {window_s:.0f}-s window. "
+        f"{MACHINE_METHOD} Threads: `Threads` in /proc/PID/status of "
         "the `roomctl run` child at the window's end, every session fading; peak RSS: its "
         "VmHWM. Threads count as constant when the most at the largest size exceed the "
         f"fewest at the smallest by at most {THREADS_SLACK}.",

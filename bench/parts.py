@@ -112,6 +112,7 @@ def cues(bench: Bench) -> None:
         bench.dir("logs") / "devices-cues.log",
         bench.broker_process(),
         bench.rng,
+        bench.stalls,
     )
     bench.results["cue_timing"] = cue.as_dict()
 

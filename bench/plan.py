@@ -26,6 +26,7 @@ class Plan:
     backlog: BacklogPlan
     scale_runs: int  # `make bench-scale` repeats pauses, cue timing and scale rows this often
     scale_sizes: tuple[int, ...]  # ... at these numbers of rooms
+    scale_cue_window_s: float  # ... timing the cues of its rooms with lights this long
     console_trials: int  # issue 11: state changes timed on every open console page
     console_rounds: int  # ... and rounds of pause + resume by button, API and CLI each
     sites_rounds: int  # issue 13: commands at the centre, and as many at the site
@@ -54,6 +55,10 @@ FULL = Plan(
     backlog=FULL_BACKLOG,
     scale_runs=5,
     scale_sizes=(50, 200, 500),
+    # A p99 over 15 s of 50 rooms' events (375) is their 4th worst: one stall of this
+    # small virtual machine (every process held 20-100 ms, bench.stalls) decides it. 60 s
+    # times 1,500 events, as many as the 500-room runs' 15 s (3,750) nearly.
+    scale_cue_window_s=60.0,
     console_trials=24,
     console_rounds=15,
     sites_rounds=200,
@@ -77,6 +82,7 @@ QUICK = Plan(
     backlog=QUICK_BACKLOG,
     scale_runs=2,
     scale_sizes=(10, 25),
+    scale_cue_window_s=4.0,
     console_trials=6,
     console_rounds=3,
     sites_rounds=30,

@@ -29,6 +29,9 @@ PAUSE_ROWS = (
 # The freeze as the simulated lights' own process logged it (see bench.tap): a reference.
 SIMULATED_LABEL = "  logged by the simulated lights"
 SIMULATED_NOTE = "reference: dozens of lights' threads in one Python process"
+# The machine's own stalls beside a cue figure (see bench.stalls): a reference.
+MACHINE_LABEL = "  the machine's stalls in the window"
+MACHINE_NOTE = "reference: an idle process not run for ≥ 10 ms"
 
 
 def p99(step: dict[str, Any]) -> float | None:
@@ -123,11 +126,13 @@ def scale_runs_rows(scale: dict[str, Any]) -> list[Figure]:
             f"Cue timing error, {scale['cue_rooms']} rooms x 6 lights, worst of {n}",
             cues,
             CUE_P99_MS,
-        )
+        ),
+        _machine_row(cues),
     ]
     for rooms in scale["sizes"]:
         steps = [s for run in runs for s in run["steps"] if s["rooms"] == rooms]
         rows.append(_worst(f"Scale: cue p99 at {rooms} rooms, worst of {n}", steps, SCALE_P99_MS))
+        rows.append(_machine_row(steps))
     steps = [s for run in runs for s in run["steps"]]
     pauses = [run.get("pause", {"error": "not measured"}) for run in runs]
     return pause_runs_rows(pauses) + rows + _resources(steps, f", {n} run{'' if n == 1 else 's'}")
@@ -167,6 +172,27 @@ def pause_runs_rows(pauses: list[dict[str, Any]]) -> list[Figure]:
         runs = " / ".join(f"{value:.1f}" for value in logged)
         rows.insert(1, Figure(SIMULATED_LABEL, f"runs' p99: {runs} ms", SIMULATED_NOTE, None))
     return rows
+
+
+def machine_stalls(run: dict[str, Any]) -> str:
+    """Return a cue run's machine stalls as shown: `none`, or what they held and the rest's p99."""
+    seen = run.get("machine_stalls")
+    if seen is None:
+        return "not watched"
+    if not seen["stalls"]:
+        return "none"
+    clear = seen["clear_arrival_error"]["p99_ms"]
+    return (
+        f"{seen['stalls']} ≤ {seen['worst_stall_ms']:.0f} ms held "
+        f"{seen['events_held']} events, the rest p99 {clear:.1f} ms"
+    )
+
+
+def _machine_row(runs: list[dict[str, Any]]) -> Figure:
+    """Return the reference row of each run's machine stalls, below a cue figure's."""
+    return Figure(
+        MACHINE_LABEL, " / ".join(machine_stalls(run) for run in runs), MACHINE_NOTE, None
+    )
 
 
 def _worst(label: str, runs: list[dict[str, Any]], limit_ms: float) -> Figure:

@@ -45,6 +45,7 @@ def scale_step(bench: Bench, rooms: int) -> dict[str, Any]:
             None,
             bench.broker_process(),
             bench.rng,
+            bench.stalls,
         )
     except STEP_FAILURES as error:
         return {"rooms": rooms, "error": str(error), "passed": False}
@@ -114,10 +115,11 @@ def scale_runs(bench: Bench) -> None:
             bench.files,
             bench.daemon,
             plan.cue_rooms,
-            plan.cue_window_s,
+            plan.scale_cue_window_s,
             bench.dir("logs") / f"devices-cues-{index}.log",
             bench.broker_process(),
             bench.rng,
+            bench.stalls,
         ).as_dict()
         steps = []
         for rooms in plan.scale_sizes:
@@ -130,6 +132,7 @@ def scale_runs(bench: Bench) -> None:
         "cue_rooms": plan.cue_rooms,
         "sizes": list(plan.scale_sizes),
         "window_s": plan.cue_window_s,
+        "cue_window_s": plan.scale_cue_window_s,
         "pause_trials": trials,
     }
 

@@ -52,6 +52,9 @@ class Bench:
         stack.callback(self.sup.close)
         self._daemons = 0
         self.results: dict[str, Any] = {"mode": plan.name}
+        # The machine's own stalls, beside every cue run (see bench.stalls).
+        self.stalls = self.dir("machine") / "stalls.txt"
+        self.process("bench.stalls", ["--out", str(self.stalls)], "stalls.log")
 
     def dir(self, name: str) -> Path:
         """Return a folder of the work folder, made if needed."""
