@@ -246,10 +246,13 @@ def machine_summary(
 ) -> dict[str, Any]:
     """Return the machine's stalls in the window, the events they held, the others' timing.
 
-    An event was held by the machine when a stall fell between its planned instant and
-    its arrival: every process, the daemon's, the broker's and the bench's, stood still.
+    An event was held by the machine when a stall of the machine (see bench.stalls) fell
+    between its planned instant and its arrival: every process, the daemon's, the
+    broker's and the bench's, stood still. The watcher's waits for a busy core are counted
+    apart: they are this bench's own load, and hold no event.
     """
-    inside = [s for s in stalls if s.overlaps(window[0], window[1] + DRAIN_S)]
+    during = [s for s in stalls if s.overlaps(window[0], window[1] + DRAIN_S)]
+    inside = [s for s in during if s.machine]
     held = [any(s.overlaps(*span) for s in inside) for span in spans]
     clear = [abs(error) for error, was_held in zip(arrival, held, strict=True) if not was_held]
     return {
@@ -257,4 +260,5 @@ def machine_summary(
         "worst_stall_ms": round(max((s.ms for s in inside), default=0.0), 1),
         "events_held": sum(held),
         "clear_arrival_error": Spread.of(clear).as_dict(),
+        "waits_for_a_core": len(during) - len(inside),
     }

@@ -179,12 +179,14 @@ def machine_stalls(run: dict[str, Any]) -> str:
     seen = run.get("machine_stalls")
     if seen is None:
         return "not watched"
+    waits = seen.get("waits_for_a_core", 0)
+    busy = f" (the watcher waited {waits}x for a core)" if waits else ""
     if not seen["stalls"]:
-        return "none"
+        return "none" + busy
     clear = seen["clear_arrival_error"]["p99_ms"]
     return (
         f"{seen['stalls']} ≤ {seen['worst_stall_ms']:.0f} ms held "
-        f"{seen['events_held']} events, the rest p99 {clear:.1f} ms"
+        f"{seen['events_held']} events, the rest p99 {clear:.1f} ms{busy}"
     )
 
 

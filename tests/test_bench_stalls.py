@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,12 +22,27 @@ ROOT = Path(__file__).resolve().parent.parent
 HELD_S = 0.15
 # A stall is written when the watcher next wakes; on a busy machine allow it this long.
 WRITE_TIMEOUT_S = 10.0
+# Spin on one core in the real-time class, which no ordinary process preempts.
+HOG = """
+import os, sys, time
+os.sched_setaffinity(0, {{{core}}})
+try:
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+except PermissionError:
+    print("refused", flush=True)
+    sys.exit()
+print("spinning", flush=True)
+end = time.monotonic() + {spin_s}
+while time.monotonic() < end:
+    pass
+"""
 
 
-def test_a_watcher_held_by_the_machine_writes_the_span_it_was_held() -> None:
-    out = Path(os.environ.get("TMPDIR", "/tmp")) / f"stalls-{os.getpid()}.txt"
+@contextmanager
+def watcher(out: Path) -> Iterator[subprocess.Popen[str]]:
+    """Run `python -m bench.stalls --out out` until the block ends; check it ends cleanly."""
     out.unlink(missing_ok=True)
-    watcher = subprocess.Popen(
+    child = subprocess.Popen(
         [sys.executable, "-m", "bench.stalls", "--out", str(out)],
         cwd=ROOT,
         stdin=subprocess.PIPE,
@@ -33,32 +50,76 @@ def test_a_watcher_held_by_the_machine_writes_the_span_it_was_held() -> None:
         text=True,
     )
     try:
-        assert watcher.stdout is not None and watcher.stdout.readline().strip() == "ready"
-        # SIGSTOP holds the process as the host holds the whole machine: it runs nothing.
-        held_from = time.time()
-        watcher.send_signal(signal.SIGSTOP)
-        time.sleep(HELD_S)
-        watcher.send_signal(signal.SIGCONT)
-        held_to = time.time()
-        deadline = time.monotonic() + WRITE_TIMEOUT_S
-        while not [s for s in read_stalls(out) if s.ms >= HELD_S * 1000 * 0.9]:
-            assert time.monotonic() < deadline, f"no stall written: {read_stalls(out)}"
-            time.sleep(0.01)
-        stall = max(read_stalls(out), key=lambda s: s.ms)
-        assert stall.overlaps(held_from, held_to)
-        assert stall.start <= held_from + 0.05 and stall.end >= held_to - 0.05
+        assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        yield child
     finally:
-        assert watcher.stdin is not None
-        watcher.stdin.close()
-        assert watcher.wait(timeout=10) == 0
+        assert child.stdin is not None
+        child.stdin.close()
+        assert child.wait(timeout=10) == 0
         out.unlink(missing_ok=True)
+
+
+def longest_stall(out: Path) -> Stall:
+    """Wait for a stall of about HELD_S to be written; return the longest."""
+    deadline = time.monotonic() + WRITE_TIMEOUT_S
+    while not [s for s in read_stalls(out) if s.ms >= HELD_S * 1000 * 0.9]:
+        assert time.monotonic() < deadline, f"no stall written: {read_stalls(out)}"
+        time.sleep(0.01)
+    return max(read_stalls(out), key=lambda s: s.ms)
+
+
+def test_a_watcher_held_by_the_machine_writes_the_span_it_was_held(tmp_path: Path) -> None:
+    out = tmp_path / "stalls.txt"
+    with watcher(out) as child:
+        # SIGSTOP holds the process as the host holds the whole machine: it runs nothing,
+        # and waits for no core either.
+        held_from = time.time()
+        child.send_signal(signal.SIGSTOP)
+        time.sleep(HELD_S)
+        child.send_signal(signal.SIGCONT)
+        held_to = time.time()
+        stall = longest_stall(out)
+    assert stall.overlaps(held_from, held_to)
+    assert stall.start <= held_from + 0.05 and stall.end >= held_to - 0.05
+    assert stall.machine
+
+
+def test_a_watcher_kept_from_its_core_by_another_process_is_not_the_machine(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "stalls.txt"
+    core = min(os.sched_getaffinity(0))
+    with watcher(out) as child:
+        for thread in Path(f"/proc/{child.pid}/task").iterdir():  # the watch is a thread's
+            os.sched_setaffinity(int(thread.name), {core})
+        # A real-time busy loop on the watcher's one core: the watcher's timer fires, and
+        # it waits for the core for as long as the loop spins.
+        hog = subprocess.Popen(
+            [sys.executable, "-c", HOG.format(core=core, spin_s=HELD_S)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert hog.stdout is not None
+        said = hog.stdout.readline().strip()
+        hog.wait(timeout=10)
+        if said == "refused":
+            pytest.skip("a real-time scheduling class needs root (CAP_SYS_NICE)")
+        assert said == "spinning"
+        stall = longest_stall(out)
+    assert stall.queued >= HELD_S * 0.5
+    assert not stall.machine
 
 
 def test_events_spanning_a_stall_are_held_and_the_rest_are_timed_apart() -> None:
     window = (100.0, 115.0)
-    stalls = [Stall(104.0, 104.08), Stall(90.0, 90.5), Stall(120.0, 120.02)]  # 2 outside
+    stalls = [
+        Stall(104.0, 104.08, 0.001),
+        Stall(90.0, 90.5, 0.0),  # before the window
+        Stall(120.0, 120.02, 0.0),  # after it and its drain
+        Stall(110.0, 110.03, 0.025),  # the watcher waited for a core: the bench's own load
+    ]
     # Planned instant to arrival: the first spans the stall, the others do not.
-    spans = [(103.99, 104.085), (101.0, 101.002), (108.0, 108.003), (104.1, 104.101)]
+    spans = [(103.99, 104.085), (101.0, 101.002), (110.01, 110.013), (104.1, 104.101)]
     errors = [0.095, 0.002, 0.003, 0.001]
     seen = machine_summary(stalls, window, spans, errors)
     assert seen["stalls"] == 1
@@ -66,6 +127,7 @@ def test_events_spanning_a_stall_are_held_and_the_rest_are_timed_apart() -> None
     assert seen["events_held"] == 1
     assert seen["clear_arrival_error"]["n"] == 3
     assert seen["clear_arrival_error"]["max_ms"] == pytest.approx(3.0)
+    assert seen["waits_for_a_core"] == 1
 
 
 def test_each_cue_figure_shows_its_runs_machine_stalls_as_a_reference() -> None:
@@ -82,7 +144,13 @@ def test_each_cue_figure_shows_its_runs_machine_stalls_as_a_reference() -> None:
         }
 
     clear = {"n": 95, "p50_ms": 1.0, "p99_ms": 2.6, "max_ms": 3.0}
-    stalled = {"stalls": 2, "worst_stall_ms": 98.4, "events_held": 5, "clear_arrival_error": clear}
+    stalled = {
+        "stalls": 2,
+        "worst_stall_ms": 98.4,
+        "events_held": 5,
+        "clear_arrival_error": clear,
+        "waits_for_a_core": 3,
+    }
     quiet = {"stalls": 0, "worst_stall_ms": 0.0, "events_held": 0, "clear_arrival_error": clear}
     pause = {"error": "not measured"}
     runs = [
@@ -95,7 +163,9 @@ def test_each_cue_figure_shows_its_runs_machine_stalls_as_a_reference() -> None:
     assert rows[cue].met is False  # judged on every event, stalls or not
     machine = rows[cue + 1]
     assert machine.name == "  the machine's stalls in the window"
-    assert machine.measured == "2 ≤ 98 ms held 5 events, the rest p99 2.6 ms / none"
+    assert machine.measured == (
+        "2 ≤ 98 ms held 5 events, the rest p99 2.6 ms (the watcher waited 3x for a core) / none"
+    )
     assert machine.met is None
     assert rows[names.index("Scale: cue p99 at 500 rooms, worst of 2") + 1].measured == (
         "not watched / none"
