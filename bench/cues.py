@@ -26,7 +26,7 @@ from typing import Any
 from bench.daemon import StartDaemon, cpu_seconds
 from bench.devices import DeviceProcess
 from bench.rooms import CUE_PHASE_S, CUES_PER_PHASE, SIX_LIGHTS, BenchFiles
-from bench.stalls import Stall, read_stalls
+from bench.stalls import Stall, merged, read_stalls
 from bench.stats import Spread
 from bench.supervisor import Arrival, Reply, Supervisor
 
@@ -252,13 +252,13 @@ def machine_summary(
     apart: they are this bench's own load, and hold no event.
     """
     during = [s for s in stalls if s.overlaps(window[0], window[1] + DRAIN_S)]
-    inside = [s for s in during if s.machine]
-    held = [any(s.overlaps(*span) for s in inside) for span in spans]
+    inside = merged([s for s in during if s.machine])  # a stall of both cores is one
+    held = [any(a < end and start < b for a, b in inside) for start, end in spans]
     clear = [abs(error) for error, was_held in zip(arrival, held, strict=True) if not was_held]
     return {
         "stalls": len(inside),
-        "worst_stall_ms": round(max((s.ms for s in inside), default=0.0), 1),
+        "worst_stall_ms": round(max(((b - a) * 1000.0 for a, b in inside), default=0.0), 1),
         "events_held": sum(held),
         "clear_arrival_error": Spread.of(clear).as_dict(),
-        "waits_for_a_core": len(during) - len(inside),
+        "waits_for_a_core": len(merged([s for s in during if not s.machine])),
     }

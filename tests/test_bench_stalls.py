@@ -15,19 +15,19 @@ import pytest
 
 from bench.cues import machine_summary
 from bench.report_scale import scale_runs_rows
-from bench.stalls import Stall, read_stalls
+from bench.stalls import WATCH_PRIORITY, Stall, read_stalls
 
 ROOT = Path(__file__).resolve().parent.parent
 # How long the test holds the watcher: far above its 10 ms threshold and its 2 ms step.
 HELD_S = 0.15
 # A stall is written when the watcher next wakes; on a busy machine allow it this long.
 WRITE_TIMEOUT_S = 10.0
-# Spin on one core in the real-time class, which no ordinary process preempts.
+# Spin on one core in the real-time class, above the watchers' priority.
 HOG = """
 import os, sys, time
 os.sched_setaffinity(0, {{{core}}})
 try:
-    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param({priority}))
 except PermissionError:
     print("refused", flush=True)
     sys.exit()
@@ -68,6 +68,16 @@ def longest_stall(out: Path) -> Stall:
     return max(read_stalls(out), key=lambda s: s.ms)
 
 
+def read_stalls_after(out: Path, moment: float) -> list[Stall]:
+    """Return the stalls written to out that end after moment, once every core's is in."""
+    deadline = time.monotonic() + WRITE_TIMEOUT_S
+    while True:
+        stalls = [s for s in read_stalls(out) if s.end > moment]
+        if {s.core for s in stalls} >= os.sched_getaffinity(0) or time.monotonic() > deadline:
+            return stalls
+        time.sleep(0.01)
+
+
 def test_a_watcher_held_by_the_machine_writes_the_span_it_was_held(tmp_path: Path) -> None:
     out = tmp_path / "stalls.txt"
     with watcher(out) as child:
@@ -79,9 +89,12 @@ def test_a_watcher_held_by_the_machine_writes_the_span_it_was_held(tmp_path: Pat
         child.send_signal(signal.SIGCONT)
         held_to = time.time()
         stall = longest_stall(out)
+        # Every core's watcher was held: each wrote the stall.
+        after = read_stalls_after(out, held_from)
     assert stall.overlaps(held_from, held_to)
     assert stall.start <= held_from + 0.05 and stall.end >= held_to - 0.05
     assert stall.machine
+    assert {s.core for s in after if s.ms >= HELD_S * 1000 * 0.9} == os.sched_getaffinity(0)
 
 
 def test_a_watcher_kept_from_its_core_by_another_process_is_not_the_machine(
@@ -89,13 +102,15 @@ def test_a_watcher_kept_from_its_core_by_another_process_is_not_the_machine(
 ) -> None:
     out = tmp_path / "stalls.txt"
     core = min(os.sched_getaffinity(0))
-    with watcher(out) as child:
-        for thread in Path(f"/proc/{child.pid}/task").iterdir():  # the watch is a thread's
-            os.sched_setaffinity(int(thread.name), {core})
-        # A real-time busy loop on the watcher's one core: the watcher's timer fires, and
-        # it waits for the core for as long as the loop spins.
+    with watcher(out):
+        # A busy loop on one core, real-time above the watchers: that core's watcher's
+        # timer fires, and it waits for its core for as long as the loop spins.
         hog = subprocess.Popen(
-            [sys.executable, "-c", HOG.format(core=core, spin_s=HELD_S)],
+            [
+                sys.executable,
+                "-c",
+                HOG.format(core=core, priority=WATCH_PRIORITY + 1, spin_s=HELD_S),
+            ],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -106,6 +121,7 @@ def test_a_watcher_kept_from_its_core_by_another_process_is_not_the_machine(
             pytest.skip("a real-time scheduling class needs root (CAP_SYS_NICE)")
         assert said == "spinning"
         stall = longest_stall(out)
+    assert stall.core == core
     assert stall.queued >= HELD_S * 0.5
     assert not stall.machine
 
@@ -113,10 +129,11 @@ def test_a_watcher_kept_from_its_core_by_another_process_is_not_the_machine(
 def test_events_spanning_a_stall_are_held_and_the_rest_are_timed_apart() -> None:
     window = (100.0, 115.0)
     stalls = [
-        Stall(104.0, 104.08, 0.001),
-        Stall(90.0, 90.5, 0.0),  # before the window
-        Stall(120.0, 120.02, 0.0),  # after it and its drain
-        Stall(110.0, 110.03, 0.025),  # the watcher waited for a core: the bench's own load
+        Stall(0, 104.0, 104.08, 0.001),
+        Stall(1, 104.01, 104.07, 0.0),  # both cores at once: one stall of the machine
+        Stall(0, 90.0, 90.5, 0.0),  # before the window
+        Stall(1, 120.0, 120.02, 0.0),  # after it and its drain
+        Stall(1, 110.0, 110.03, 0.025),  # the watcher waited for its core: the bench's load
     ]
     # Planned instant to arrival: the first spans the stall, the others do not.
     spans = [(103.99, 104.085), (101.0, 101.002), (110.01, 110.013), (104.1, 104.101)]
