@@ -58,11 +58,15 @@ class PlanCache:
 
         A fresh fade's queue reads the shared plan in place (see StepQueue).
         """
-        late = now - fade.start
-        if not 0.0 <= late < FRESH_S:
+
+        def planned_now() -> StepQueue:
             return StepQueue(
                 plan_fade(fade, now, caps, min_interval_s, floor_brightness=floor_brightness)
             )
+
+        late = now - fade.start
+        if not 0.0 <= late < FRESH_S:
+            return planned_now()
         key = _key(fade, caps, min_interval_s, floor_brightness)
         with self._lock:
             relative = self._plans.get(key)
@@ -80,10 +84,7 @@ class PlanCache:
                 if len(self._plans) > self._size:
                     self._plans.popitem(last=False)
         if len(relative) > 1 and fade.start + relative[1].at <= now:
-            # Later than the plan's first step: plan from now.
-            return StepQueue(
-                plan_fade(fade, now, caps, min_interval_s, floor_brightness=floor_brightness)
-            )
+            return planned_now()  # later than the plan's first step: plan from now
         return StepQueue(relative, fade.start, _first_now(relative, fade.start, now))
 
 

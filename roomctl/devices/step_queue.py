@@ -27,10 +27,8 @@ class StepQueue:
         self._first = first if steps else None
         self._next = 0
 
-    def __bool__(self) -> bool:
-        return self._next < len(self._steps)
-
     def __len__(self) -> int:
+        """Return how many steps are left to send (none: the queue is false)."""
         return len(self._steps) - self._next
 
     def next_at(self) -> float:
