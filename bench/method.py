@@ -8,13 +8,13 @@ from bench.targets import THREADS_SLACK
 
 # How the machine's stalls beside each cue figure are found (bench.stalls).
 MACHINE_METHOD = (
-    "The machine's stalls: an idle process (`python -m bench.stalls`) sleeps 2 ms at a "
-    "time and notes each wake-up 10 ms late or more; one in which it spent less than "
-    "half the time waiting for a core (`run_delay` in /proc/thread-self/schedstat) is the "
-    "machine's (it ran none of its processes), the rest are waits behind this bench's own "
-    "load. An event whose planned instant to arrival spans a machine stall was held by "
-    "the machine, and the others' p99 is shown beside (a reference: every row is judged "
-    "on all events)."
+    "The machine's stalls: a thread pinned to each core (`python -m bench.stalls`, "
+    "real-time class as root) sleeps 2 ms at a time and notes each wake-up 10 ms late "
+    "or more, when the machine (its kernel or its host) ran no process there; an event "
+    "whose planned instant to arrival spans such a stall was held by the machine, and "
+    "the others' p99 is shown beside (a reference: every row is judged on all events). "
+    "Without root the watchers are ordinary threads, and a stall they spent mostly "
+    "waiting for a core (`run_delay`) counts as this bench's own load instead."
 )
 
 # How each figure is measured, printed under the README table.

@@ -3,16 +3,18 @@
 
 Run as `python -m bench.stalls --out FILE`: a thread pinned to each core sleeps
 WATCH_STEP_S at a time, and a wake-up later than STALL_MIN_S writes a line `core start end
-queued` (wall-clock seconds) to FILE. The threads do nothing else and run in the
-real-time class (SCHED_FIFO, where allowed: root), which no ordinary process delays, so
-a late wake-up means their core did not run at all: this machine is a small virtual one
-whose host takes its cores away for tens of milliseconds at a time, and its clocks run on
-meanwhile. `queued` is the kernel's count of the thread's time waiting for its core
-(`run_delay` in /proc/thread-self/schedstat): a stall spent mostly queued was a wait
-behind other work (what a watcher outside the real-time class meets under load), not the
-machine's. A roomctl event late across a machine stall was held by the machine, not by
-the daemon; the cue runs show both (see bench.cues). It prints `ready` once watching
-(and on stderr whether in the real-time class) and runs until stdin closes.
+queued real_time` (wall-clock seconds) to FILE. The threads do nothing else and run in
+the real-time class (SCHED_FIFO, where allowed: root), which no ordinary process delays,
+so a late wake-up means the machine ran no process on their core: its kernel, or its host
+(this machine is a small virtual one whose host takes its cores away for tens of
+milliseconds at a time, and its clocks run on meanwhile). `queued` is the kernel's count
+of the thread's time waiting for its core (`run_delay` in /proc/thread-self/schedstat);
+a host that stops a core just after a watcher's timer woke it shows as queued too, so it
+tells the machine's stalls from waits behind other work only for a watcher outside the
+real-time class (not root), whose stall spent mostly queued was such a wait. A roomctl
+event late across a machine stall was held by the machine, not by the daemon; the cue
+runs show both (see bench.cues). It prints `ready` once watching (and on stderr whether
+in the real-time class) and runs until stdin closes.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ class Stall:
     start: float
     end: float
     queued: float  # seconds of it the watcher spent waiting for its core
+    real_time: bool  # the watcher ran in the real-time class: only the machine delays it
 
     @property
     def ms(self) -> float:
@@ -57,8 +60,8 @@ class Stall:
 
     @property
     def machine(self) -> bool:
-        """Tell whether the core ran nothing (rather than the watcher waiting for it)."""
-        return self.queued < QUEUED_SHARE_MAX * (self.end - self.start)
+        """Tell whether the machine ran nothing there (rather than other work ran first)."""
+        return self.real_time or self.queued < QUEUED_SHARE_MAX * (self.end - self.start)
 
     def overlaps(self, start: float, end: float) -> bool:
         """Tell whether the stall falls (partly) within start..end."""
@@ -71,8 +74,8 @@ def read_stalls(path: Path) -> list[Stall]:
         return []
     stalls = []
     for line in path.read_text().splitlines():
-        core, start, end, queued = line.split()
-        stalls.append(Stall(int(core), float(start), float(end), float(queued)))
+        core, start, end, queued, real_time = line.split()
+        stalls.append(Stall(int(core), float(start), float(end), float(queued), real_time == "1"))
     return stalls
 
 
@@ -128,7 +131,7 @@ class Watchers:
 
     def _watch(self, core: int) -> None:
         os.sched_setaffinity(0, {core})
-        self.real_time[core] = real_time()
+        self.real_time[core] = in_real_time = real_time()
         schedstat = os.open("/proc/thread-self/schedstat", os.O_RDONLY)  # this thread's
         before, waited = time.time(), _run_delay(schedstat)
         self._watching.wait()
@@ -138,7 +141,8 @@ class Watchers:
             if now - before - WATCH_STEP_S > STALL_MIN_S:
                 start, queued = before + WATCH_STEP_S, waited_now - waited
                 with self._lock:
-                    self._out.write(f"{core} {start:.4f} {now:.4f} {queued:.4f}\n")
+                    line = f"{core} {start:.4f} {now:.4f} {queued:.4f} {in_real_time:d}\n"
+                    self._out.write(line)
             before, waited = now, waited_now
         os.close(schedstat)
 
