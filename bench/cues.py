@@ -5,16 +5,21 @@ whole phase, with cues inside. A phase's planned instant is the session's start 
 phases before it; a cue's is its `at_s` (session time). The session's start is the
 daemon's own `started_at`, read from the `session_started` event's `ts` (milliseconds,
 truncated) and narrowed by the bench's send and reply times of the start command to a
-window of at most 1 ms, whose middle is taken. Two errors are measured against it, both
+window of at most 1 ms, whose middle is taken. Three errors are measured against it, all
 on the machine's wall clock (CLOCK_REALTIME, one clock for every process):
 
-- arrival: when the event reached the bench's supervisor (microseconds), what staff see;
+- arrival: when the broker handed the event over, stamped by a C subscriber doing nothing
+  else (bench.tap, nanoseconds), as staff's tablet, a processor of its own, would have it;
+- supervisor: when it reached the bench's own Python subscriber (microseconds), on the
+  same two cores as everything else and behind its other messages (a reference: at 500
+  rooms it fell up to 50 ms behind the broker at phase changes while the tap did not);
 - daemon: the event's own `ts` (milliseconds), when the daemon handled the instant.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import random
 import time
@@ -29,6 +34,7 @@ from bench.rooms import CUE_PHASE_S, CUES_PER_PHASE, SIX_LIGHTS, BenchFiles
 from bench.stalls import Stall, merged, read_stalls
 from bench.stats import Spread
 from bench.supervisor import Arrival, Reply, Supervisor
+from bench.tap import Tap
 
 # Sessions start spread over one cue interval, so rooms' cues interleave as in a clinic
 # where sessions start when clients arrive, not all at one instant.
@@ -49,6 +55,9 @@ TS_RESOLUTION_S = 0.001
 ONLINE_TIMEOUT_PER_ROOM_S = 0.5
 ONLINE_TIMEOUT_MIN_S = 30.0
 
+# What the tap hears: every room's events.
+EVENTS = "roomctl/+/events"
+
 # Each run's rooms get fresh ids, so no event of an earlier run is counted in a later one.
 _RUNS = itertools.count(1)
 
@@ -60,6 +69,7 @@ class CueRun:
     rooms: int
     devices: bool
     arrival: Spread
+    supervisor: Spread
     daemon: Spread
     expected: int
     received: int
@@ -78,6 +88,7 @@ class CueRun:
             "rooms": self.rooms,
             "simulated_devices": self.devices,
             "arrival_error": self.arrival.as_dict(),
+            "supervisor_error": self.supervisor.as_dict(),
             "daemon_ts_error": self.daemon.as_dict(),
             "events_expected": self.expected,
             "events_received": self.received,
@@ -153,10 +164,12 @@ def cue_run(
     broker_url, broker_pid = broker
     devices = DeviceProcess(broker_url, paths, devices_log) if devices_log else None
     daemon = start_daemon(paths, f"cues-{rooms}")
+    tap: Tap | None = None
     try:
         timeout = max(ONLINE_TIMEOUT_MIN_S, ONLINE_TIMEOUT_PER_ROOM_S * rooms)
         for room_id in ids:
             sup.wait_ready(room_id, daemon.started_mono, timeout)
+        tap = Tap(broker_url, [EVENTS])
         order = list(ids)
         rng.shuffle(order)
         sent = []
@@ -184,8 +197,10 @@ def cue_run(
         daemon.stop()
         if devices is not None:
             devices.stop()
+        if tap is not None:
+            tap.stop()
     seen = None if stalls is None else read_stalls(stalls)
-    run_result = _timing(sup.events(), replies, window, phases, seen)
+    run_result = _timing(sup.events(), _tapped(tap), replies, window, phases, seen)
     return CueRun(
         rooms=rooms,
         devices=devices is not None,
@@ -199,43 +214,73 @@ def cue_run(
     )
 
 
+def _tapped(tap: Tap) -> list[Arrival]:
+    """Return the events the tap heard as arrivals (its wall-clock stamps; no monotonic one)."""
+    arrivals = []
+    for wall, topic, text in tap.seen():
+        try:
+            payload = json.loads(text)
+        except ValueError:  # not an event of roomctl's: nothing to time
+            continue
+        if isinstance(payload, dict):
+            arrivals.append(Arrival(topic, payload, math.nan, wall))
+    return arrivals
+
+
 def _timing(
     events: list[Arrival],
+    tapped: list[Arrival],
     replies: dict[str, Reply],
     window: tuple[float, float],
     phases: int,
     stalls: list[Stall] | None,
 ) -> dict[str, Any]:
-    """Return the timing errors of the events planned inside the window, and the counts."""
+    """Return the timing errors of the events planned inside the window, and the counts.
+
+    `events` are the supervisor's, `tapped` the tap's (see the module docstring).
+    """
     mine = [e for e in events if e.payload.get("room") in replies]
     starts = {
         e.payload["room"]: session_start(parse_ts(e.payload["ts"]), replies[e.payload["room"]])
         for e in mine
         if e.payload.get("type") == "session_started"
     }
-    arrival: list[float] = []
-    daemon: list[float] = []
-    spans: list[tuple[float, float]] = []  # each event's planned instant to its arrival
-    for event in mine:
-        planned = _planned(event.payload)
-        start = starts.get(event.payload["room"])
-        if planned is None or start is None or not window[0] <= start + planned < window[1]:
-            continue
-        arrival.append(event.wall - (start + planned))
-        daemon.append(parse_ts(event.payload["ts"]) - (start + planned))
-        spans.append((start + planned, event.wall))
+    arrival, daemon, spans = _errors(tapped, starts, window)
+    supervisor, _, _ = _errors(mine, starts, window)
     instants = _instants(phases)
     expected = sum(
         1 for start in starts.values() for t in instants if window[0] <= start + t < window[1]
     )
     return {
         "arrival": Spread.of([abs(e) for e in arrival]),
+        "supervisor": Spread.of([abs(e) for e in supervisor]),
         "daemon": Spread.of([abs(e) for e in daemon]),
         "expected": expected,
         "received": len(arrival),
         "early_ms": round(min(arrival, default=math.nan) * 1000.0, 2),
         "machine": None if stalls is None else machine_summary(stalls, window, spans, arrival),
     }
+
+
+def _errors(
+    events: list[Arrival], starts: dict[str, float], window: tuple[float, float]
+) -> tuple[list[float], list[float], list[tuple[float, float]]]:
+    """Return the arrival and daemon-ts errors of the timed events, and each one's span.
+
+    A span runs from the event's planned instant to its arrival.
+    """
+    arrival: list[float] = []
+    daemon: list[float] = []
+    spans: list[tuple[float, float]] = []
+    for event in events:
+        planned = _planned(event.payload)
+        start = starts.get(event.payload.get("room", ""))
+        if planned is None or start is None or not window[0] <= start + planned < window[1]:
+            continue
+        arrival.append(event.wall - (start + planned))
+        daemon.append(parse_ts(event.payload["ts"]) - (start + planned))
+        spans.append((start + planned, event.wall))
+    return arrival, daemon, spans
 
 
 def machine_summary(

@@ -35,8 +35,10 @@ METHOD = (
     "queue is full; each light's last command must set full brightness.",
     "- Cue timing: 12-s phases with every light fading through each and 5 cues inside; "
     "sessions started over 2 s; the phase and cue events planned from 1 s after the last "
-    "start are timed on arrival at the supervisor (wall clock, microseconds) against the "
-    "daemon's session start plus the planned session time. The start is the "
+    "start are timed where the broker hands them over (a `mosquitto_sub` on every room's "
+    "events, wall clock, nanoseconds: as a staff tablet with a processor of its own has "
+    "them) against the daemon's session start plus the planned session time; their "
+    "arrival at the bench's own Python subscriber is shown as a reference. The start is the "
     "`session_started` ts (milliseconds) narrowed by the start command's send and reply "
     "times. `daemon ts` is the event's own ts against the same instant. " + MACHINE_METHOD,
     "- Scale: the cue profile without simulated lights (commands reach the broker, nothing "
@@ -96,8 +98,8 @@ def scale_method(scale: dict[str, Any]) -> tuple[str, ...]:
         "(a `mosquitto_sub` on the lights' topics); the simulated lights' own log is shown "
         "as a reference.",
         "- Cue timing: as in `make bench` (12-s phases, every light fading, 5 cues inside; "
-        "sessions started over 2 s; the events of a window timed on arrival "
-        "against the daemon's session start plus the planned session time), "
+        "sessions started over 2 s; the events of a window timed where the broker hands "
+        "them over, against the daemon's session start plus the planned session time), "
         f"{cue_rooms} rooms x 6 simulated lights, a {lit_window_s:.0f}-s window.",
         "- Scale: the same profile without simulated lights in "
         f"{shown or sizes[0]} rooms of one daemon, a {window_s:.0f}-s window. "

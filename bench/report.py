@@ -13,8 +13,11 @@ from bench.report_scale import (
     MACHINE_NOTE,
     SIMULATED_LABEL,
     SIMULATED_NOTE,
+    SUPERVISOR_LABEL,
+    SUPERVISOR_NOTE,
     machine_stalls,
     scale_rows,
+    supervisor_p99,
 )
 from bench.report_sites import sites_rows
 from bench.targets import (
@@ -122,6 +125,7 @@ def _cue_rows(cue: dict[str, Any]) -> list[Figure]:
     met = under(arrival["p99_ms"], CUE_P99_MS)
     return [
         Figure(label, measured, "p99 ≤ 10 ms", None if met is None else met and complete),
+        Figure(SUPERVISOR_LABEL, f"p99 {supervisor_p99(cue)} ms", SUPERVISOR_NOTE, None),
         Figure(MACHINE_LABEL, machine_stalls(cue), MACHINE_NOTE, None),
     ]
 

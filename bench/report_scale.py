@@ -29,6 +29,9 @@ PAUSE_ROWS = (
 # The freeze as the simulated lights' own process logged it (see bench.tap): a reference.
 SIMULATED_LABEL = "  logged by the simulated lights"
 SIMULATED_NOTE = "reference: dozens of lights' threads in one Python process"
+# A cue figure as the bench's own Python subscriber received it (see bench.cues): a reference.
+SUPERVISOR_LABEL = "  at the bench's own subscriber"
+SUPERVISOR_NOTE = "reference: a Python client on the same cores"
 # The machine's own stalls beside a cue figure (see bench.stalls): a reference.
 MACHINE_LABEL = "  the machine's stalls in the window"
 MACHINE_NOTE = "reference: an idle process not run for ≥ 10 ms"
@@ -127,12 +130,12 @@ def scale_runs_rows(scale: dict[str, Any]) -> list[Figure]:
             cues,
             CUE_P99_MS,
         ),
-        _machine_row(cues),
+        *_references(cues),
     ]
     for rooms in scale["sizes"]:
         steps = [s for run in runs for s in run["steps"] if s["rooms"] == rooms]
         rows.append(_worst(f"Scale: cue p99 at {rooms} rooms, worst of {n}", steps, SCALE_P99_MS))
-        rows.append(_machine_row(steps))
+        rows += _references(steps)
     steps = [s for run in runs for s in run["steps"]]
     pauses = [run.get("pause", {"error": "not measured"}) for run in runs]
     return pause_runs_rows(pauses) + rows + _resources(steps, f", {n} run{'' if n == 1 else 's'}")
@@ -188,6 +191,21 @@ def machine_stalls(run: dict[str, Any]) -> str:
         f"{seen['stalls']} ≤ {seen['worst_stall_ms']:.0f} ms held "
         f"{seen['events_held']} events, the rest p99 {clear:.1f} ms{busy}"
     )
+
+
+def supervisor_p99(run: dict[str, Any]) -> str:
+    """Return a cue run's p99 at the bench's own subscriber as shown, or `-` if not timed."""
+    error = run.get("supervisor_error")
+    return "-" if error is None else f"{error['p99_ms']:.1f}"
+
+
+def _references(runs: list[dict[str, Any]]) -> list[Figure]:
+    """Return the reference rows under a cue figure: the bench's subscriber, the machine."""
+    at_supervisor = f"runs' p99: {' / '.join(supervisor_p99(run) for run in runs)} ms"
+    return [
+        Figure(SUPERVISOR_LABEL, at_supervisor, SUPERVISOR_NOTE, None),
+        _machine_row(runs),
+    ]
 
 
 def _machine_row(runs: list[dict[str, Any]]) -> Figure:

@@ -73,6 +73,13 @@ class Tap:
                 return None
             time.sleep(FIND_POLL_S)
 
+    def seen(self) -> list[tuple[float, str, str]]:
+        """Return every message so far: its arrival (wall clock), topic and payload."""
+        with self._lock:
+            return [
+                (wall, topic, text) for topic, seen in self._seen.items() for wall, text in seen
+            ]
+
     def forget(self, before_wall: float) -> None:
         """Drop what arrived before `before_wall` (keeps searches short over a long run)."""
         with self._lock:

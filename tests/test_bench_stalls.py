@@ -186,12 +186,13 @@ def test_each_cue_figure_shows_its_runs_machine_stalls_as_a_reference() -> None:
     names = [row.name for row in rows]
     cue = names.index("Cue timing error, 50 rooms x 6 lights, worst of 2")
     assert rows[cue].met is False  # judged on every event, stalls or not
-    machine = rows[cue + 1]
+    assert rows[cue + 1].name == "  at the bench's own subscriber"
+    machine = rows[cue + 2]
     assert machine.name == "  the machine's stalls in the window"
     assert machine.measured == (
         "2 ≤ 98 ms held 5 events, the rest p99 2.6 ms (the watcher waited 3x for a core) / none"
     )
     assert machine.met is None
-    assert rows[names.index("Scale: cue p99 at 500 rooms, worst of 2") + 1].measured == (
+    assert rows[names.index("Scale: cue p99 at 500 rooms, worst of 2") + 2].measured == (
         "not watched / none"
     )
