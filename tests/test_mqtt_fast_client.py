@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,10 @@ from tests.fixtures.room import wait_for
 MESSAGES = 60
 # Mosquitto acknowledges within milliseconds; a loaded machine may take seconds.
 PUBLISH_TIMEOUT_S = 20.0
+# The keepalive test: a 1-s keepalive, publishing every 0.1 s for three intervals.
+KEEPALIVE_TEST_S = 1
+PUBLISH_EVERY_S = 0.1
+BUSY_S = 3.0
 
 
 def _queued(protocol: MQTTProtocolVersion) -> tuple[FastClient, list[ReasonCode], int]:
@@ -172,3 +177,32 @@ def test_a_waiting_disconnect_is_left_to_the_network_thread() -> None:
         client._sock = None
         ours.close()
         theirs.close()
+
+
+def test_a_connection_that_keeps_publishing_sends_no_pingreq(tmp_path: Path) -> None:
+    # MQTT's keepalive asks for some packet within the interval; paho counted only a
+    # half-written one, so a busy connection pinged every interval anyway (500 rooms at once).
+    broker = Mosquitto(workdir=tmp_path)
+    broker.start()
+    pings: list[str] = []
+
+    def on_log(_c: mqtt.Client, _u: Any, _level: int, text: str) -> None:
+        if "Sending PINGREQ" in text:
+            pings.append(text)
+
+    client = FastClient(CallbackAPIVersion.VERSION2)
+    client.on_log = on_log
+    try:
+        client.connect("127.0.0.1", broker.port, keepalive=KEEPALIVE_TEST_S)
+        client.loop_start()
+        wait_for(client.is_connected, timeout=PUBLISH_TIMEOUT_S, what="the connection")
+        for index in range(int(BUSY_S / PUBLISH_EVERY_S)):
+            client.publish("t", str(index), qos=1)
+            time.sleep(PUBLISH_EVERY_S)
+        assert pings == []
+        # Idle, it still pings: the keepalive itself is kept.
+        wait_for(lambda: pings != [], timeout=PUBLISH_TIMEOUT_S, what="a PINGREQ once idle")
+    finally:
+        client.loop_stop()
+        client.disconnect()
+        broker.stop()

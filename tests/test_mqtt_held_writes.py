@@ -121,6 +121,18 @@ def test_without_held_writes_the_network_thread_writes_as_before(rig: Rig) -> No
         rig.expect(["reply"], "the reply")
 
 
+def test_a_turn_writes_what_waits_before_it_for_the_busy_network_thread(rig: Rig) -> None:
+    # Something of the connection's waits for the network thread (a PINGREQ the loop's
+    # keepalive queued, a reply published outside a turn): paho does not ask to write again,
+    # and the turn's event, behind it, waited for the loop too. The turn writes both.
+    with rig.loop_blocked():
+        rig.bus.publish(Message("t/a", "reply"))
+        assert rig.received == []
+        with held_writes():
+            rig.bus.publish(Message("t/a", "event"))
+        rig.expect(["reply", "event"], "the waiting reply and the turn's event, in order")
+
+
 def test_a_thread_never_writes_while_another_uses_the_connection(rig: Rig) -> None:
     # The network thread holds the client's I/O lock while it reads (here: the test holds
     # it); a room's write waits for it, so a socket or TLS session has one user at a time.

@@ -16,6 +16,7 @@ from roomctl.api.messages import Inbound, Message
 from roomctl.backoff import Backoff
 from roomctl.mqtt.broker_url import BrokerUrl
 from roomctl.mqtt.connection import KEEPALIVE_S, MAX_QUEUED_MESSAGES
+from roomctl.mqtt.held_writes import hold
 from roomctl.mqtt.link import Link, notify
 from roomctl.mqtt.loop import NORMAL, NetworkLoop
 from roomctl.mqtt.wire import correlation, inbound_of, reply_copy, subscribe
@@ -121,6 +122,9 @@ class Bus(Link):
                 return None
             properties = correlation(correlation_data) if self._v5 else None
             info = self._client.publish(msg.topic, msg.payload, msg.qos, msg.retain, properties)
+            # paho asks the loop to write only when nothing waits already: behind a waiting
+            # PINGREQ or reply, a turn's publication is this thread's to write all the same.
+            hold(self._client, self._loop)
         if info.rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE:
             _LOGGER.warning("offline queue full; dropped a message to %s", msg.topic)
         return info
