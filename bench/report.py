@@ -8,17 +8,7 @@ from bench.fade import ONE_PER_SECOND
 from bench.figure import Figure, ms, under
 from bench.report_backlog import backlog_rows
 from bench.report_console import console_rows
-from bench.report_scale import (
-    MACHINE_LABEL,
-    MACHINE_NOTE,
-    SIMULATED_LABEL,
-    SIMULATED_NOTE,
-    SUPERVISOR_LABEL,
-    SUPERVISOR_NOTE,
-    machine_stalls,
-    scale_rows,
-    supervisor_p99,
-)
+from bench.report_scale import SIMULATED_LABEL, SIMULATED_NOTE, reference_rows, scale_rows
 from bench.report_sites import sites_rows
 from bench.targets import (
     AUDIO_RSS_MB,
@@ -123,11 +113,8 @@ def _cue_rows(cue: dict[str, Any]) -> list[Figure]:
     )
     complete = cue["events_received"] == cue["events_expected"]
     met = under(arrival["p99_ms"], CUE_P99_MS)
-    return [
-        Figure(label, measured, "p99 ≤ 10 ms", None if met is None else met and complete),
-        Figure(SUPERVISOR_LABEL, f"p99 {supervisor_p99(cue)} ms", SUPERVISOR_NOTE, None),
-        Figure(MACHINE_LABEL, machine_stalls(cue), MACHINE_NOTE, None),
-    ]
+    judged = Figure(label, measured, "p99 ≤ 10 ms", None if met is None else met and complete)
+    return [judged, *reference_rows([cue])]
 
 
 def _fade_rows(economy: dict[str, Any]) -> list[Figure]:

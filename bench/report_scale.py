@@ -130,12 +130,12 @@ def scale_runs_rows(scale: dict[str, Any]) -> list[Figure]:
             cues,
             CUE_P99_MS,
         ),
-        *_references(cues),
+        *reference_rows(cues),
     ]
     for rooms in scale["sizes"]:
         steps = [s for run in runs for s in run["steps"] if s["rooms"] == rooms]
         rows.append(_worst(f"Scale: cue p99 at {rooms} rooms, worst of {n}", steps, SCALE_P99_MS))
-        rows += _references(steps)
+        rows += reference_rows(steps)
     steps = [s for run in runs for s in run["steps"]]
     pauses = [run.get("pause", {"error": "not measured"}) for run in runs]
     return pause_runs_rows(pauses) + rows + _resources(steps, f", {n} run{'' if n == 1 else 's'}")
@@ -177,7 +177,7 @@ def pause_runs_rows(pauses: list[dict[str, Any]]) -> list[Figure]:
     return rows
 
 
-def machine_stalls(run: dict[str, Any]) -> str:
+def _machine_stalls(run: dict[str, Any]) -> str:
     """Return a cue run's machine stalls as shown: `none`, or what they held and the rest's p99."""
     seen = run.get("machine_stalls")
     if seen is None:
@@ -193,26 +193,24 @@ def machine_stalls(run: dict[str, Any]) -> str:
     )
 
 
-def supervisor_p99(run: dict[str, Any]) -> str:
+def _supervisor_p99(run: dict[str, Any]) -> str:
     """Return a cue run's p99 at the bench's own subscriber as shown, or `-` if not timed."""
     error = run.get("supervisor_error")
     return "-" if error is None else f"{error['p99_ms']:.1f}"
 
 
-def _references(runs: list[dict[str, Any]]) -> list[Figure]:
-    """Return the reference rows under a cue figure: the bench's subscriber, the machine."""
-    at_supervisor = f"runs' p99: {' / '.join(supervisor_p99(run) for run in runs)} ms"
+def reference_rows(runs: list[dict[str, Any]]) -> list[Figure]:
+    """Return the reference rows under a cue figure of one run or several, each run's shown.
+
+    The bench's own subscriber's p99, and the machine's stalls in each run's window.
+    """
+    p99s = " / ".join(_supervisor_p99(run) for run in runs)
+    at_supervisor = f"p99 {p99s} ms" if len(runs) == 1 else f"runs' p99: {p99s} ms"
+    stalls = " / ".join(_machine_stalls(run) for run in runs)
     return [
         Figure(SUPERVISOR_LABEL, at_supervisor, SUPERVISOR_NOTE, None),
-        _machine_row(runs),
+        Figure(MACHINE_LABEL, stalls, MACHINE_NOTE, None),
     ]
-
-
-def _machine_row(runs: list[dict[str, Any]]) -> Figure:
-    """Return the reference row of each run's machine stalls, below a cue figure's."""
-    return Figure(
-        MACHINE_LABEL, " / ".join(machine_stalls(run) for run in runs), MACHINE_NOTE, None
-    )
 
 
 def _worst(label: str, runs: list[dict[str, Any]], limit_ms: float) -> Figure:
